@@ -1,0 +1,10 @@
+"""tt passes: one ModulePass per file, registered lazily by name in `get_all_passes`."""
+
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Pass name -> factory that imports the pass class only when it is asked for."""
+    return {}

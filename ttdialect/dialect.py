@@ -1,0 +1,862 @@
+"""The `tt` dialect: int8 CNN forward ops, loss, backward ops and parameter updates.
+
+Layout conventions (NHWC, as CMSIS-NN):
+- activations `!tt.qtensor<NxHxWxC, scale:zp>`; gradients `tensor<...xf32>` of the same shape,
+  holding d loss / d (dequantized value);
+- conv weights `[O, KH, KW, C/groups]` int8 with one scale per output channel, biases `[O]` int32
+  in units of `input_scale * weight_scale[o]` (each with its own per-channel scales);
+- parameters live at module level in `tt.param` symbols; compute ops name them (`@"conv.weight"`),
+  update ops write them in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    Float32Type,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    StringAttr,
+    SymbolNameConstraint,
+    SymbolRefAttr,
+    TensorType,
+    f32,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    VarConstraint,
+    base,
+    ParsePropInAttrDict,
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+)
+from xdsl.parser import Parser
+from xdsl.printer import Printer
+from xdsl.traits import NoMemoryEffect, Pure, SymbolOpInterface, SymbolTable
+from xdsl.utils.exceptions import VerifyException
+
+from ttdialect.types import ExternalDataAttr, QTensorType
+
+PayloadAttr = DenseIntOrFPElementsAttr | ExternalDataAttr
+ROUNDING_MODES = ("stochastic", "nearest", "truncate")
+PROPS_IN_ATTR_DICT = (ParsePropInAttrDict(),)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """Spatial output size of a convolution (floor mode), the one rule every stage uses."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _shape(value: SSAValue) -> tuple[int, ...]:
+    assert isinstance(value.type, QTensorType | TensorType)
+    return tuple(value.type.get_shape())
+
+
+def _expect_qtensor(value: SSAValue, what: str, rank: int | None = None) -> QTensorType:
+    if not isinstance(value.type, QTensorType):
+        raise VerifyException(f"{what} must be a !tt.qtensor, got {value.type}")
+    if rank is not None and value.type.get_num_dims() != rank:
+        raise VerifyException(f"{what} must have rank {rank}, got shape {value.type.get_shape()}")
+    return value.type
+
+
+def _expect_f32_tensor(value: SSAValue, what: str, rank: int | None = None) -> TensorType:
+    typ = value.type
+    if not isinstance(typ, TensorType) or not isinstance(typ.element_type, Float32Type):
+        raise VerifyException(f"{what} must be a tensor of f32, got {typ}")
+    if rank is not None and typ.get_num_dims() != rank:
+        raise VerifyException(f"{what} must have rank {rank}, got shape {typ.get_shape()}")
+    return typ
+
+
+def _ints(attr: DenseArrayBase) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
+
+
+def _int(attr: IntegerAttr) -> int:
+    return attr.value.data
+
+
+def _check_pair(attr: DenseArrayBase, what: str, minimum: int) -> tuple[int, int]:
+    values = _ints(attr)
+    if len(values) != 2 or min(values) < minimum:
+        raise VerifyException(f"{what} must be two integers >= {minimum}, got {list(values)}")
+    return values[0], values[1]
+
+
+def _check_clamp(act_min: IntegerAttr, act_max: IntegerAttr) -> None:
+    lo, hi = _int(act_min), _int(act_max)
+    if not -128 <= lo <= hi <= 127:
+        raise VerifyException(
+            f"activation range must satisfy -128 <= act_min <= act_max <= 127, got [{lo}, {hi}]"
+        )
+
+
+def _check_channels(channels: DenseArrayBase | None, count: int, what: str) -> int:
+    """Check a channel subset (sorted, unique, in range); returns how many channels it keeps."""
+    if channels is None:
+        return count
+    values = _ints(channels)
+    if not values:
+        raise VerifyException(f"{what} channel subset must not be empty")
+    if list(values) != sorted(set(values)):
+        raise VerifyException(f"{what} channel subset must be sorted and unique, got {list(values)}")
+    if values[0] < 0 or values[-1] >= count:
+        raise VerifyException(
+            f"{what} channel subset must lie in [0, {count}), got {list(values)}"
+        )
+    return len(values)
+
+
+def lookup_param(op: Operation, ref: SymbolRefAttr) -> ParamOp:
+    """The `tt.param` that `ref` names, or a VerifyException naming the missing symbol."""
+    try:
+        found = SymbolTable.lookup_symbol(op, ref)
+    except ValueError:
+        found = None
+    if not isinstance(found, ParamOp):
+        raise VerifyException(f"{ref} does not name a tt.param in the enclosing module")
+    return found
+
+
+def _check_weight(op: Operation, ref: SymbolRefAttr, rank: int) -> tuple[int, ...]:
+    param = lookup_param(op, ref)
+    if param.element_width != 8 or len(param.shape) != rank:
+        raise VerifyException(
+            f"weight {ref} must be a rank-{rank} i8 tt.param, got {param.param_type}"
+        )
+    if param.scales is None:
+        raise VerifyException(f"weight {ref} must carry per-output-channel scales")
+    return param.shape
+
+
+def _check_bias(op: Operation, ref: SymbolRefAttr | None, channels: int) -> None:
+    if ref is None:
+        return
+    param = lookup_param(op, ref)
+    if param.element_width != 32 or param.shape != (channels,):
+        raise VerifyException(f"bias {ref} must be a tensor<{channels}xi32> tt.param, got {param.param_type}")
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@irdl_op_definition
+class ParamOp(IRDLOperation):
+    """A named model parameter: int8 weight (per-output-channel scales) or int32 bias.
+
+    `value` and `scales` are inline `dense<...>` or `#tt.external<"key">` entries of the weights
+    file named by the module attribute `tt.weights`.
+    """
+
+    name = "tt.param"
+
+    sym_name = prop_def(SymbolNameConstraint())
+    param_type_attr = prop_def(TensorType, prop_name="type")
+    value = prop_def(PayloadAttr)
+    scales = opt_prop_def(PayloadAttr)
+
+    traits = traits_def(SymbolOpInterface())
+
+    def __init__(
+        self,
+        name: str,
+        param_type: TensorType,
+        value: Attribute,
+        scales: Attribute | None = None,
+    ):
+        super().__init__(
+            properties={
+                "sym_name": StringAttr(name),
+                "type": param_type,
+                "value": value,
+                "scales": scales,
+            }
+        )
+
+    @property
+    def param_type(self) -> TensorType:
+        return self.param_type_attr
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.param_type.get_shape())
+
+    @property
+    def element_width(self) -> int:
+        el = self.param_type.element_type
+        return el.width.data if isinstance(el, IntegerType) else 0
+
+    def verify_(self) -> None:
+        if self.element_width not in (8, 32):
+            raise VerifyException(
+                f"parameter @{self.sym_name.data} must hold i8 or i32, got {self.param_type}"
+            )
+        if isinstance(self.value, DenseIntOrFPElementsAttr) and self.value.type != self.param_type:
+            raise VerifyException(
+                f"parameter @{self.sym_name.data} value has type {self.value.type}, "
+                f"expected {self.param_type}"
+            )
+        scales = self.scales
+        if isinstance(scales, DenseIntOrFPElementsAttr):
+            expected = TensorType(f32, [self.shape[0]])
+            if scales.type != expected:
+                raise VerifyException(
+                    f"parameter @{self.sym_name.data} scales must be {expected} (one per output "
+                    f"channel), got {scales.type}"
+                )
+            if min(scales.get_values()) <= 0:
+                raise VerifyException(f"parameter @{self.sym_name.data} scales must be positive")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_symbol_name(self.sym_name.data)
+        printer.print_string(" : ")
+        printer.print_attribute(self.param_type)
+        if self.scales is not None:
+            printer.print_string(" scales ")
+            printer.print_attribute(self.scales)
+        printer.print_string(" = ")
+        printer.print_attribute(self.value)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ParamOp:
+        name = parser.parse_symbol_name().data
+        parser.parse_punctuation(":")
+        param_type = parser.parse_type()
+        if not isinstance(param_type, TensorType):
+            parser.raise_error(f"tt.param type must be a tensor type, got {param_type}")
+        scales = None
+        if parser.parse_optional_keyword("scales") is not None:
+            scales = parser.parse_attribute()
+        parser.parse_punctuation("=")
+        value = parser.parse_attribute()
+        return cls(name, param_type, value, scales)
+
+
+# --------------------------------------------------------------------------- forward ops
+
+
+class _ConvLike(IRDLOperation):
+    """Shared properties of conv2d forward and backward ops."""
+
+    stride = prop_def(DenseArrayBase.constr(i64))
+    padding = prop_def(DenseArrayBase.constr(i64))
+    groups = prop_def(IntegerAttr[IntegerType])
+
+    def conv_params(self) -> tuple[tuple[int, int], tuple[int, int], int]:
+        stride = _check_pair(self.stride, "stride", 1)
+        padding = _check_pair(self.padding, "padding", 0)
+        groups = _int(self.groups)
+        if groups < 1:
+            raise VerifyException(f"groups must be >= 1, got {groups}")
+        return stride, padding, groups
+
+    def check_conv_shapes(
+        self,
+        input_shape: Sequence[int],
+        weight_shape: Sequence[int],
+        output_shape: Sequence[int],
+    ) -> None:
+        """Verify NHWC input/output shapes against an OHWI weight and the conv attributes."""
+        (sh, sw), (ph, pw), groups = self.conv_params()
+        n, h, w, c = input_shape
+        o, kh, kw, cg = weight_shape
+        if c % groups or o % groups:
+            raise VerifyException(
+                f"groups={groups} must divide input channels ({c}) and output channels ({o})"
+            )
+        if cg != c // groups:
+            raise VerifyException(
+                f"weight expects {cg} input channels per group, input has {c} channels "
+                f"in {groups} group(s)"
+            )
+        expected = (n, conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw), o)
+        if tuple(output_shape) != expected:
+            raise VerifyException(
+                f"output shape {tuple(output_shape)} does not match conv of input "
+                f"{tuple(input_shape)} with weight {tuple(weight_shape)}: expected {expected}"
+            )
+
+
+@irdl_op_definition
+class Conv2DOp(_ConvLike):
+    """Quantized 2-D convolution (regular, depthwise, pointwise) with fused bias and clamp.
+
+    acc = sum((x - x_zp) * w) + bias; y = clamp(requantize(acc, x_scale * w_scale[o] / y_scale)
+    + y_zp, act_min, act_max). ReLU / ReLU6 are folded into [act_min, act_max].
+    """
+
+    name = "tt.conv2d"
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+    weight = prop_def(SymbolRefAttr)
+    bias = opt_prop_def(SymbolRefAttr)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `->` type($output)"
+    )
+
+    def verify_(self) -> None:
+        _expect_qtensor(self.input, "input", 4)
+        _expect_qtensor(self.output, "output", 4)
+        _check_clamp(self.act_min, self.act_max)
+        weight_shape = _check_weight(self, self.weight, 4)
+        self.check_conv_shapes(_shape(self.input), weight_shape, _shape(self.output))
+        _check_bias(self, self.bias, weight_shape[0])
+
+
+@irdl_op_definition
+class LinearOp(IRDLOperation):
+    """Quantized fully connected layer (the classifier): [N, C] x [O, C]^T + bias -> [N, O]."""
+
+    name = "tt.linear"
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+    weight = prop_def(SymbolRefAttr)
+    bias = opt_prop_def(SymbolRefAttr)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `->` type($output)"
+    )
+
+    def verify_(self) -> None:
+        _expect_qtensor(self.input, "input", 2)
+        _expect_qtensor(self.output, "output", 2)
+        _check_clamp(self.act_min, self.act_max)
+        o, c = _check_weight(self, self.weight, 2)
+        n, c_in = _shape(self.input)
+        if c_in != c:
+            raise VerifyException(f"input has {c_in} features, weight expects {c}")
+        if _shape(self.output) != (n, o):
+            raise VerifyException(f"output shape {_shape(self.output)} must be {(n, o)}")
+        _check_bias(self, self.bias, o)
+
+
+@irdl_op_definition
+class AddOp(IRDLOperation):
+    """Quantized residual add: y = clamp(requantize(deq(lhs) + deq(rhs)), act_min, act_max)."""
+
+    name = "tt.add"
+
+    lhs = operand_def(QTensorType)
+    rhs = operand_def(QTensorType)
+    output = result_def(QTensorType)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)"
+    )
+
+    def verify_(self) -> None:
+        _check_clamp(self.act_min, self.act_max)
+        if not _shape(self.lhs) == _shape(self.rhs) == _shape(self.output):
+            raise VerifyException(
+                f"operand and result shapes must match, got {_shape(self.lhs)}, "
+                f"{_shape(self.rhs)} -> {_shape(self.output)}"
+            )
+
+
+@irdl_op_definition
+class GlobalAvgPoolOp(IRDLOperation):
+    """Global average pooling [N, H, W, C] -> [N, 1, 1, C], rounded by the requantization rule."""
+
+    name = "tt.global_avg_pool"
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        _expect_qtensor(self.input, "input", 4)
+        n, _, _, c = _shape(self.input)
+        if _shape(self.output) != (n, 1, 1, c):
+            raise VerifyException(f"output shape {_shape(self.output)} must be {(n, 1, 1, c)}")
+
+
+@irdl_op_definition
+class ReshapeOp(IRDLOperation):
+    """Reshape (e.g. flatten [N,1,1,C] -> [N,C]) of a qtensor or an f32 tensor; data unchanged."""
+
+    name = "tt.reshape"
+
+    input = operand_def(QTensorType | TensorType)
+    output = result_def(QTensorType | TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        src, dst = self.input.type, self.output.type
+        assert isinstance(src, QTensorType | TensorType)
+        assert isinstance(dst, QTensorType | TensorType)
+        if isinstance(src, QTensorType) != isinstance(dst, QTensorType):
+            raise VerifyException("reshape must keep the tensor kind (qtensor or tensor)")
+        if isinstance(src, QTensorType) and isinstance(dst, QTensorType):
+            if (src.real_scale, src.zp) != (dst.real_scale, dst.zp):
+                raise VerifyException("reshape must keep scale and zero point")
+        elif src.get_element_type() != dst.get_element_type():
+            raise VerifyException("reshape must keep the element type")
+        if src.element_count() != dst.element_count():
+            raise VerifyException(
+                f"reshape must keep the element count: {src.get_shape()} -> {dst.get_shape()}"
+            )
+
+
+@irdl_op_definition
+class QuantizeOp(IRDLOperation):
+    """Float to int8: q = clamp(round_half_even(x / scale) + zp, -128, 127)."""
+
+    name = "tt.quantize"
+
+    input = operand_def(TensorType)
+    output = result_def(QTensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.input, "input")
+        if _shape(self.input) != _shape(self.output):
+            raise VerifyException("quantize must keep the shape")
+
+
+@irdl_op_definition
+class DequantizeOp(IRDLOperation):
+    """Int8 to float: x = scale * (q - zp)."""
+
+    name = "tt.dequantize"
+
+    input = operand_def(QTensorType)
+    output = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.output, "result")
+        if _shape(self.input) != _shape(self.output):
+            raise VerifyException("dequantize must keep the shape")
+
+
+@irdl_op_definition
+class RequantizeOp(IRDLOperation):
+    """Change the scale / zero point of an int8 tensor by the requantization rule."""
+
+    name = "tt.requantize"
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        if _shape(self.input) != _shape(self.output):
+            raise VerifyException("requantize must keep the shape")
+
+
+@irdl_op_definition
+class ClampOp(IRDLOperation):
+    """Int8 activation clamp (ReLU / ReLU6 in the quantized domain): y = clamp(x, min, max)."""
+
+    name = "tt.clamp"
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        _check_clamp(self.act_min, self.act_max)
+        if self.input.type != self.output.type:
+            raise VerifyException("clamp must keep the type (shape, scale, zero point)")
+
+
+# --------------------------------------------------------------------------- loss
+
+
+class _LossLike(IRDLOperation):
+    logits = operand_def(QTensorType | TensorType)
+    labels = operand_def(TensorType)
+
+    def check_loss_operands(self) -> tuple[int, int]:
+        logits_type = self.logits.type
+        if isinstance(logits_type, TensorType):
+            _expect_f32_tensor(self.logits, "logits", 2)
+        else:
+            _expect_qtensor(self.logits, "logits", 2)
+        n, k = _shape(self.logits)
+        labels_type = self.labels.type
+        assert isinstance(labels_type, TensorType)
+        if labels_type.element_type != i32 or tuple(labels_type.get_shape()) != (n,):
+            raise VerifyException(f"labels must be tensor<{n}xi32>, got {labels_type}")
+        return n, k
+
+
+@irdl_op_definition
+class CrossEntropyOp(_LossLike):
+    """Mean softmax cross-entropy of (dequantized) logits [N, K] against int labels [N]."""
+
+    name = "tt.cross_entropy"
+
+    loss = result_def(Float32Type)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($loss)"
+
+    def verify_(self) -> None:
+        self.check_loss_operands()
+
+
+@irdl_op_definition
+class CrossEntropyGradOp(_LossLike):
+    """Gradient of tt.cross_entropy w.r.t. the dequantized logits: (softmax - onehot) / N."""
+
+    name = "tt.cross_entropy_grad"
+
+    grad = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($grad)"
+
+    def verify_(self) -> None:
+        n, k = self.check_loss_operands()
+        _expect_f32_tensor(self.grad, "gradient", 2)
+        if _shape(self.grad) != (n, k):
+            raise VerifyException(f"gradient shape {_shape(self.grad)} must be {(n, k)}")
+
+
+# --------------------------------------------------------------------------- backward ops
+
+
+@irdl_op_definition
+class Conv2DGradInputOp(_ConvLike):
+    """d loss / d input of tt.conv2d (transposed conv with the dequantized weight)."""
+
+    name = "tt.conv2d_grad_input"
+
+    grad_output = operand_def(TensorType)
+    grad_input = result_def(TensorType)
+    weight = prop_def(SymbolRefAttr)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$grad_output `,` $weight attr-dict `:` type($grad_output) `->` type($grad_input)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output", 4)
+        _expect_f32_tensor(self.grad_input, "grad_input", 4)
+        weight_shape = _check_weight(self, self.weight, 4)
+        self.check_conv_shapes(_shape(self.grad_input), weight_shape, _shape(self.grad_output))
+
+
+@irdl_op_definition
+class Conv2DGradWeightOp(_ConvLike):
+    """d loss / d weight of tt.conv2d, in real units (dequantized input), [O, KH, KW, C/groups].
+
+    With `channels`, only those input channels (regular conv) or those channels (depthwise,
+    axis 0 of the result) are computed.
+    """
+
+    name = "tt.conv2d_grad_weight"
+
+    input = operand_def(QTensorType)
+    grad_output = operand_def(TensorType)
+    grad_weight = result_def(TensorType)
+    kernel = prop_def(DenseArrayBase.constr(i64))
+    channels = opt_prop_def(DenseArrayBase.constr(i64))
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$input `,` $grad_output attr-dict `:` type($input) `,` type($grad_output) "
+        "`->` type($grad_weight)"
+    )
+
+    def verify_(self) -> None:
+        _expect_qtensor(self.input, "input", 4)
+        _expect_f32_tensor(self.grad_output, "grad_output", 4)
+        _expect_f32_tensor(self.grad_weight, "grad_weight", 4)
+        kh, kw = _check_pair(self.kernel, "kernel", 1)
+        _, _, groups = self.conv_params()
+        c = _shape(self.input)[3]
+        o = _shape(self.grad_output)[3]
+        self.check_conv_shapes(_shape(self.input), (o, kh, kw, c // groups), _shape(self.grad_output))
+        if self.channels is None:
+            expected = (o, kh, kw, c // groups)
+        elif groups == 1:
+            expected = (o, kh, kw, _check_channels(self.channels, c, "input"))
+        elif groups == c == o:
+            expected = (_check_channels(self.channels, c, "depthwise"), kh, kw, 1)
+        else:
+            raise VerifyException("a channel subset needs a regular (groups=1) or depthwise conv")
+        if _shape(self.grad_weight) != expected:
+            raise VerifyException(f"grad_weight shape {_shape(self.grad_weight)} must be {expected}")
+
+
+@irdl_op_definition
+class LinearGradInputOp(IRDLOperation):
+    """d loss / d input of tt.linear: grad_output [N, O] x dequantized weight [O, C] -> [N, C]."""
+
+    name = "tt.linear_grad_input"
+
+    grad_output = operand_def(TensorType)
+    grad_input = result_def(TensorType)
+    weight = prop_def(SymbolRefAttr)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$grad_output `,` $weight attr-dict `:` type($grad_output) `->` type($grad_input)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output", 2)
+        _expect_f32_tensor(self.grad_input, "grad_input", 2)
+        o, c = _check_weight(self, self.weight, 2)
+        n, o_out = _shape(self.grad_output)
+        if o_out != o or _shape(self.grad_input) != (n, c):
+            raise VerifyException(
+                f"shapes {_shape(self.grad_output)} -> {_shape(self.grad_input)} do not match "
+                f"weight [{o}, {c}]"
+            )
+
+
+@irdl_op_definition
+class LinearGradWeightOp(IRDLOperation):
+    """d loss / d weight of tt.linear: grad_output^T x dequantized input -> [O, C] (or [O, |channels|])."""
+
+    name = "tt.linear_grad_weight"
+
+    input = operand_def(QTensorType)
+    grad_output = operand_def(TensorType)
+    grad_weight = result_def(TensorType)
+    channels = opt_prop_def(DenseArrayBase.constr(i64))
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$input `,` $grad_output attr-dict `:` type($input) `,` type($grad_output) "
+        "`->` type($grad_weight)"
+    )
+
+    def verify_(self) -> None:
+        _expect_qtensor(self.input, "input", 2)
+        _expect_f32_tensor(self.grad_output, "grad_output", 2)
+        _expect_f32_tensor(self.grad_weight, "grad_weight", 2)
+        n, c = _shape(self.input)
+        n_out, o = _shape(self.grad_output)
+        if n != n_out:
+            raise VerifyException(f"batch mismatch: input {n}, grad_output {n_out}")
+        expected = (o, _check_channels(self.channels, c, "input"))
+        if _shape(self.grad_weight) != expected:
+            raise VerifyException(f"grad_weight shape {_shape(self.grad_weight)} must be {expected}")
+
+
+@irdl_op_definition
+class BiasGradOp(IRDLOperation):
+    """d loss / d bias (real units): grad_output summed over every axis but the last."""
+
+    name = "tt.bias_grad"
+
+    grad_output = operand_def(TensorType)
+    grad_bias = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$grad_output attr-dict `:` type($grad_output) `->` type($grad_bias)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output")
+        _expect_f32_tensor(self.grad_bias, "grad_bias", 1)
+        if _shape(self.grad_bias) != _shape(self.grad_output)[-1:]:
+            raise VerifyException(
+                f"grad_bias shape {_shape(self.grad_bias)} must be {_shape(self.grad_output)[-1:]}"
+            )
+
+
+@irdl_op_definition
+class ClampGradOp(IRDLOperation):
+    """Straight-through gradient of an int8 clamp: grad where act_min < output < act_max, else 0.
+
+    The backward of tt.conv2d / tt.linear / tt.add / tt.clamp outputs with their fused range.
+    """
+
+    name = "tt.clamp_grad"
+
+    grad_output = operand_def(TensorType)
+    output = operand_def(QTensorType)
+    grad_input = result_def(TensorType)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$grad_output `,` $output attr-dict `:` type($grad_output) `,` type($output) "
+        "`->` type($grad_input)"
+    )
+
+    def verify_(self) -> None:
+        _check_clamp(self.act_min, self.act_max)
+        _expect_f32_tensor(self.grad_output, "grad_output")
+        if not _shape(self.grad_output) == _shape(self.output) == _shape(self.grad_input):
+            raise VerifyException("grad_output, output and grad_input shapes must match")
+
+
+@irdl_op_definition
+class GlobalAvgPoolGradOp(IRDLOperation):
+    """d loss / d input of tt.global_avg_pool: grad / (H * W) broadcast to [N, H, W, C]."""
+
+    name = "tt.global_avg_pool_grad"
+
+    grad_output = operand_def(TensorType)
+    grad_input = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$grad_output attr-dict `:` type($grad_output) `->` type($grad_input)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output", 4)
+        _expect_f32_tensor(self.grad_input, "grad_input", 4)
+        n, h, w, c = _shape(self.grad_input)
+        if _shape(self.grad_output) != (n, 1, 1, c):
+            raise VerifyException(f"grad_output shape {_shape(self.grad_output)} must be {(n, 1, 1, c)}")
+
+
+@irdl_op_definition
+class GradAccumulateOp(IRDLOperation):
+    """Sum of two gradients of the same value (where an activation has two uses)."""
+
+    name = "tt.grad_accumulate"
+
+    T: ClassVar = VarConstraint("T", base(TensorType))
+    lhs = operand_def(T)
+    rhs = operand_def(T)
+    result = result_def(T)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$lhs `,` $rhs attr-dict `:` type($result)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.result, "result")
+        if not self.lhs.type == self.rhs.type == self.result.type:
+            raise VerifyException("operands and result must have the same type")
+
+
+# --------------------------------------------------------------------------- updates
+
+
+@irdl_op_definition
+class SGDUpdateOp(IRDLOperation):
+    """In-place SGD step on an int8 weight or int32 bias parameter.
+
+    delta[i] = lr * grad_scale * grad[i] / scale[o]  (in units of the stored integer);
+    param[i] = saturate(param[i] - round(delta[i])) with `rounding` stochastic | nearest |
+    truncate. With `channels`, grad covers only those indices of `channel_axis` of the parameter.
+    """
+
+    name = "tt.sgd_update"
+
+    param = prop_def(SymbolRefAttr)
+    grad = operand_def(TensorType)
+    lr = operand_def(Float32Type)
+    grad_scale = prop_def(FloatAttr)
+    rounding = prop_def(StringAttr)
+    channels = opt_prop_def(DenseArrayBase.constr(i64))
+    channel_axis = opt_prop_def(IntegerAttr[IntegerType])
+
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$param `,` $grad `,` $lr attr-dict `:` type($grad)"
+
+    def verify_(self) -> None:
+        if self.rounding.data not in ROUNDING_MODES:
+            raise VerifyException(
+                f"rounding must be one of {', '.join(ROUNDING_MODES)}, got '{self.rounding.data}'"
+            )
+        _expect_f32_tensor(self.grad, "grad")
+        param = lookup_param(self, self.param)
+        if param.scales is None:
+            raise VerifyException(f"updated parameter {self.param} must carry per-channel scales")
+        expected = list(param.shape)
+        if (self.channels is None) != (self.channel_axis is None):
+            raise VerifyException("channels and channel_axis must be given together")
+        if self.channels is not None and self.channel_axis is not None:
+            axis = _int(self.channel_axis)
+            if not 0 <= axis < len(expected):
+                raise VerifyException(f"channel_axis {axis} out of range for {param.param_type}")
+            expected[axis] = _check_channels(self.channels, expected[axis], "update")
+        if _shape(self.grad) != tuple(expected):
+            raise VerifyException(
+                f"grad shape {_shape(self.grad)} does not match the updated slice {tuple(expected)}"
+            )
+
+
+TT = Dialect(
+    "tt",
+    [
+        ParamOp,
+        Conv2DOp,
+        LinearOp,
+        AddOp,
+        GlobalAvgPoolOp,
+        ReshapeOp,
+        QuantizeOp,
+        DequantizeOp,
+        RequantizeOp,
+        ClampOp,
+        CrossEntropyOp,
+        CrossEntropyGradOp,
+        Conv2DGradInputOp,
+        Conv2DGradWeightOp,
+        LinearGradInputOp,
+        LinearGradWeightOp,
+        BiasGradOp,
+        ClampGradOp,
+        GlobalAvgPoolGradOp,
+        GradAccumulateOp,
+        SGDUpdateOp,
+    ],
+    [QTensorType, ExternalDataAttr],
+)

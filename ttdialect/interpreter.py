@@ -1,0 +1,315 @@
+"""Reference interpreter of the tt dialect (the oracle every other stage is checked against).
+
+Built on xDSL's interpreter framework. Values are numpy arrays: int8 for `!tt.qtensor`, float32
+for gradient tensors, int32 for labels; f32 scalars are Python floats. Integer convolutions run
+as float64 torch convolutions, exact for every int8 model (sums stay far below 2**53).
+Parameters live in a `ParamState`, which `tt.sgd_update` changes in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from xdsl.dialects.builtin import ModuleOp, SymbolRefAttr
+from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
+from xdsl.interpreters.arith import ArithFunctions
+from xdsl.interpreters.func import FuncFunctions
+
+from ttdialect import dialect as tt
+from ttdialect import numerics as nx
+from ttdialect.types import QTensorType
+from ttdialect.weights import WeightStore, module_params
+
+
+@dataclass
+class ParamState:
+    """The current integer values and scales of every parameter, and the update RNG counter."""
+
+    store: WeightStore
+    rng_counter: int = 0
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    _scales: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.params = module_params(self.store.module)
+
+    def value(self, name: str) -> np.ndarray:
+        if name not in self.values:
+            self.values[name] = self.store.value(self.params[name]).copy()
+        return self.values[name]
+
+    def scales(self, name: str) -> np.ndarray:
+        if name not in self._scales:
+            self._scales[name] = self.store.scales(self.params[name])
+        return self._scales[name]
+
+    def real_weight(self, name: str) -> np.ndarray:
+        """Dequantized weight: int8 value times its output channel's scale (float64)."""
+        value = self.value(name).astype(np.float64)
+        return value * self.scales(name).reshape((-1,) + (1,) * (value.ndim - 1))
+
+
+def _qtype(value: Any) -> QTensorType:
+    assert isinstance(value.type, QTensorType)
+    return value.type
+
+
+def _nchw(nhwc: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(nhwc, dtype=np.float64)).permute(0, 3, 1, 2)
+
+
+def _nhwc(nchw: torch.Tensor) -> np.ndarray:
+    return nchw.permute(0, 2, 3, 1).numpy()
+
+
+def _conv_attrs(op: tt._ConvLike) -> tuple[tuple[int, int], tuple[int, int], int]:
+    return op.conv_params()
+
+
+def _finish_int8(acc: np.ndarray, real_scale: np.ndarray | float, out: QTensorType, lo: int, hi: int) -> np.ndarray:
+    """requantize an int32 accumulator to the output type and clamp to [lo, hi]."""
+    y = nx.requantize_scaled(acc, real_scale) + out.zp
+    return nx.saturate(y, max(lo, nx.INT8_MIN), min(hi, nx.INT8_MAX), np.int8)
+
+
+def _ints(attr: Any) -> int:
+    return int(attr.value.data)
+
+
+def _sym(ref: SymbolRefAttr) -> str:
+    return ref.root_reference.data
+
+
+@register_impls
+class TTFunctions(InterpreterFunctions):
+    """numpy implementations of every tt op, over one ParamState."""
+
+    def __init__(self, state: ParamState):
+        self.state = state
+
+    # ----------------------------------------------------------------- forward
+
+    def _bias(self, ref: SymbolRefAttr | None, channels: int) -> np.ndarray:
+        if ref is None:
+            return np.zeros(channels, dtype=np.int64)
+        return self.state.value(_sym(ref)).astype(np.int64)
+
+    @impl(tt.Conv2DOp)
+    def run_conv2d(self, interpreter: Interpreter, op: tt.Conv2DOp, args: tuple[Any, ...]):
+        (x,) = args
+        xt, yt = _qtype(op.input), _qtype(op.output)
+        stride, padding, groups = _conv_attrs(op)
+        name = _sym(op.weight)
+        weight = self.state.value(name)
+        acc = F.conv2d(
+            _nchw(x.astype(np.int64) - xt.zp),
+            torch.from_numpy(weight.astype(np.float64)).permute(0, 3, 1, 2),
+            stride=stride,
+            padding=padding,
+            groups=groups,
+        )
+        acc = np.rint(_nhwc(acc)).astype(np.int64) + self._bias(op.bias, weight.shape[0])
+        scale = xt.real_scale * self.state.scales(name) / yt.real_scale
+        return (_finish_int8(acc, scale, yt, _ints(op.act_min), _ints(op.act_max)),)
+
+    @impl(tt.LinearOp)
+    def run_linear(self, interpreter: Interpreter, op: tt.LinearOp, args: tuple[Any, ...]):
+        (x,) = args
+        xt, yt = _qtype(op.input), _qtype(op.output)
+        name = _sym(op.weight)
+        weight = self.state.value(name).astype(np.int64)
+        acc = (x.astype(np.int64) - xt.zp) @ weight.T + self._bias(op.bias, weight.shape[0])
+        scale = xt.real_scale * self.state.scales(name) / yt.real_scale
+        return (_finish_int8(acc, scale, yt, _ints(op.act_min), _ints(op.act_max)),)
+
+    @impl(tt.AddOp)
+    def run_add(self, interpreter: Interpreter, op: tt.AddOp, args: tuple[Any, ...]):
+        lhs, rhs = args
+        at, bt, yt = _qtype(op.lhs), _qtype(op.rhs), _qtype(op.output)
+        twice_max = 2 * max(at.real_scale, bt.real_scale)
+        total = np.zeros(lhs.shape, dtype=np.int64)
+        for q, qt in ((lhs, at), (rhs, bt)):
+            shifted = np.left_shift(q.astype(np.int64) - qt.zp, nx.ADD_LEFT_SHIFT)
+            total += nx.requantize_scaled(shifted, qt.real_scale / twice_max)
+        out_scale = twice_max / ((1 << nx.ADD_LEFT_SHIFT) * yt.real_scale)
+        return (_finish_int8(total, out_scale, yt, _ints(op.act_min), _ints(op.act_max)),)
+
+    @impl(tt.GlobalAvgPoolOp)
+    def run_global_avg_pool(self, interpreter: Interpreter, op: tt.GlobalAvgPoolOp, args: tuple[Any, ...]):
+        (x,) = args
+        xt, yt = _qtype(op.input), _qtype(op.output)
+        _, h, w, _ = x.shape
+        acc = (x.astype(np.int64) - xt.zp).sum(axis=(1, 2), keepdims=True)
+        return (_finish_int8(acc, xt.real_scale / (h * w * yt.real_scale), yt, -128, 127),)
+
+    @impl(tt.ReshapeOp)
+    def run_reshape(self, interpreter: Interpreter, op: tt.ReshapeOp, args: tuple[Any, ...]):
+        return (args[0].reshape(op.output.type.get_shape()),)
+
+    @impl(tt.QuantizeOp)
+    def run_quantize(self, interpreter: Interpreter, op: tt.QuantizeOp, args: tuple[Any, ...]):
+        yt = _qtype(op.output)
+        return (nx.quantize(args[0], yt.real_scale, yt.zp),)
+
+    @impl(tt.DequantizeOp)
+    def run_dequantize(self, interpreter: Interpreter, op: tt.DequantizeOp, args: tuple[Any, ...]):
+        xt = _qtype(op.input)
+        return (nx.dequantize(args[0], xt.real_scale, xt.zp).astype(np.float32),)
+
+    @impl(tt.RequantizeOp)
+    def run_requantize(self, interpreter: Interpreter, op: tt.RequantizeOp, args: tuple[Any, ...]):
+        xt, yt = _qtype(op.input), _qtype(op.output)
+        acc = args[0].astype(np.int64) - xt.zp
+        return (_finish_int8(acc, xt.real_scale / yt.real_scale, yt, -128, 127),)
+
+    @impl(tt.ClampOp)
+    def run_clamp(self, interpreter: Interpreter, op: tt.ClampOp, args: tuple[Any, ...]):
+        return (np.clip(args[0], _ints(op.act_min), _ints(op.act_max)).astype(np.int8),)
+
+    # ----------------------------------------------------------------- loss
+
+    def _real_logits(self, op: tt._LossLike, logits: np.ndarray) -> np.ndarray:
+        if isinstance(op.logits.type, QTensorType):
+            return nx.dequantize(logits, op.logits.type.real_scale, op.logits.type.zp)
+        return logits.astype(np.float64)
+
+    @impl(tt.CrossEntropyOp)
+    def run_cross_entropy(self, interpreter: Interpreter, op: tt.CrossEntropyOp, args: tuple[Any, ...]):
+        logits, labels = args
+        z = self._real_logits(op, logits)
+        log_probs = z - z.max(axis=1, keepdims=True)
+        log_probs -= np.log(np.exp(log_probs).sum(axis=1, keepdims=True))
+        rows = np.arange(z.shape[0])
+        return (float(np.float32(-log_probs[rows, labels].mean())),)
+
+    @impl(tt.CrossEntropyGradOp)
+    def run_cross_entropy_grad(self, interpreter: Interpreter, op: tt.CrossEntropyGradOp, args: tuple[Any, ...]):
+        logits, labels = args
+        z = self._real_logits(op, logits)
+        probs = np.exp(z - z.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        probs[np.arange(z.shape[0]), labels] -= 1.0
+        return ((probs / z.shape[0]).astype(np.float32),)
+
+    # ----------------------------------------------------------------- backward
+
+    @impl(tt.Conv2DGradInputOp)
+    def run_conv2d_grad_input(self, interpreter: Interpreter, op: tt.Conv2DGradInputOp, args: tuple[Any, ...]):
+        (grad_out,) = args
+        stride, padding, groups = _conv_attrs(op)
+        n, h, w, c = op.grad_input.type.get_shape()
+        weight = torch.from_numpy(self.state.real_weight(_sym(op.weight))).permute(0, 3, 1, 2)
+        grad = torch.nn.grad.conv2d_input(
+            (n, c, h, w), weight, _nchw(grad_out), stride=stride, padding=padding, groups=groups
+        )
+        return (_nhwc(grad).astype(np.float32),)
+
+    @impl(tt.Conv2DGradWeightOp)
+    def run_conv2d_grad_weight(self, interpreter: Interpreter, op: tt.Conv2DGradWeightOp, args: tuple[Any, ...]):
+        x, grad_out = args
+        xt = _qtype(op.input)
+        stride, padding, groups = _conv_attrs(op)
+        kh, kw = (int(v) for v in op.kernel.get_values())
+        c, o = x.shape[3], grad_out.shape[3]
+        grad = torch.nn.grad.conv2d_weight(
+            _nchw(nx.dequantize(x, xt.real_scale, xt.zp)),
+            (o, c // groups, kh, kw),
+            _nchw(grad_out),
+            stride=stride,
+            padding=padding,
+            groups=groups,
+        )
+        grad = grad.permute(0, 2, 3, 1).numpy()
+        if op.channels is not None:
+            channels = [int(v) for v in op.channels.get_values()]
+            grad = grad[:, :, :, channels] if groups == 1 else grad[channels]
+        return (grad.astype(np.float32),)
+
+    @impl(tt.LinearGradInputOp)
+    def run_linear_grad_input(self, interpreter: Interpreter, op: tt.LinearGradInputOp, args: tuple[Any, ...]):
+        weight = self.state.real_weight(_sym(op.weight))
+        return ((args[0].astype(np.float64) @ weight).astype(np.float32),)
+
+    @impl(tt.LinearGradWeightOp)
+    def run_linear_grad_weight(self, interpreter: Interpreter, op: tt.LinearGradWeightOp, args: tuple[Any, ...]):
+        x, grad_out = args
+        xt = _qtype(op.input)
+        grad = grad_out.astype(np.float64).T @ nx.dequantize(x, xt.real_scale, xt.zp)
+        if op.channels is not None:
+            grad = grad[:, [int(v) for v in op.channels.get_values()]]
+        return (grad.astype(np.float32),)
+
+    @impl(tt.BiasGradOp)
+    def run_bias_grad(self, interpreter: Interpreter, op: tt.BiasGradOp, args: tuple[Any, ...]):
+        grad = args[0].astype(np.float64)
+        return (grad.reshape(-1, grad.shape[-1]).sum(axis=0).astype(np.float32),)
+
+    @impl(tt.ClampGradOp)
+    def run_clamp_grad(self, interpreter: Interpreter, op: tt.ClampGradOp, args: tuple[Any, ...]):
+        grad, y = args
+        inside = (y > _ints(op.act_min)) & (y < _ints(op.act_max))
+        return (np.where(inside, grad, np.float32(0)).astype(np.float32),)
+
+    @impl(tt.GlobalAvgPoolGradOp)
+    def run_global_avg_pool_grad(self, interpreter: Interpreter, op: tt.GlobalAvgPoolGradOp, args: tuple[Any, ...]):
+        n, h, w, c = op.grad_input.type.get_shape()
+        grad = np.broadcast_to(args[0].astype(np.float64) / (h * w), (n, h, w, c))
+        return (grad.astype(np.float32),)
+
+    @impl(tt.GradAccumulateOp)
+    def run_grad_accumulate(self, interpreter: Interpreter, op: tt.GradAccumulateOp, args: tuple[Any, ...]):
+        return ((args[0] + args[1]).astype(np.float32),)
+
+    # ----------------------------------------------------------------- updates
+
+    @impl(tt.SGDUpdateOp)
+    def run_sgd_update(self, interpreter: Interpreter, op: tt.SGDUpdateOp, args: tuple[Any, ...]):
+        grad, lr = args
+        name = _sym(op.param)
+        value, scales = self.state.value(name), self.state.scales(name)
+        index: tuple[Any, ...] = (slice(None),) * value.ndim
+        if op.channels is not None and op.channel_axis is not None:
+            axis = _ints(op.channel_axis)
+            channels = np.array([int(v) for v in op.channels.get_values()])
+            index = index[:axis] + (channels,) + index[axis + 1 :]
+            if axis == 0:
+                scales = scales[channels]
+        shape = (-1,) + (1,) * (value.ndim - 1)
+        delta = float(lr) * op.grad_scale.value.data * grad.astype(np.float64) / scales.reshape(shape)
+        uniforms = None
+        if op.rounding.data == "stochastic":
+            uniforms = nx.uniform_from_counter(self.state.rng_counter, delta.size)
+            self.state.rng_counter = (self.state.rng_counter + delta.size) & 0xFFFFFFFF
+        step = nx.round_update(delta, op.rounding.data, uniforms)
+        low, high = (nx.WEIGHT_MIN, nx.WEIGHT_MAX) if value.dtype == np.int8 else (nx.INT32_MIN, nx.INT32_MAX)
+        value[index] = nx.saturate(value[index].astype(np.float64) - step, low, high, value.dtype)
+        return ()
+
+
+def make_interpreter(module: ModuleOp, base_dir: Path, state: ParamState | None = None) -> tuple[Interpreter, ParamState]:
+    """An interpreter for `module` whose parameters come from `state` (loaded fresh if None)."""
+    if state is None:
+        state = ParamState(WeightStore(module, base_dir))
+    interpreter = Interpreter(module)
+    interpreter.register_implementations(FuncFunctions())
+    interpreter.register_implementations(ArithFunctions())
+    interpreter.register_implementations(TTFunctions(state))
+    return interpreter, state
+
+
+def run_function(
+    module: ModuleOp,
+    name: str,
+    inputs: Sequence[Any],
+    base_dir: Path = Path("."),
+    state: ParamState | None = None,
+) -> tuple[Any, ...]:
+    """Run function `name` of `module` on `inputs` with the reference interpreter."""
+    interpreter, _ = make_interpreter(module, base_dir, state)
+    return tuple(interpreter.call_op(name, tuple(inputs)))

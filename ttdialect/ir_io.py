@@ -1,0 +1,106 @@
+"""Reading tt IR: the dialect context, a parser that records each op's file:line:col, and
+located verification (`file:line:col: error: 'tt.conv2d' op ...`, as mlir-opt reports)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from xdsl.context import Context
+from xdsl.dialects.arith import Arith
+from xdsl.dialects.builtin import Builtin, FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
+from xdsl.dialects.func import Func
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+
+from ttdialect.dialect import TT
+
+
+class TTError(Exception):
+    """A user-facing error: printed as its message, never as a traceback."""
+
+
+class LocatedVerifyError(VerifyException):
+    """A verifier failure with the op's source location in its message."""
+
+
+DIALECTS = (Builtin, Func, Arith, TT)
+
+
+def make_context() -> Context:
+    """A context with every dialect tt IR uses: builtin, func, arith, tt."""
+    ctx = Context()
+    for dialect in DIALECTS:
+        ctx.load_dialect(dialect)
+    return ctx
+
+
+class LocatingParser(Parser):
+    """A Parser that gives every op without an explicit `loc(...)` its file:line:col."""
+
+    line_offset: int = 0
+
+    def parse_operation(self) -> Operation:
+        start = self._current_token.span
+        try:
+            op = super().parse_operation()
+        except VerifyException as error:  # an attribute or type that does not verify
+            raise ParseError(start, str(error)) from None
+        if isinstance(op.location, UnknownLoc):
+            where = start.get_location()
+            op.location = FileLineColLoc(
+                StringAttr(where.file), IntAttr(where.line + self.line_offset), IntAttr(where.col)
+            )
+        return op
+
+
+def describe_location(op: Operation) -> str:
+    loc = op.location
+    if isinstance(loc, FileLineColLoc):
+        return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
+    return "<unknown location>"
+
+
+def verify_located(module: ModuleOp) -> None:
+    """Verify every op, innermost first; raise LocatedVerifyError naming the first bad op."""
+    for op in module.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except DiagnosticException as error:
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise LocatedVerifyError(f"{describe_location(op)}: error: '{op.name}' op {message}") from None
+
+
+def parse_text(ctx: Context, text: str, name: str, line_offset: int = 0) -> ModuleOp:
+    """Parse IR text; ParseError carries file:line:col and the offending source line."""
+    parser = LocatingParser(ctx, text, name)
+    parser.line_offset = line_offset
+    return parser.parse_module()
+
+
+def load_module(path: Path, ctx: Context | None = None) -> ModuleOp:
+    """Read, parse and verify an IR file, turning every failure into a TTError."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise TTError(f"{path}: no such file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
+        raise TTError(f"{path}: cannot read: {error}") from None
+    try:
+        module = parse_text(ctx or make_context(), text, str(path))
+    except ParseError as error:
+        raise TTError(str(error)) from None
+    try:
+        verify_located(module)
+        module.verify()
+    except VerifyException as error:
+        raise TTError(str(error)) from None
+    return module
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file, so a failure leaves no partial file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)

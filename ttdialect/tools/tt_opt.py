@@ -1,0 +1,94 @@
+"""`tt-opt`: the xdsl-opt driver with the tt dialect, its passes and targets.
+
+Bad input (missing file, malformed IR, failing verifier, unknown pass) is reported as one
+located message on stderr with exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from passes import get_all_passes
+from ttdialect.ir_io import DIALECTS, parse_text, verify_located, write_text_atomically
+
+
+class _HeldOutput(io.StringIO):
+    """Output held in memory until the whole run succeeded (closing keeps the text)."""
+
+    def close(self) -> None:
+        pass
+
+
+class TTOptMain(xDSLOptMain):
+    """xDSLOptMain with tt's dialects, passes and targets, and located diagnostics.
+
+    With `-o FILE`, FILE is written only once every chunk succeeded, never half-written.
+    """
+
+    _chunk_line_offset = 0
+    _held: _HeldOutput | None = None
+
+    def prepare_output(self) -> IO[str]:
+        if self.args.output_file is None:
+            return sys.stdout
+        self._held = _HeldOutput()
+        return self._held
+
+    def run(self) -> None:
+        super().run()
+        if self._held is not None:
+            write_text_atomically(Path(self.args.output_file), self._held.getvalue())
+
+    def register_all_dialects(self) -> None:
+        for dialect in DIALECTS:
+            self.ctx.load_dialect(dialect)
+
+    def register_all_passes(self) -> None:
+        for name, factory in get_all_passes().items():
+            self.register_pass(name, factory)
+
+    def register_all_frontends(self) -> None:
+        def parse_mlir(io: IO[bytes]) -> ModuleOp:
+            text = io.read().decode("utf-8", errors="replace")
+            return parse_text(self.ctx, text, self.get_input_name(), self._chunk_line_offset)
+
+        self.available_frontends["mlir"] = parse_mlir
+
+    def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+        self._chunk_line_offset = start_offset
+        return super().parse_chunk(chunk, file_extension, start_offset)
+
+    def apply_passes(self, prog: ModuleOp) -> None:
+        if not self.args.disable_verify:
+            verify_located(prog)
+        super().apply_passes(prog)
+
+
+def _fail(message: str) -> None:
+    print(message.rstrip(), file=sys.stderr)
+    sys.exit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        TTOptMain(description="tt modular optimizer driver", args=argv).run()
+    except ParseError as error:
+        _fail(str(error))
+    except DiagnosticException as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"tt-opt: error: {error.strerror}: '{error.filename}'")
+    except ValueError as error:
+        _fail(f"tt-opt: error: {error}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

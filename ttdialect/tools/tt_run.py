@@ -1,0 +1,159 @@
+"""`tt-run`: execute one function of a tt IR file on inputs from an .npz file.
+
+Inputs are keyed `arg0, arg1, ...` in argument order. Outputs are keyed by the result names the
+function declares (`-> (f32 {tt.name = "loss"}, ...)`), `result0, result1, ...` otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import Float32Type, IntegerType, ModuleOp, StringAttr, TensorType
+from xdsl.ir import Attribute
+from xdsl.utils.exceptions import InterpretationError
+
+from ttdialect.interpreter import ParamState, run_function
+from ttdialect.ir_io import TTError, load_module
+from ttdialect.types import QTensorType
+from ttdialect.weights import WeightsError, WeightStore
+
+RESULT_NAME_ATTR = "tt.name"
+BACKENDS = ("interpreter",)
+
+
+def find_function(module: ModuleOp, name: str) -> func.FuncOp:
+    functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    if name not in functions:
+        available = ", ".join(functions) or "none"
+        raise TTError(f"no function @{name} in the module (functions: {available})")
+    return functions[name]
+
+
+def result_names(function: func.FuncOp) -> list[str]:
+    """The `tt.name` of each result where declared, `result<i>` otherwise."""
+    names = []
+    attrs = function.res_attrs.data if function.res_attrs is not None else ()
+    for index in range(len(function.function_type.outputs)):
+        entry = attrs[index].data.get(RESULT_NAME_ATTR) if index < len(attrs) else None
+        names.append(entry.data if isinstance(entry, StringAttr) else f"result{index}")
+    return names
+
+
+def _expected(typ: Attribute) -> tuple[tuple[int, ...], type, str]:
+    if isinstance(typ, QTensorType):
+        return typ.get_shape(), np.int8, str(typ)
+    if isinstance(typ, TensorType):
+        el = typ.element_type
+        dtype = np.float32 if isinstance(el, Float32Type) else np.int32
+        if isinstance(el, IntegerType) and el.width.data == 8:
+            dtype = np.int8
+        return tuple(typ.get_shape()), dtype, str(typ)
+    if isinstance(typ, Float32Type):
+        return (), np.float32, "f32"
+    raise TTError(f"arguments of type {typ} are not supported by tt-run")
+
+
+def convert_input(key: str, array: np.ndarray, typ: Attribute) -> Any:
+    """Check an input array against the argument type and convert it to the interpreter's form."""
+    shape, dtype, text = _expected(typ)
+    if tuple(array.shape) != tuple(shape):
+        raise TTError(f"input '{key}' has shape {tuple(array.shape)}, the argument is {text}")
+    if np.issubdtype(dtype, np.integer):
+        if not np.issubdtype(array.dtype, np.integer):
+            raise TTError(f"input '{key}' has dtype {array.dtype}, the argument {text} needs integers")
+        info = np.iinfo(dtype)
+        if array.size and (array.min() < info.min or array.max() > info.max):
+            raise TTError(f"input '{key}' has values outside the {np.dtype(dtype).name} range")
+    elif not np.issubdtype(array.dtype, np.number):
+        raise TTError(f"input '{key}' has dtype {array.dtype}, the argument {text} needs numbers")
+    converted = array.astype(dtype)
+    return float(converted) if shape == () and dtype == np.float32 else converted
+
+
+def load_inputs(path: Path, function: func.FuncOp) -> list[Any]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except FileNotFoundError:
+        raise TTError(f"{path}: no such file") from None
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise TTError(f"{path}: not a readable .npz file ({error})") from None
+    arg_types = function.function_type.inputs.data
+    expected = [f"arg{i}" for i in range(len(arg_types))]
+    if sorted(arrays) != sorted(expected):
+        raise TTError(
+            f"{path}: @{function.sym_name.data} takes inputs {', '.join(expected) or '(none)'}, "
+            f"the file has {', '.join(sorted(arrays)) or '(none)'}"
+        )
+    return [convert_input(key, arrays[key], typ) for key, typ in zip(expected, arg_types, strict=True)]
+
+
+def save_npz_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(buffer.getvalue())
+    os.replace(temporary, path)
+
+
+def run(args: argparse.Namespace) -> None:
+    path = Path(args.file)
+    module = load_module(path)
+    function = find_function(module, args.func)
+    inputs = load_inputs(Path(args.inputs), function)
+    state = ParamState(WeightStore(module, path.parent))
+    try:
+        results = run_function(module, args.func, inputs, path.parent, state)
+    except (WeightsError, InterpretationError) as error:
+        raise TTError(f"{path}: @{args.func}: {error}") from None
+    outputs = {
+        name: np.asarray(value, dtype=np.float32 if isinstance(value, float) else None)
+        for name, value in zip(result_names(function), results, strict=True)
+    }
+    save_npz_atomically(Path(args.outputs), outputs)
+    if args.save_params:
+        params = {name: state.value(name) for name in state.params}
+        save_npz_atomically(Path(args.save_params), params)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tt-run",
+        description="Run a function of a tt IR file with the reference interpreter.",
+    )
+    parser.add_argument("file", help="tt IR file (.mlir); its weights file is read from beside it")
+    parser.add_argument("--func", default="forward", help="function to run (default: forward)")
+    parser.add_argument("--inputs", required=True, help=".npz with arrays arg0, arg1, ... in argument order")
+    parser.add_argument("--outputs", required=True, help=".npz to write, keyed by result name")
+    parser.add_argument(
+        "--save-params",
+        metavar="NPZ",
+        help="also write every parameter's integer values after the run (e.g. after updates)",
+    )
+    parser.add_argument("--backend", choices=BACKENDS, default="interpreter", help="where to run it")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        run(args)
+    except TTError as error:
+        print(f"tt-run: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as error:
+        print(f"tt-run: error: {error.strerror}: '{error.filename}'", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

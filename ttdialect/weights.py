@@ -1,0 +1,105 @@
+"""Parameter data: inline `dense<...>` or entries of the weights file beside the IR.
+
+A module that keeps arrays outside the IR names its weights file in the module attribute
+`tt.weights` (a path relative to the IR file's folder); `#tt.external<"key">` entries are arrays
+of that `.npz` file.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, StringAttr
+
+from ttdialect.dialect import ParamOp
+from ttdialect.types import ExternalDataAttr
+
+WEIGHTS_ATTR = "tt.weights"
+
+
+class WeightsError(Exception):
+    """A parameter's data cannot be found or does not fit its declaration."""
+
+
+def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
+    """The values of a dense attribute as a numpy array of its shape and element type."""
+    shape = tuple(attr.get_shape())
+    values = np.array(attr.get_values())
+    if values.size == 1:  # a splat
+        return np.full(shape, values.reshape(())[()])
+    return values.reshape(shape)
+
+
+@dataclass
+class WeightStore:
+    """Loads parameter arrays for one module, reading its weights file at most once."""
+
+    module: ModuleOp
+    base_dir: Path
+    _external: dict[str, np.ndarray] | None = field(default=None, init=False)
+
+    def weights_path(self) -> Path | None:
+        attr = self.module.attributes.get(WEIGHTS_ATTR)
+        if attr is None:
+            return None
+        assert isinstance(attr, StringAttr)
+        return self.base_dir / attr.data
+
+    def _external_arrays(self) -> dict[str, np.ndarray]:
+        if self._external is None:
+            path = self.weights_path()
+            if path is None:
+                raise WeightsError(
+                    f"the module has #tt.external data but no '{WEIGHTS_ATTR}' attribute naming "
+                    "its weights file"
+                )
+            try:
+                with np.load(path, allow_pickle=False) as npz:
+                    self._external = {key: npz[key] for key in npz.files}
+            except FileNotFoundError:
+                raise WeightsError(f"weights file {path} not found") from None
+            except (OSError, ValueError, zipfile.BadZipFile) as error:
+                raise WeightsError(f"weights file {path} is not a valid .npz: {error}") from None
+        return self._external
+
+    def _payload(self, param: ParamOp, attr: object, what: str) -> np.ndarray:
+        if isinstance(attr, DenseIntOrFPElementsAttr):
+            return dense_to_numpy(attr)
+        assert isinstance(attr, ExternalDataAttr)
+        key = attr.key.data
+        arrays = self._external_arrays()
+        if key not in arrays:
+            raise WeightsError(
+                f"{what} of @{param.sym_name.data}: key '{key}' missing from {self.weights_path()}"
+            )
+        return arrays[key]
+
+    def value(self, param: ParamOp) -> np.ndarray:
+        """The parameter's integer data, checked against its declared type."""
+        data = self._payload(param, param.value, "value")
+        dtype = np.int8 if param.element_width == 8 else np.int32
+        if tuple(data.shape) != param.shape:
+            raise WeightsError(
+                f"value of @{param.sym_name.data} has shape {data.shape}, declared {param.shape}"
+            )
+        return data.astype(dtype)
+
+    def scales(self, param: ParamOp) -> np.ndarray:
+        """The per-output-channel scales (float64), one per index of axis 0."""
+        if param.scales is None:
+            raise WeightsError(f"@{param.sym_name.data} has no scales")
+        scales = self._payload(param, param.scales, "scales").astype(np.float64).reshape(-1)
+        if scales.shape != (param.shape[0],):
+            raise WeightsError(
+                f"scales of @{param.sym_name.data} have {scales.size} entries, expected "
+                f"{param.shape[0]}"
+            )
+        return scales
+
+
+def module_params(module: ModuleOp) -> dict[str, ParamOp]:
+    """Every tt.param of the module by name, in order."""
+    return {op.sym_name.data: op for op in module.ops if isinstance(op, ParamOp)}
