@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import ClassVar
+
 from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
@@ -31,9 +32,9 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
+    ParsePropInAttrDict,
     VarConstraint,
     base,
-    ParsePropInAttrDict,
     irdl_op_definition,
     operand_def,
     opt_prop_def,
@@ -116,9 +117,7 @@ def _check_channels(channels: DenseArrayBase | None, count: int, what: str) -> i
     if list(values) != sorted(set(values)):
         raise VerifyException(f"{what} channel subset must be sorted and unique, got {list(values)}")
     if values[0] < 0 or values[-1] >= count:
-        raise VerifyException(
-            f"{what} channel subset must lie in [0, {count}), got {list(values)}"
-        )
+        raise VerifyException(f"{what} channel subset must lie in [0, {count}), got {list(values)}")
     return len(values)
 
 
@@ -136,9 +135,7 @@ def lookup_param(op: Operation, ref: SymbolRefAttr) -> ParamOp:
 def _check_weight(op: Operation, ref: SymbolRefAttr, rank: int) -> tuple[int, ...]:
     param = lookup_param(op, ref)
     if param.element_width != 8 or len(param.shape) != rank:
-        raise VerifyException(
-            f"weight {ref} must be a rank-{rank} i8 tt.param, got {param.param_type}"
-        )
+        raise VerifyException(f"weight {ref} must be a rank-{rank} i8 tt.param, got {param.param_type}")
     if param.scales is None:
         raise VerifyException(f"weight {ref} must carry per-output-channel scales")
     return param.shape
@@ -282,8 +279,7 @@ class _ConvLike(IRDLOperation):
             )
         if cg != c // groups:
             raise VerifyException(
-                f"weight expects {cg} input channels per group, input has {c} channels "
-                f"in {groups} group(s)"
+                f"weight expects {cg} input channels per group, input has {c} channels in {groups} group(s)"
             )
         expected = (n, conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw), o)
         if tuple(output_shape) != expected:
@@ -312,9 +308,7 @@ class Conv2DOp(_ConvLike):
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
-    assembly_format = (
-        "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `->` type($output)"
-    )
+    assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `->` type($output)"
 
     def verify_(self) -> None:
         _expect_qtensor(self.input, "input", 4)
@@ -340,9 +334,7 @@ class LinearOp(IRDLOperation):
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
-    assembly_format = (
-        "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `->` type($output)"
-    )
+    assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `->` type($output)"
 
     def verify_(self) -> None:
         _expect_qtensor(self.input, "input", 2)
@@ -371,9 +363,7 @@ class AddOp(IRDLOperation):
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
-    assembly_format = (
-        "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)"
-    )
+    assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)"
 
     def verify_(self) -> None:
         _check_clamp(self.act_min, self.act_max)
@@ -610,8 +600,7 @@ class Conv2DGradWeightOp(_ConvLike):
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = (
-        "$input `,` $grad_output attr-dict `:` type($input) `,` type($grad_output) "
-        "`->` type($grad_weight)"
+        "$input `,` $grad_output attr-dict `:` type($input) `,` type($grad_output) `->` type($grad_weight)"
     )
 
     def verify_(self) -> None:
@@ -675,8 +664,7 @@ class LinearGradWeightOp(IRDLOperation):
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = (
-        "$input `,` $grad_output attr-dict `:` type($input) `,` type($grad_output) "
-        "`->` type($grad_weight)"
+        "$input `,` $grad_output attr-dict `:` type($input) `,` type($grad_output) `->` type($grad_weight)"
     )
 
     def verify_(self) -> None:
@@ -732,8 +720,7 @@ class ClampGradOp(IRDLOperation):
     traits = traits_def(Pure())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = (
-        "$grad_output `,` $output attr-dict `:` type($grad_output) `,` type($output) "
-        "`->` type($grad_input)"
+        "$grad_output `,` $output attr-dict `:` type($grad_output) `,` type($output) `->` type($grad_input)"
     )
 
     def verify_(self) -> None:

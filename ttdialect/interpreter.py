@@ -72,7 +72,9 @@ def _conv_attrs(op: tt._ConvLike) -> tuple[tuple[int, int], tuple[int, int], int
     return op.conv_params()
 
 
-def _finish_int8(acc: np.ndarray, real_scale: np.ndarray | float, out: QTensorType, lo: int, hi: int) -> np.ndarray:
+def _finish_int8(
+    acc: np.ndarray, real_scale: np.ndarray | float, out: QTensorType, lo: int, hi: int
+) -> np.ndarray:
     """requantize an int32 accumulator to the output type and clamp to [lo, hi]."""
     y = nx.requantize_scaled(acc, real_scale) + out.zp
     return nx.saturate(y, max(lo, nx.INT8_MIN), min(hi, nx.INT8_MAX), np.int8)
@@ -189,7 +191,9 @@ class TTFunctions(InterpreterFunctions):
         return (float(np.float32(-log_probs[rows, labels].mean())),)
 
     @impl(tt.CrossEntropyGradOp)
-    def run_cross_entropy_grad(self, interpreter: Interpreter, op: tt.CrossEntropyGradOp, args: tuple[Any, ...]):
+    def run_cross_entropy_grad(
+        self, interpreter: Interpreter, op: tt.CrossEntropyGradOp, args: tuple[Any, ...]
+    ):
         logits, labels = args
         z = self._real_logits(op, logits)
         probs = np.exp(z - z.max(axis=1, keepdims=True))
@@ -200,7 +204,9 @@ class TTFunctions(InterpreterFunctions):
     # ----------------------------------------------------------------- backward
 
     @impl(tt.Conv2DGradInputOp)
-    def run_conv2d_grad_input(self, interpreter: Interpreter, op: tt.Conv2DGradInputOp, args: tuple[Any, ...]):
+    def run_conv2d_grad_input(
+        self, interpreter: Interpreter, op: tt.Conv2DGradInputOp, args: tuple[Any, ...]
+    ):
         (grad_out,) = args
         stride, padding, groups = _conv_attrs(op)
         n, h, w, c = op.grad_input.type.get_shape()
@@ -211,7 +217,9 @@ class TTFunctions(InterpreterFunctions):
         return (_nhwc(grad).astype(np.float32),)
 
     @impl(tt.Conv2DGradWeightOp)
-    def run_conv2d_grad_weight(self, interpreter: Interpreter, op: tt.Conv2DGradWeightOp, args: tuple[Any, ...]):
+    def run_conv2d_grad_weight(
+        self, interpreter: Interpreter, op: tt.Conv2DGradWeightOp, args: tuple[Any, ...]
+    ):
         x, grad_out = args
         xt = _qtype(op.input)
         stride, padding, groups = _conv_attrs(op)
@@ -232,12 +240,16 @@ class TTFunctions(InterpreterFunctions):
         return (grad.astype(np.float32),)
 
     @impl(tt.LinearGradInputOp)
-    def run_linear_grad_input(self, interpreter: Interpreter, op: tt.LinearGradInputOp, args: tuple[Any, ...]):
+    def run_linear_grad_input(
+        self, interpreter: Interpreter, op: tt.LinearGradInputOp, args: tuple[Any, ...]
+    ):
         weight = self.state.real_weight(_sym(op.weight))
         return ((args[0].astype(np.float64) @ weight).astype(np.float32),)
 
     @impl(tt.LinearGradWeightOp)
-    def run_linear_grad_weight(self, interpreter: Interpreter, op: tt.LinearGradWeightOp, args: tuple[Any, ...]):
+    def run_linear_grad_weight(
+        self, interpreter: Interpreter, op: tt.LinearGradWeightOp, args: tuple[Any, ...]
+    ):
         x, grad_out = args
         xt = _qtype(op.input)
         grad = grad_out.astype(np.float64).T @ nx.dequantize(x, xt.real_scale, xt.zp)
@@ -257,7 +269,9 @@ class TTFunctions(InterpreterFunctions):
         return (np.where(inside, grad, np.float32(0)).astype(np.float32),)
 
     @impl(tt.GlobalAvgPoolGradOp)
-    def run_global_avg_pool_grad(self, interpreter: Interpreter, op: tt.GlobalAvgPoolGradOp, args: tuple[Any, ...]):
+    def run_global_avg_pool_grad(
+        self, interpreter: Interpreter, op: tt.GlobalAvgPoolGradOp, args: tuple[Any, ...]
+    ):
         n, h, w, c = op.grad_input.type.get_shape()
         grad = np.broadcast_to(args[0].astype(np.float64) / (h * w), (n, h, w, c))
         return (grad.astype(np.float32),)
@@ -292,7 +306,9 @@ class TTFunctions(InterpreterFunctions):
         return ()
 
 
-def make_interpreter(module: ModuleOp, base_dir: Path, state: ParamState | None = None) -> tuple[Interpreter, ParamState]:
+def make_interpreter(
+    module: ModuleOp, base_dir: Path, state: ParamState | None = None
+) -> tuple[Interpreter, ParamState]:
     """An interpreter for `module` whose parameters come from `state` (loaded fresh if None)."""
     if state is None:
         state = ParamState(WeightStore(module, base_dir))

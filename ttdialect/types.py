@@ -45,9 +45,7 @@ class QTensorType(ParametrizedAttribute, TypeAttribute, ShapedType, ContainerTyp
     zero_point: IntAttr
 
     def __init__(self, shape: Sequence[int], scale: float, zero_point: int):
-        super().__init__(
-            ArrayAttr(IntAttr(d) for d in shape), FloatData(float(scale)), IntAttr(zero_point)
-        )
+        super().__init__(ArrayAttr(IntAttr(d) for d in shape), FloatData(float(scale)), IntAttr(zero_point))
 
     def get_num_dims(self) -> int:
         return len(self.shape.data)
@@ -68,6 +66,9 @@ class QTensorType(ParametrizedAttribute, TypeAttribute, ShapedType, ContainerTyp
 
     def with_shape(self, shape: Sequence[int]) -> QTensorType:
         return QTensorType(shape, self.real_scale, self.zp)
+
+    def with_scale(self, scale: float, zero_point: int) -> QTensorType:
+        return QTensorType(self.get_shape(), scale, zero_point)
 
     def verify(self) -> None:
         if any(d.data <= 0 for d in self.shape.data):

@@ -94,8 +94,7 @@ class WeightStore:
         scales = self._payload(param, param.scales, "scales").astype(np.float64).reshape(-1)
         if scales.shape != (param.shape[0],):
             raise WeightsError(
-                f"scales of @{param.sym_name.data} have {scales.size} entries, expected "
-                f"{param.shape[0]}"
+                f"scales of @{param.sym_name.data} have {scales.size} entries, expected {param.shape[0]}"
             )
         return scales
 

@@ -7,8 +7,6 @@ function declares (`-> (f32 {tt.name = "loss"}, ...)`), `result0, result1, ...` 
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import sys
 import zipfile
 from collections.abc import Sequence
@@ -22,7 +20,7 @@ from xdsl.ir import Attribute
 from xdsl.utils.exceptions import InterpretationError
 
 from ttdialect.interpreter import ParamState, run_function
-from ttdialect.ir_io import TTError, load_module
+from ttdialect.ir_io import TTError, load_module, save_npz_atomically
 from ttdialect.types import QTensorType
 from ttdialect.weights import WeightsError, WeightStore
 
@@ -95,14 +93,6 @@ def load_inputs(path: Path, function: func.FuncOp) -> list[Any]:
             f"the file has {', '.join(sorted(arrays)) or '(none)'}"
         )
     return [convert_input(key, arrays[key], typ) for key, typ in zip(expected, arg_types, strict=True)]
-
-
-def save_npz_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(buffer.getvalue())
-    os.replace(temporary, path)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -1,0 +1,1 @@
+"""Importers: published tiny-training int8 model files, the model zoo, and PyTorch modules."""

@@ -1,0 +1,217 @@
+"""ModelBuilder: the one place importers turn an int8 network into tt forward IR.
+
+Importers describe layers (integer weights, scales, quantization of every activation);
+the builder makes the `tt.param` symbols, the ops of `func.func @forward`, and writes the IR
+file with its weights file beside it (big arrays external, small ones inline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    BytesAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+    TensorType,
+    f32,
+    i8,
+    i32,
+    i64,
+)
+from xdsl.ir import Block, Region, SSAValue
+
+from ttdialect import dialect as tt
+from ttdialect.ir_io import module_text, save_npz_atomically, write_text_atomically
+from ttdialect.types import ExternalDataAttr, QTensorType
+from ttdialect.weights import WEIGHTS_ATTR
+
+INLINE_LIMIT = 64
+"""Arrays with at most this many elements are written inline in the IR."""
+
+
+def dense_attr(array: np.ndarray) -> DenseIntOrFPElementsAttr:
+    """A dense attribute holding `array` (int8, int32 or float32), built from its bytes."""
+    element = {np.dtype(np.int8): i8, np.dtype(np.int32): i32, np.dtype(np.float32): f32}[array.dtype]
+    typ = TensorType(element, list(array.shape))
+    return DenseIntOrFPElementsAttr(typ, BytesAttr(np.ascontiguousarray(array).tobytes()))
+
+
+@dataclass
+class _Param:
+    name: str
+    value: np.ndarray
+    scales: np.ndarray
+
+
+@dataclass
+class ModelBuilder:
+    """Builds `func.func @forward(%image) -> logits` and its parameters, layer by layer."""
+
+    input_type: QTensorType
+    params: list[_Param] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.block = Block(arg_types=[self.input_type])
+        self.block.args[0].name_hint = "image"
+
+    @property
+    def image(self) -> SSAValue:
+        return self.block.args[0]
+
+    def add_param(self, name: str, value: np.ndarray, scales: np.ndarray) -> SymbolRefAttr:
+        if any(p.name == name for p in self.params):
+            raise ValueError(f"parameter {name} defined twice")
+        self.params.append(_Param(name, value, np.asarray(scales, dtype=np.float32).reshape(-1)))
+        return SymbolRefAttr(name)
+
+    def _weight_and_bias(
+        self, prefix: str, weight: np.ndarray, w_scales: np.ndarray, bias: np.ndarray | None, x_scale: float
+    ) -> tuple[SymbolRefAttr, SymbolRefAttr | None]:
+        weight_ref = self.add_param(f"{prefix}weight", weight.astype(np.int8), w_scales)
+        bias_ref = None
+        if bias is not None:
+            bias_scales = np.float32(x_scale) * np.asarray(w_scales, dtype=np.float32)
+            bias_ref = self.add_param(f"{prefix}bias", bias.astype(np.int32), bias_scales)
+        return weight_ref, bias_ref
+
+    @staticmethod
+    def _clamp_props(act_min: int, act_max: int) -> dict[str, IntegerAttr]:
+        return {"act_min": IntegerAttr(act_min, i64), "act_max": IntegerAttr(act_max, i64)}
+
+    def conv2d(
+        self,
+        x: SSAValue,
+        prefix: str,
+        weight_ohwi: np.ndarray,
+        w_scales: np.ndarray,
+        bias: np.ndarray | None,
+        stride: int,
+        padding: int,
+        groups: int,
+        out_scale: float,
+        out_zp: int,
+        act_range: tuple[int, int] = (-128, 127),
+    ) -> SSAValue:
+        """Append a tt.conv2d named `prefix` (parameters `<prefix>weight`, `<prefix>bias`)."""
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        n, h, w, _ = x_type.get_shape()
+        o, kh, kw, _ = weight_ohwi.shape
+        out_shape = (
+            n,
+            tt.conv_output_size(h, kh, stride, padding),
+            tt.conv_output_size(w, kw, stride, padding),
+            o,
+        )
+        weight_ref, bias_ref = self._weight_and_bias(prefix, weight_ohwi, w_scales, bias, x_type.real_scale)
+        op = tt.Conv2DOp.create(
+            operands=[x],
+            result_types=[QTensorType(out_shape, out_scale, out_zp)],
+            properties={
+                "weight": weight_ref,
+                "bias": bias_ref,
+                "stride": DenseArrayBase.from_list(i64, [stride, stride]),
+                "padding": DenseArrayBase.from_list(i64, [padding, padding]),
+                "groups": IntegerAttr(groups, i64),
+                **self._clamp_props(*act_range),
+            },
+        )
+        return self._append(op, prefix)
+
+    def linear(
+        self,
+        x: SSAValue,
+        prefix: str,
+        weight: np.ndarray,
+        w_scales: np.ndarray,
+        bias: np.ndarray | None,
+        out_scale: float,
+        out_zp: int,
+        act_range: tuple[int, int] = (-128, 127),
+    ) -> SSAValue:
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        weight_ref, bias_ref = self._weight_and_bias(prefix, weight, w_scales, bias, x_type.real_scale)
+        op = tt.LinearOp.create(
+            operands=[x],
+            result_types=[QTensorType((x_type.get_shape()[0], weight.shape[0]), out_scale, out_zp)],
+            properties={"weight": weight_ref, "bias": bias_ref, **self._clamp_props(*act_range)},
+        )
+        return self._append(op, prefix)
+
+    def add(self, lhs: SSAValue, rhs: SSAValue, out_scale: float, out_zp: int) -> SSAValue:
+        lhs_type = lhs.type
+        assert isinstance(lhs_type, QTensorType)
+        op = tt.AddOp.create(
+            operands=[lhs, rhs],
+            result_types=[lhs_type.with_scale(out_scale, out_zp)],
+            properties=self._clamp_props(-128, 127),
+        )
+        return self._append(op)
+
+    def global_avg_pool(self, x: SSAValue) -> SSAValue:
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        n, _, _, c = x_type.get_shape()
+        op = tt.GlobalAvgPoolOp.create(operands=[x], result_types=[x_type.with_shape((n, 1, 1, c))])
+        return self._append(op)
+
+    def flatten(self, x: SSAValue) -> SSAValue:
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        shape = x_type.get_shape()
+        op = tt.ReshapeOp.create(
+            operands=[x], result_types=[x_type.with_shape((shape[0], int(np.prod(shape[1:]))))]
+        )
+        return self._append(op)
+
+    def _append(self, op: tt.IRDLOperation, layer: str | None = None) -> SSAValue:
+        self.block.add_op(op)
+        if layer is not None:
+            op.results[0].name_hint = layer.strip(".").replace(".", "_")
+        return op.results[0]
+
+    def build(self, output: SSAValue, weights_file: str | None) -> tuple[ModuleOp, dict[str, np.ndarray]]:
+        """The module (params, then @forward returning `output`) and its external arrays."""
+        self.block.add_op(func.ReturnOp(output))
+        forward = func.FuncOp("forward", ([self.input_type], [output.type]), Region(self.block))
+        external: dict[str, np.ndarray] = {}
+        ops: list[tt.IRDLOperation] = []
+        for param in self.params:
+            value_attr = self._payload(param.value, param.name, weights_file, external)
+            scales_attr = self._payload(param.scales, f"{param.name}:scales", weights_file, external)
+            typ = TensorType(i8 if param.value.dtype == np.int8 else i32, list(param.value.shape))
+            ops.append(tt.ParamOp(param.name, typ, value_attr, scales_attr))
+        module = ModuleOp([*ops, forward])
+        if external:
+            assert weights_file is not None
+            module.attributes[WEIGHTS_ATTR] = StringAttr(weights_file)
+        return module, external
+
+    @staticmethod
+    def _payload(
+        array: np.ndarray, key: str, weights_file: str | None, external: dict[str, np.ndarray]
+    ) -> DenseIntOrFPElementsAttr | ExternalDataAttr:
+        if weights_file is None or array.size <= INLINE_LIMIT:
+            return dense_attr(array)
+        external[key] = array
+        return ExternalDataAttr(key)
+
+
+def save_model(builder: ModelBuilder, output: SSAValue, path: Path) -> ModuleOp:
+    """Write `path` (.mlir) and `<stem>.weights.npz` beside it; returns the verified module."""
+    weights_name = f"{path.stem}.weights.npz"
+    module, external = builder.build(output, weights_name)
+    module.verify()
+    if external:
+        save_npz_atomically(path.parent / weights_name, external)
+    write_text_atomically(path, module_text(module))
+    return module

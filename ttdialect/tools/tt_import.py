@@ -1,0 +1,90 @@
+"""`tt-import`: a zoo model, a tiny-training .pkl or a PyTorch module -> tt forward IR + weights."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ttdialect.importers.tiny_training import (
+    ZOO_ENV,
+    ZOO_NAMES,
+    HeadChoice,
+    import_tiny_training,
+    import_zoo,
+)
+from ttdialect.ir_io import TTError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tt-import",
+        description="Import a trained CNN as tt forward IR (int8, NHWC): writes OUT.mlir and "
+        "OUT.weights.npz beside it.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--zoo", choices=ZOO_NAMES, help="a zoo model: NAME.json + NAME.pkl from the zoo folder")
+    source.add_argument("--tiny-training", metavar="FILE.pkl", help="a tiny-training int8 model file")
+    source.add_argument(
+        "--torch",
+        metavar="FILE.py:FACTORY",
+        help="a float torch.nn.Module made by FACTORY() in FILE.py, quantized with --calibration",
+    )
+    parser.add_argument("-o", "--output", required=True, help="output IR file (.mlir)")
+    head = parser.add_argument_group("classifier head (zoo and .pkl models)")
+    head.add_argument(
+        "--num-classes",
+        type=int,
+        default=None,
+        help="keep the first N rows of the 1000-class ImageNet classifier (default: all)",
+    )
+    head.add_argument(
+        "--new-head",
+        action="store_true",
+        help="replace the classifier by a freshly initialised N-class head (needs --num-classes)",
+    )
+    head.add_argument("--seed", type=int, default=0, help="seed of --new-head (default 0)")
+    parser.add_argument("--zoo-dir", help=f"zoo folder (default: ${ZOO_ENV}, else ../shared/models)")
+    torch_group = parser.add_argument_group("PyTorch models")
+    torch_group.add_argument("--input-shape", help="NCHW input shape, e.g. 1x3x32x32")
+    torch_group.add_argument("--calibration", metavar="DATA.npy", help="float NCHW calibration images")
+    return parser
+
+
+def _head(args: argparse.Namespace) -> HeadChoice:
+    if args.new_head and args.num_classes is None:
+        raise TTError("--new-head needs --num-classes")
+    return HeadChoice(args.num_classes or 1000, args.new_head, args.seed)
+
+
+def run(args: argparse.Namespace) -> None:
+    output = Path(args.output)
+    if output.suffix != ".mlir":
+        raise TTError(f"output {output} must end in .mlir")
+    if not output.parent.is_dir():
+        raise TTError(f"output folder {output.parent} does not exist")
+    start = time.perf_counter()
+    if args.zoo:
+        import_zoo(args.zoo, output, Path(args.zoo_dir) if args.zoo_dir else None, _head(args))
+    elif args.tiny_training:
+        import_tiny_training(Path(args.tiny_training), output, _head(args))
+    else:
+        from ttdialect.importers.torch_import import import_torch_cli
+
+        import_torch_cli(args.torch, args.input_shape, args.calibration, output)
+    print(f"tt-import: wrote {output} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        run(args)
+    except TTError as error:
+        print(f"tt-import: error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
