@@ -7,4 +7,10 @@ from xdsl.passes import ModulePass
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Pass name -> factory that imports the pass class only when it is asked for."""
-    return {}
+
+    def autodiff() -> type[ModulePass]:
+        from passes.autodiff import AutodiffPass
+
+        return AutodiffPass
+
+    return {"tt-autodiff": autodiff}

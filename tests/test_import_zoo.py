@@ -128,7 +128,9 @@ def test_new_head_is_seeded_and_sized(tmp_path: Path) -> None:
     ],
 )
 def test_bad_input_gives_one_line_error(args: list[str], message: str, tmp_path: Path) -> None:
-    result = subprocess.run(["tt-import", *args, "-o", str(tmp_path / "m.mlir")], capture_output=True, text=True)
+    result = subprocess.run(
+        ["tt-import", *args, "-o", str(tmp_path / "m.mlir")], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -139,13 +141,17 @@ def test_not_a_model_file(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.pkl"
     torch.save({"hello": 1}, bogus)
     result = subprocess.run(
-        ["tt-import", "--tiny-training", str(bogus), "-o", str(tmp_path / "m.mlir")], capture_output=True, text=True
+        ["tt-import", "--tiny-training", str(bogus), "-o", str(tmp_path / "m.mlir")],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1 and "expected a dict with first_conv" in result.stderr
     garbage = tmp_path / "garbage.pkl"
     garbage.write_bytes(b"not a zip at all")
     result = subprocess.run(
-        ["tt-import", "--tiny-training", str(garbage), "-o", str(tmp_path / "m.mlir")], capture_output=True, text=True
+        ["tt-import", "--tiny-training", str(garbage), "-o", str(tmp_path / "m.mlir")],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1 and "not a tiny-training model file" in result.stderr
     assert "Traceback" not in result.stderr

@@ -777,11 +777,12 @@ class GradAccumulateOp(IRDLOperation):
 
 @irdl_op_definition
 class SGDUpdateOp(IRDLOperation):
-    """In-place SGD step on an int8 weight or int32 bias parameter.
+    """In-place SGD step on the stored integers of an int8 weight or int32 bias parameter.
 
-    delta[i] = lr * grad_scale * grad[i] / scale[o]  (in units of the stored integer);
-    param[i] = saturate(param[i] - round(delta[i])) with `rounding` stochastic | nearest |
-    truncate. With `channels`, grad covers only those indices of `channel_axis` of the parameter.
+    `grad` is the gradient w.r.t. the stored integers (see tt.scale_grad);
+    delta[i] = lr * grad_scale * grad[i]; param[i] = saturate(param[i] - round(delta[i])) with
+    `rounding` stochastic | nearest | truncate (docs/numerics.md). With `channels`, grad covers
+    only those indices of axis `channel_axis` of the parameter.
     """
 
     name = "tt.sgd_update"
@@ -804,8 +805,6 @@ class SGDUpdateOp(IRDLOperation):
             )
         _expect_f32_tensor(self.grad, "grad")
         param = lookup_param(self, self.param)
-        if param.scales is None:
-            raise VerifyException(f"updated parameter {self.param} must carry per-channel scales")
         expected = list(param.shape)
         if (self.channels is None) != (self.channel_axis is None):
             raise VerifyException("channels and channel_axis must be given together")
@@ -818,6 +817,39 @@ class SGDUpdateOp(IRDLOperation):
             raise VerifyException(
                 f"grad shape {_shape(self.grad)} does not match the updated slice {tuple(expected)}"
             )
+
+
+@irdl_op_definition
+class ScaleGradOp(IRDLOperation):
+    """Per-output-channel gradient scaling by the parameter's own scales: g[o, ...] * s[o]**power.
+
+    power = 1 turns a real-unit gradient into the gradient w.r.t. the stored integers (chain
+    rule, what tt-autodiff emits); tt-qas multiplies by s**-2 (quantization-aware scaling).
+    With `channels`, axis 0 of the gradient holds only those output channels.
+    """
+
+    name = "tt.scale_grad"
+
+    T: ClassVar = VarConstraint("T", base(TensorType))
+    grad = operand_def(T)
+    result = result_def(T)
+    param = prop_def(SymbolRefAttr)
+    power = prop_def(IntegerAttr[IntegerType])
+    channels = opt_prop_def(DenseArrayBase.constr(i64))
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$grad `,` $param attr-dict `:` type($result)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad, "grad")
+        param = lookup_param(self, self.param)
+        if param.scales is None:
+            raise VerifyException(f"scaled parameter {self.param} must carry per-channel scales")
+        rows = _check_channels(self.channels, param.shape[0], "scale_grad")
+        shape = _shape(self.grad)
+        if not shape or shape[0] != rows:
+            raise VerifyException(f"grad shape {shape} must have {rows} output channels on axis 0")
 
 
 TT = Dialect(
@@ -843,6 +875,7 @@ TT = Dialect(
         ClampGradOp,
         GlobalAvgPoolGradOp,
         GradAccumulateOp,
+        ScaleGradOp,
         SGDUpdateOp,
     ],
     [QTensorType, ExternalDataAttr],

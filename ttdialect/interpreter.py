@@ -282,26 +282,34 @@ class TTFunctions(InterpreterFunctions):
 
     # ----------------------------------------------------------------- updates
 
+    @impl(tt.ScaleGradOp)
+    def run_scale_grad(self, interpreter: Interpreter, op: tt.ScaleGradOp, args: tuple[Any, ...]):
+        (grad,) = args
+        scales = self.state.scales(_sym(op.param))
+        if op.channels is not None:
+            scales = scales[[int(v) for v in op.channels.get_values()]]
+        factor = scales ** _ints(op.power)
+        return (
+            (grad.astype(np.float64) * factor.reshape((-1,) + (1,) * (grad.ndim - 1))).astype(np.float32),
+        )
+
     @impl(tt.SGDUpdateOp)
     def run_sgd_update(self, interpreter: Interpreter, op: tt.SGDUpdateOp, args: tuple[Any, ...]):
         grad, lr = args
-        name = _sym(op.param)
-        value, scales = self.state.value(name), self.state.scales(name)
+        value = self.state.value(_sym(op.param))
         index: tuple[Any, ...] = (slice(None),) * value.ndim
         if op.channels is not None and op.channel_axis is not None:
             axis = _ints(op.channel_axis)
             channels = np.array([int(v) for v in op.channels.get_values()])
             index = index[:axis] + (channels,) + index[axis + 1 :]
-            if axis == 0:
-                scales = scales[channels]
-        shape = (-1,) + (1,) * (value.ndim - 1)
-        delta = float(lr) * op.grad_scale.value.data * grad.astype(np.float64) / scales.reshape(shape)
+        delta = float(lr) * op.grad_scale.value.data * grad.astype(np.float64)
         uniforms = None
         if op.rounding.data == "stochastic":
             uniforms = nx.uniform_from_counter(self.state.rng_counter, delta.size)
             self.state.rng_counter = (self.state.rng_counter + delta.size) & 0xFFFFFFFF
         step = nx.round_update(delta, op.rounding.data, uniforms)
-        low, high = (nx.WEIGHT_MIN, nx.WEIGHT_MAX) if value.dtype == np.int8 else (nx.INT32_MIN, nx.INT32_MAX)
+        integer = np.iinfo(value.dtype)
+        low, high = (nx.WEIGHT_MIN, nx.WEIGHT_MAX) if value.dtype == np.int8 else (integer.min, integer.max)
         value[index] = nx.saturate(value[index].astype(np.float64) - step, low, high, value.dtype)
         return ()
 
