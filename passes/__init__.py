@@ -13,4 +13,14 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return AutodiffPass
 
-    return {"tt-autodiff": autodiff}
+    def sparse_update() -> type[ModulePass]:
+        from passes.sparse_update import SparseUpdatePass
+
+        return SparseUpdatePass
+
+    def qas() -> type[ModulePass]:
+        from passes.qas import QASPass
+
+        return QASPass
+
+    return {"tt-autodiff": autodiff, "tt-sparse-update": sparse_update, "tt-qas": qas}

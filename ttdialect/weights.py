@@ -7,6 +7,7 @@ of that `.npz` file.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,29 @@ class WeightStore:
         return scales
 
 
+_ir_directory = Path(".")
+
+
+def set_ir_directory(path: Path) -> None:
+    """Where the IR being compiled was read from (weights files are relative to it)."""
+    global _ir_directory
+    _ir_directory = path
+
+
+def store_for(module: ModuleOp) -> WeightStore:
+    """A WeightStore for a module read from the current IR directory (for passes)."""
+    return WeightStore(module, _ir_directory)
+
+
 def module_params(module: ModuleOp) -> dict[str, ParamOp]:
     """Every tt.param of the module by name, in order."""
     return {op.sym_name.data: op for op in module.ops if isinstance(op, ParamOp)}
+
+
+def relocate_weights_file(module: ModuleOp, from_dir: Path, to_dir: Path) -> None:
+    """Rewrite `tt.weights` so that it still names the same file from IR written to `to_dir`."""
+    attr = module.attributes.get(WEIGHTS_ATTR)
+    if not isinstance(attr, StringAttr) or from_dir.resolve() == to_dir.resolve():
+        return
+    target = (from_dir / attr.data).resolve()
+    module.attributes[WEIGHTS_ATTR] = StringAttr(os.path.relpath(target, to_dir.resolve()))

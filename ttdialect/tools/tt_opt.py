@@ -7,17 +7,19 @@ located message on stderr with exit status 1, never a traceback.
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from passes import get_all_passes
 from ttdialect.ir_io import DIALECTS, parse_text, verify_located, write_text_atomically
+from ttdialect.weights import relocate_weights_file, set_ir_directory
 
 
 class _HeldOutput(io.StringIO):
@@ -66,10 +68,24 @@ class TTOptMain(xDSLOptMain):
         self._chunk_line_offset = start_offset
         return super().parse_chunk(chunk, file_extension, start_offset)
 
+    def setup_pipeline(self) -> None:
+        self.args.passes = quote_path_values(self.args.passes)
+        super().setup_pipeline()
+
     def apply_passes(self, prog: ModuleOp) -> None:
         if not self.args.disable_verify:
             verify_located(prog)
+        input_dir = Path(self.args.input_file).parent if self.args.input_file else Path(".")
+        set_ir_directory(input_dir)
         super().apply_passes(prog)
+        if self.args.output_file is not None:
+            relocate_weights_file(prog, input_dir, Path(self.args.output_file).parent)
+
+
+def quote_path_values(pipeline: str) -> str:
+    """Quote unquoted option values with path characters (`scheme=mcunet-5fps/99kb`), which
+    xDSL's pipeline lexer would otherwise reject."""
+    return re.sub(r'=([^\s"{},=]*[/:~][^\s"{},=]*)', r'="\1"', pipeline)
 
 
 def _fail(message: str) -> None:
@@ -80,7 +96,7 @@ def _fail(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     try:
         TTOptMain(description="tt modular optimizer driver", args=argv).run()
-    except ParseError as error:
+    except (ParseError, ArgSpecParseError) as error:
         _fail(str(error))
     except DiagnosticException as error:
         _fail(str(error))
