@@ -20,6 +20,7 @@ from xdsl.dialects.builtin import ModuleOp, SymbolRefAttr
 from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
 from xdsl.interpreters.arith import ArithFunctions
 from xdsl.interpreters.func import FuncFunctions
+from xdsl.utils.exceptions import InterpretationError
 
 from ttdialect import dialect as tt
 from ttdialect import numerics as nx
@@ -176,6 +177,14 @@ class TTFunctions(InterpreterFunctions):
 
     # ----------------------------------------------------------------- loss
 
+    @staticmethod
+    def _check_labels(op: tt._LossLike, labels: np.ndarray, classes: int) -> None:
+        bad = (labels < 0) | (labels >= classes)
+        if bad.any():
+            raise InterpretationError(
+                f"'{op.name}': label {int(labels[bad][0])} is outside the {classes} classes [0, {classes})"
+            )
+
     def _real_logits(self, op: tt._LossLike, logits: np.ndarray) -> np.ndarray:
         if isinstance(op.logits.type, QTensorType):
             return nx.dequantize(logits, op.logits.type.real_scale, op.logits.type.zp)
@@ -184,6 +193,7 @@ class TTFunctions(InterpreterFunctions):
     @impl(tt.CrossEntropyOp)
     def run_cross_entropy(self, interpreter: Interpreter, op: tt.CrossEntropyOp, args: tuple[Any, ...]):
         logits, labels = args
+        self._check_labels(op, labels, logits.shape[1])
         z = self._real_logits(op, logits)
         log_probs = z - z.max(axis=1, keepdims=True)
         log_probs -= np.log(np.exp(log_probs).sum(axis=1, keepdims=True))
@@ -195,6 +205,7 @@ class TTFunctions(InterpreterFunctions):
         self, interpreter: Interpreter, op: tt.CrossEntropyGradOp, args: tuple[Any, ...]
     ):
         logits, labels = args
+        self._check_labels(op, labels, logits.shape[1])
         z = self._real_logits(op, logits)
         probs = np.exp(z - z.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)

@@ -16,20 +16,24 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 ADD_LEFT_SHIFT = 20
 
 
+class NumericsError(ValueError):
+    """A quantization parameter the int8 rules cannot represent (e.g. a scale ratio >= 2**30)."""
+
+
 def quantize_multiplier(real_scale: float) -> tuple[int, int]:
     """Fixed-point form of a positive real scale: real ~= multiplier * 2**(shift - 31).
 
     multiplier is in [2**30, 2**31) (or 0 for scales too small to matter).
     """
     if not real_scale > 0:
-        raise ValueError(f"requantization scale must be positive, got {real_scale}")
+        raise NumericsError(f"requantization scale must be positive, got {real_scale}")
     mantissa, exponent = math.frexp(real_scale)
     multiplier = round(mantissa * (1 << 31))
     if multiplier == 1 << 31:
         multiplier //= 2
         exponent += 1
     if exponent > 30:
-        raise ValueError(f"requantization scale {real_scale} is too large")
+        raise NumericsError(f"requantization scale {real_scale} is too large (at most 2**30)")
     if exponent < -31:
         return 0, 0
     return multiplier, exponent

@@ -86,6 +86,14 @@ class WeightStore:
             raise WeightsError(
                 f"value of @{param.sym_name.data} has shape {data.shape}, declared {param.shape}"
             )
+        if not np.issubdtype(data.dtype, np.integer):
+            raise WeightsError(f"value of @{param.sym_name.data} has dtype {data.dtype}, expected integers")
+        limits = np.iinfo(dtype)
+        if data.size and (data.min() < limits.min or data.max() > limits.max):
+            raise WeightsError(
+                f"value of @{param.sym_name.data} holds {int(data.min())}..{int(data.max())}, "
+                f"outside the {np.dtype(dtype).name} range"
+            )
         return data.astype(dtype)
 
     def scales(self, param: ParamOp) -> np.ndarray:

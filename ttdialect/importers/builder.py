@@ -7,6 +7,7 @@ file with its weights file beside it (big arrays external, small ones inline).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,19 @@ def dense_attr(array: np.ndarray) -> DenseIntOrFPElementsAttr:
     element = {np.dtype(np.int8): i8, np.dtype(np.int32): i32, np.dtype(np.float32): f32}[array.dtype]
     typ = TensorType(element, list(array.shape))
     return DenseIntOrFPElementsAttr(typ, BytesAttr(np.ascontiguousarray(array).tobytes()))
+
+
+def value_name(layer: str) -> str:
+    """An SSA name for the result of `layer` (`blocks.0.conv` -> `blocks_0_conv`, `0` -> `layer_0`)."""
+    name = re.sub(r"[^A-Za-z0-9_$]", "_", layer.strip("."))
+    return name if name[:1].isalpha() else f"layer_{name}"
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    first, second = value
+    return int(first), int(second)
 
 
 @dataclass
@@ -83,6 +97,11 @@ class ModelBuilder:
         return weight_ref, bias_ref
 
     @staticmethod
+    def _bias_prop(bias_ref: SymbolRefAttr | None) -> dict[str, SymbolRefAttr]:
+        """The optional `bias` property: absent (not None) for a layer without bias."""
+        return {} if bias_ref is None else {"bias": bias_ref}
+
+    @staticmethod
     def _clamp_props(act_min: int, act_max: int) -> dict[str, IntegerAttr]:
         return {"act_min": IntegerAttr(act_min, i64), "act_max": IntegerAttr(act_max, i64)}
 
@@ -93,22 +112,26 @@ class ModelBuilder:
         weight_ohwi: np.ndarray,
         w_scales: np.ndarray,
         bias: np.ndarray | None,
-        stride: int,
-        padding: int,
+        stride: int | tuple[int, int],
+        padding: int | tuple[int, int],
         groups: int,
         out_scale: float,
         out_zp: int,
         act_range: tuple[int, int] = (-128, 127),
     ) -> SSAValue:
-        """Append a tt.conv2d named `prefix` (parameters `<prefix>weight`, `<prefix>bias`)."""
+        """Append a tt.conv2d named `prefix` (parameters `<prefix>weight`, `<prefix>bias`).
+
+        `stride` and `padding` are one int for both axes or an (H, W) pair.
+        """
         x_type = x.type
         assert isinstance(x_type, QTensorType)
         n, h, w, _ = x_type.get_shape()
         o, kh, kw, _ = weight_ohwi.shape
+        (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
         out_shape = (
             n,
-            tt.conv_output_size(h, kh, stride, padding),
-            tt.conv_output_size(w, kw, stride, padding),
+            tt.conv_output_size(h, kh, sh, ph),
+            tt.conv_output_size(w, kw, sw, pw),
             o,
         )
         weight_ref, bias_ref = self._weight_and_bias(prefix, weight_ohwi, w_scales, bias, x_type.real_scale)
@@ -117,9 +140,9 @@ class ModelBuilder:
             result_types=[QTensorType(out_shape, out_scale, out_zp)],
             properties={
                 "weight": weight_ref,
-                "bias": bias_ref,
-                "stride": DenseArrayBase.from_list(i64, [stride, stride]),
-                "padding": DenseArrayBase.from_list(i64, [padding, padding]),
+                **self._bias_prop(bias_ref),
+                "stride": DenseArrayBase.from_list(i64, [sh, sw]),
+                "padding": DenseArrayBase.from_list(i64, [ph, pw]),
                 "groups": IntegerAttr(groups, i64),
                 **self._clamp_props(*act_range),
             },
@@ -143,18 +166,30 @@ class ModelBuilder:
         op = tt.LinearOp.create(
             operands=[x],
             result_types=[QTensorType((x_type.get_shape()[0], weight.shape[0]), out_scale, out_zp)],
-            properties={"weight": weight_ref, "bias": bias_ref, **self._clamp_props(*act_range)},
+            properties={"weight": weight_ref, **self._bias_prop(bias_ref), **self._clamp_props(*act_range)},
         )
         return self._append(op, prefix)
 
-    def add(self, lhs: SSAValue, rhs: SSAValue, out_scale: float, out_zp: int) -> SSAValue:
+    def add(
+        self,
+        lhs: SSAValue,
+        rhs: SSAValue,
+        out_scale: float,
+        out_zp: int,
+        act_range: tuple[int, int] = (-128, 127),
+    ) -> SSAValue:
         lhs_type = lhs.type
         assert isinstance(lhs_type, QTensorType)
         op = tt.AddOp.create(
             operands=[lhs, rhs],
             result_types=[lhs_type.with_scale(out_scale, out_zp)],
-            properties=self._clamp_props(-128, 127),
+            properties=self._clamp_props(*act_range),
         )
+        return self._append(op)
+
+    def clamp(self, x: SSAValue, act_range: tuple[int, int]) -> SSAValue:
+        """A standalone int8 clamp (an activation that could not be fused into its producer)."""
+        op = tt.ClampOp.create(operands=[x], result_types=[x.type], properties=self._clamp_props(*act_range))
         return self._append(op)
 
     def global_avg_pool(self, x: SSAValue) -> SSAValue:
@@ -176,7 +211,7 @@ class ModelBuilder:
     def _append(self, op: tt.IRDLOperation, layer: str | None = None) -> SSAValue:
         self.block.add_op(op)
         if layer is not None:
-            op.results[0].name_hint = layer.strip(".").replace(".", "_")
+            op.results[0].name_hint = value_name(layer)
         return op.results[0]
 
     def build(self, output: SSAValue, weights_file: str | None) -> tuple[ModuleOp, dict[str, np.ndarray]]:

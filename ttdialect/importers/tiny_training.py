@@ -86,7 +86,9 @@ class _Importer:
         stem = model["first_conv"]
         params = stem["params"]
         size = int(stem.get("in_shape", IMAGE_SIZE))
-        image = QTensorType((1, size, size, int(stem["in_channel"])), params["x_scale"], int(params["x_zero"]))
+        image = QTensorType(
+            (1, size, size, int(stem["in_channel"])), params["x_scale"], int(params["x_zero"])
+        )
         self.builder = ModelBuilder(image)
 
     def fail(self, where: str, message: str) -> TTError:
@@ -183,9 +185,7 @@ def check_against_architecture(model: dict[str, Any], arch: dict[str, Any], sour
             pkl_conv["stride"],
             pkl_conv["groups"],
         )
-        want = tuple(
-            json_conv[k] for k in ("in_channels", "out_channels", "kernel_size", "stride", "groups")
-        )
+        want = tuple(json_conv[k] for k in ("in_channels", "out_channels", "kernel_size", "stride", "groups"))
         if got != want:
             raise TTError(f"{source}: {where} is {got} in the .pkl but {want} in the architecture JSON")
 
@@ -217,9 +217,7 @@ def import_zoo(name: str, output: Path, zoo_dir: Path | None = None, head: HeadC
     arch_path, model_path = folder / f"{name}.json", folder / f"{name}.pkl"
     for needed in (arch_path, model_path):
         if not needed.is_file():
-            raise TTError(
-                f"zoo file {needed} not found (looked in {folder}; set --zoo-dir or ${ZOO_ENV})"
-            )
+            raise TTError(f"zoo file {needed} not found (looked in {folder}; set --zoo-dir or ${ZOO_ENV})")
     try:
         arch = json.loads(arch_path.read_text())
     except json.JSONDecodeError as error:

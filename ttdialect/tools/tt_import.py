@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT.weights.npz beside it.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--zoo", choices=ZOO_NAMES, help="a zoo model: NAME.json + NAME.pkl from the zoo folder")
+    source.add_argument(
+        "--zoo", choices=ZOO_NAMES, help="a zoo model: NAME.json + NAME.pkl from the zoo folder"
+    )
     source.add_argument("--tiny-training", metavar="FILE.pkl", help="a tiny-training int8 model file")
     source.add_argument(
         "--torch",
@@ -65,6 +67,10 @@ def run(args: argparse.Namespace) -> None:
         raise TTError(f"output {output} must end in .mlir")
     if not output.parent.is_dir():
         raise TTError(f"output folder {output.parent} does not exist")
+    if args.torch and (args.num_classes is not None or args.new_head):
+        raise TTError("--num-classes and --new-head apply to zoo and .pkl models, not to --torch")
+    if not args.torch and (args.input_shape is not None or args.calibration is not None):
+        raise TTError("--input-shape and --calibration apply to --torch models only")
     start = time.perf_counter()
     if args.zoo:
         import_zoo(args.zoo, output, Path(args.zoo_dir) if args.zoo_dir else None, _head(args))

@@ -21,6 +21,7 @@ from xdsl.utils.exceptions import InterpretationError
 
 from ttdialect.interpreter import ParamState, run_function
 from ttdialect.ir_io import TTError, load_module, save_npz_atomically
+from ttdialect.numerics import NumericsError
 from ttdialect.types import QTensorType
 from ttdialect.weights import WeightsError, WeightStore
 
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> None:
     state = ParamState(WeightStore(module, path.parent))
     try:
         results = run_function(module, args.func, inputs, path.parent, state)
-    except (WeightsError, InterpretationError) as error:
+    except (WeightsError, InterpretationError, NumericsError) as error:
         raise TTError(f"{path}: @{args.func}: {error}") from None
     outputs = {
         name: np.asarray(value, dtype=np.float32 if isinstance(value, float) else None)

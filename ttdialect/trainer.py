@@ -1,0 +1,65 @@
+"""Train and evaluate a training-step module with the reference interpreter.
+
+The module holds `@forward(image)` and `@train_step(image, label)` (as `tt-autodiff` builds
+them); both share one `ParamState`, so `train_step` updates what `forward` then computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.interpreter import Interpreter
+
+from ttdialect.interpreter import ParamState, make_interpreter
+
+
+@dataclass
+class InterpreterTrainer:
+    """Runs `train_step` on samples one at a time (batch 1) and measures top-1 accuracy."""
+
+    module: ModuleOp
+    base_dir: Path
+    interpreter: Interpreter = field(init=False)
+    state: ParamState = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.interpreter, self.state = make_interpreter(self.module, self.base_dir)
+
+    def predict(self, image: np.ndarray) -> int:
+        (logits,) = self.interpreter.call_op("forward", (image[None],))
+        return int(np.argmax(logits[0]))
+
+    def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
+        hits = sum(self.predict(image) == label for image, label in zip(images, labels, strict=True))
+        return hits / len(labels)
+
+    def step(self, image: np.ndarray, label: int) -> float:
+        (loss,) = self.interpreter.call_op(
+            "train_step", (image[None], np.array([label], dtype=np.int32))
+        )
+        return float(loss)
+
+    def train(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        steps: int,
+        seed: int = 0,
+        on_step: Callable[[int, float], None] | None = None,
+    ) -> list[float]:
+        """`steps` SGD steps on samples drawn in a seeded random order (epochs reshuffled)."""
+        rng = np.random.default_rng(seed)
+        order: list[int] = []
+        losses = []
+        for index in range(steps):
+            if not order:
+                order = list(rng.permutation(len(labels)))
+            sample = order.pop()
+            losses.append(self.step(images[sample], int(labels[sample])))
+            if on_step is not None:
+                on_step(index, losses[-1])
+        return losses
