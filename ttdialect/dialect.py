@@ -21,6 +21,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    Signedness,
     StringAttr,
     SymbolNameConstraint,
     SymbolRefAttr,
@@ -81,6 +82,8 @@ def _expect_f32_tensor(value: SSAValue, what: str, rank: int | None = None) -> T
         raise VerifyException(f"{what} must be a tensor of f32, got {typ}")
     if rank is not None and typ.get_num_dims() != rank:
         raise VerifyException(f"{what} must have rank {rank}, got shape {typ.get_shape()}")
+    if any(dim < 0 for dim in typ.get_shape()):
+        raise VerifyException(f"{what} must have a static shape, got {typ}")
     return typ
 
 
@@ -199,9 +202,17 @@ class ParamOp(IRDLOperation):
         return el.width.data if isinstance(el, IntegerType) else 0
 
     def verify_(self) -> None:
-        if self.element_width not in (8, 32):
+        element = self.param_type.element_type
+        if self.element_width not in (8, 32) or (
+            isinstance(element, IntegerType) and element.signedness.data == Signedness.UNSIGNED
+        ):
             raise VerifyException(
                 f"parameter @{self.sym_name.data} must hold i8 or i32, got {self.param_type}"
+            )
+        if not self.shape or any(dim < 1 for dim in self.shape):
+            raise VerifyException(
+                f"parameter @{self.sym_name.data} must have a static shape of rank >= 1 "
+                f"(axis 0 is the output channel), got {self.param_type}"
             )
         if isinstance(self.value, DenseIntOrFPElementsAttr) and self.value.type != self.param_type:
             raise VerifyException(
@@ -216,8 +227,8 @@ class ParamOp(IRDLOperation):
                     f"parameter @{self.sym_name.data} scales must be {expected} (one per output "
                     f"channel), got {scales.type}"
                 )
-            if min(scales.get_values()) <= 0:
-                raise VerifyException(f"parameter @{self.sym_name.data} scales must be positive")
+            if not all(0 < value < float("inf") for value in scales.get_values()):
+                raise VerifyException(f"parameter @{self.sym_name.data} scales must be positive and finite")
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
@@ -229,6 +240,7 @@ class ParamOp(IRDLOperation):
             printer.print_attribute(self.scales)
         printer.print_string(" = ")
         printer.print_attribute(self.value)
+        printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> ParamOp:
@@ -242,7 +254,10 @@ class ParamOp(IRDLOperation):
             scales = parser.parse_attribute()
         parser.parse_punctuation("=")
         value = parser.parse_attribute()
-        return cls(name, param_type, value, scales)
+        param = cls(name, param_type, value, scales)
+        extra = parser.parse_optional_attr_dict()
+        param.attributes.update(extra)
+        return param
 
 
 # --------------------------------------------------------------------------- forward ops
@@ -726,6 +741,7 @@ class ClampGradOp(IRDLOperation):
     def verify_(self) -> None:
         _check_clamp(self.act_min, self.act_max)
         _expect_f32_tensor(self.grad_output, "grad_output")
+        _expect_f32_tensor(self.grad_input, "grad_input")
         if not _shape(self.grad_output) == _shape(self.output) == _shape(self.grad_input):
             raise VerifyException("grad_output, output and grad_input shapes must match")
 

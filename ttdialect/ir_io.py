@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,8 @@ class LocatingParser(Parser):
             op = super().parse_operation()
         except VerifyException as error:  # an attribute or type that does not verify
             raise ParseError(start, str(error)) from None
+        except (OverflowError, ValueError, struct.error) as error:  # e.g. a literal f32 cannot hold
+            raise ParseError(start, f"invalid attribute value: {error}") from None
         if isinstance(op.location, UnknownLoc):
             where = start.get_location()
             op.location = FileLineColLoc(
@@ -66,7 +69,8 @@ def describe_location(op: Operation) -> str:
 
 
 def verify_located(module: ModuleOp) -> None:
-    """Verify every op, innermost first; raise LocatedVerifyError naming the first bad op."""
+    """Verify every op in walk order (parents before children); raise LocatedVerifyError for the first
+    bad op with the first line of its message (xDSL appends an IR dump after it)."""
     for op in module.walk():
         try:
             op.verify(verify_nested_ops=False)

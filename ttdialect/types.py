@@ -73,8 +73,8 @@ class QTensorType(ParametrizedAttribute, TypeAttribute, ShapedType, ContainerTyp
     def verify(self) -> None:
         if any(d.data <= 0 for d in self.shape.data):
             raise VerifyException(f"{self.name} dimensions must be positive, got {self.get_shape()}")
-        if not self.scale.data > 0:
-            raise VerifyException(f"{self.name} scale must be positive, got {self.scale.data}")
+        if not 0 < self.scale.data < float("inf"):
+            raise VerifyException(f"{self.name} scale must be positive and finite, got {self.scale.data}")
         if not -128 <= self.zero_point.data <= 127:
             raise VerifyException(
                 f"{self.name} zero point must be in [-128, 127], got {self.zero_point.data}"

@@ -105,6 +105,8 @@ class WeightStore:
             raise WeightsError(
                 f"scales of @{param.sym_name.data} have {scales.size} entries, expected {param.shape[0]}"
             )
+        if not np.all((scales > 0) & np.isfinite(scales)):
+            raise WeightsError(f"scales of @{param.sym_name.data} must be positive and finite")
         return scales
 
 

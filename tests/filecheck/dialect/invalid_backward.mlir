@@ -803,3 +803,25 @@ builtin.module {
     func.return
   }
 }
+
+// -----
+
+// tt.clamp_grad: integer result
+builtin.module {
+  func.func @f(%g: tensor<1x4xf32>, %y: !tt.qtensor<1x4, 0.5:0>) {
+    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.clamp_grad' op grad_input must be a tensor of f32, got tensor<1x4xi32>
+    %r = tt.clamp_grad %g, %y {act_min = -128 : i64, act_max = 127 : i64} : tensor<1x4xf32>, !tt.qtensor<1x4, 0.5:0> -> tensor<1x4xi32>
+    func.return
+  }
+}
+
+// -----
+
+// tt.grad_accumulate: dynamic shape
+builtin.module {
+  func.func @f(%a: tensor<?xf32>) {
+    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.grad_accumulate' op result must have a static shape, got tensor<?xf32>
+    %y = tt.grad_accumulate %a, %a : tensor<?xf32>
+    func.return
+  }
+}

@@ -128,3 +128,28 @@ builtin.module {
   tt.param @p : tensor<2xi8> = #tt.external<"a">
   tt.param @p : tensor<2xi8> = #tt.external<"b">
 }
+
+// -----
+
+// rank 0: axis 0 must be the output channel
+builtin.module {
+  // CHECK: {{.*}}invalid_param.mlir:[[# @LINE + 1]]:3: error: 'tt.param' op parameter @p must have a static shape of rank >= 1 (axis 0 is the output channel), got tensor<i8>
+  tt.param @p : tensor<i8> = #tt.external<"p">
+}
+
+// -----
+
+// unsigned element type
+builtin.module {
+  // CHECK: {{.*}}invalid_param.mlir:[[# @LINE + 1]]:3: error: 'tt.param' op parameter @p must hold i8 or i32, got tensor<2xui8>
+  tt.param @p : tensor<2xui8> = #tt.external<"p">
+}
+
+// -----
+
+// empty scales
+builtin.module {
+  // CHECK: {{.*}}invalid_param.mlir:[[# @LINE + 1]]:3: error: 'tt.param' op parameter @p scales must be tensor<2xf32> (one per output channel), got tensor<0xf32>
+  tt.param @p : tensor<2xi8> scales dense<> : tensor<0xf32> = #tt.external<"p">
+}
+

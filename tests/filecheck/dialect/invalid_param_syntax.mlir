@@ -122,3 +122,14 @@ builtin.module {
 builtin.module {
   tt.param @a : tensor<4xi8> =
 }
+
+// -----
+
+// tt.param: a scale f32 cannot hold (1e39 overflows to infinity)
+// CHECK:      {{.*}}invalid_param_syntax.mlir:[[# @LINE + 5]]:3{{$}}
+// CHECK-NEXT: tt.param @p : tensor<2xi8> scales dense<[1.0e39, 1.0]> : tensor<2xf32> = #tt.external<"p">
+// CHECK-NEXT: {{\^+}}
+// CHECK-NEXT: invalid attribute value: float too large to pack with f format
+builtin.module {
+  tt.param @p : tensor<2xi8> scales dense<[1.0e39, 1.0]> : tensor<2xf32> = #tt.external<"p">
+}

@@ -163,7 +163,7 @@ builtin.module {
 // CHECK:      {{.*}}invalid_types.mlir:[[# @LINE + 5]]:3{{$}}
 // CHECK-NEXT: func.func @f(%x: !tt.qtensor<1x2, -0.5:0>) {
 // CHECK-NEXT: {{\^+}}
-// CHECK-NEXT: tt.qtensor scale must be positive, got -0.5
+// CHECK-NEXT: tt.qtensor scale must be positive and finite, got -0.5
 builtin.module {
   func.func @f(%x: !tt.qtensor<1x2, -0.5:0>) {
     func.return
@@ -176,7 +176,7 @@ builtin.module {
 // CHECK:      {{.*}}invalid_types.mlir:[[# @LINE + 5]]:3{{$}}
 // CHECK-NEXT: func.func @f(%x: !tt.qtensor<1x2, 0.0:0>) {
 // CHECK-NEXT: {{\^+}}
-// CHECK-NEXT: tt.qtensor scale must be positive, got 0.0
+// CHECK-NEXT: tt.qtensor scale must be positive and finite, got 0.0
 builtin.module {
   func.func @f(%x: !tt.qtensor<1x2, 0.0:0>) {
     func.return
@@ -276,4 +276,17 @@ builtin.module {
 // CHECK-NEXT: '<' expected
 builtin.module {
   tt.param @p : tensor<2xi8> = #tt.external"w"
+}
+
+// -----
+
+// !tt.qtensor: infinite scale
+// CHECK:      {{.*}}invalid_types.mlir:[[# @LINE + 5]]:3{{$}}
+// CHECK-NEXT: func.func @f(%x: !tt.qtensor<1x2, 1.0e400:0>) {
+// CHECK-NEXT: {{\^+}}
+// CHECK-NEXT: tt.qtensor scale must be positive and finite, got inf
+builtin.module {
+  func.func @f(%x: !tt.qtensor<1x2, 1.0e400:0>) {
+    func.return
+  }
 }

@@ -34,3 +34,11 @@ builtin.module attributes {tt.weights = "model.ttw"} {
 // CHECK-NEXT:   tt.param @"block-2/conv 1.weight" : tensor<1x1x1x1xi8> scales dense<1.000000e+00> : tensor<1xf32> = #tt.external<"block-2/conv 1.weight">
 // CHECK-NEXT:   tt.param @escaped_key : tensor<1xi32> = #tt.external<"say \22hi\22\0A">
 // CHECK-NEXT: }
+
+// -----
+
+// Extra attributes survive a round trip.
+// CHECK: tt.param @noted : tensor<2xi8> = dense<[1, 2]> : tensor<2xi8> {tt.note = "kept"}
+builtin.module {
+  tt.param @noted : tensor<2xi8> = dense<[1, 2]> : tensor<2xi8> {tt.note = "kept"}
+}
