@@ -21,27 +21,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from xdsl.interpreter import Interpreter
+from gradcheck import assert_gradients_match, fake_quant, interpreter_activations
 
-from ttdialect import dialect as tt
 from ttdialect.importers.tiny_training import ZOO_NAMES, default_zoo_dir, load_model_file
-from ttdialect.interpreter import make_interpreter, run_function
+from ttdialect.interpreter import run_function
 from ttdialect.ir_io import load_module
 
 ZOO = default_zoo_dir()
 needs_zoo = pytest.mark.skipif(not ZOO.is_dir(), reason=f"zoo folder {ZOO} is absent")
 NUM_CLASSES = 10
-
-
-def fake_quant(real: torch.Tensor, scale: float, zero: int, pinned: np.ndarray) -> torch.Tensor:
-    """Quantize-dequantize with straight-through rounding and a strict-interior clamp mask;
-    the forward value is `pinned` (int8, NCHW), the gradient is that of the float path."""
-    z = real / scale
-    q = z + (torch.round(z) - z).detach() + zero
-    q = q + (torch.tensor(pinned, dtype=torch.float64) - q).detach()
-    inside = (q.detach() > -128) & (q.detach() < 127)
-    clamped = torch.where(inside, q, torch.clamp(q, -128, 127).detach())
-    return (clamped - zero) * scale
 
 
 class Simulation:
@@ -93,25 +81,6 @@ class Simulation:
         return logits.flatten(1)
 
 
-class _Recorder(Interpreter.Listener):
-    """Collects the int8 result of every computing forward op, in execution order."""
-
-    def __init__(self) -> None:
-        self.values: list[np.ndarray] = []
-
-    def did_interpret_op(self, op, results) -> None:  # noqa: ANN001
-        if isinstance(op, tt.Conv2DOp | tt.AddOp | tt.GlobalAvgPoolOp | tt.LinearOp):
-            self.values.append(np.array(results[0]))
-
-
-def interpreter_activations(module, image: np.ndarray, base: Path) -> list[np.ndarray]:  # noqa: ANN001
-    interpreter, _ = make_interpreter(module, base)
-    recorder = _Recorder()
-    interpreter.listeners = (recorder,)
-    interpreter.call_op("forward", (image,))
-    return recorder.values
-
-
 def reference_gradients(
     model: dict, image: np.ndarray, label: int, pinned: list[np.ndarray]
 ) -> tuple[float, dict[str, np.ndarray]]:
@@ -135,14 +104,6 @@ def sample_image(seed: int) -> np.ndarray:
     return np.clip(np.rint(image), -128, 127).astype(np.int8)[None]
 
 
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
-    denominator = np.linalg.norm(a) * np.linalg.norm(b)
-    return (
-        1.0 if denominator == 0 and not a.any() and not b.any() else float(a @ b / max(denominator, 1e-300))
-    )
-
-
 @needs_zoo
 @pytest.mark.parametrize("name", ZOO_NAMES)
 def test_gradients_match_autograd(name: str, tmp_path: Path) -> None:
@@ -162,14 +123,5 @@ def test_gradients_match_autograd(name: str, tmp_path: Path) -> None:
     pinned = interpreter_activations(module, image, tmp_path)
     ref_loss, ref = reference_gradients(model, image, label, pinned)
     assert abs(loss - ref_loss) <= 1e-5 * max(1.0, abs(ref_loss))
-    assert len(results) == len(ref), "one gradient per parameter"
-    worst = 1.0
-    for (param, want), got in zip(ref.items(), results, strict=True):
-        assert got.shape == want.shape, param
-        similarity = cosine(got, want)
-        worst = min(worst, similarity)
-        assert similarity >= 0.999, f"{name} {param}: cosine {similarity:.5f}"
-        # zero where the reference is not: allowed only on a negligible share of the gradient mass
-        missing = np.abs(want[(got == 0) & (want != 0)]).sum()
-        assert missing <= 1e-3 * np.abs(want).sum() + 1e-12, f"{name} {param}: gradient lost"
+    worst = assert_gradients_match(name, results, ref)
     print(f"{name}: loss {loss:.5f} vs {ref_loss:.5f}, worst cosine {worst:.6f} over {len(ref)} parameters")
