@@ -1,5 +1,6 @@
 """tt passes: one ModulePass per file, registered lazily by name in `get_all_passes`."""
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +26,17 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return QASPass
 
-    return {"tt-autodiff": autodiff, "tt-sparse-update": sparse_update, "tt-qas": qas}
+    def fuse_update() -> type[ModulePass]:
+        from passes.fuse_update import FuseUpdatePass
+
+        return FuseUpdatePass
+
+    return {
+        "tt-autodiff": autodiff,
+        "tt-sparse-update": sparse_update,
+        "tt-qas": qas,
+        "tt-fuse-update": fuse_update,
+    }
 
 
 def apply_pipeline(module: ModuleOp, spec: str, ir_directory: Path) -> None:
@@ -34,4 +45,10 @@ def apply_pipeline(module: ModuleOp, spec: str, ir_directory: Path) -> None:
     from ttdialect.weights import set_ir_directory
 
     set_ir_directory(ir_directory)
-    PassPipeline.parse_spec(get_all_passes(), spec).apply(make_context(), module)
+    PassPipeline.parse_spec(get_all_passes(), quote_path_values(spec)).apply(make_context(), module)
+
+
+def quote_path_values(pipeline: str) -> str:
+    """Quote unquoted option values with path characters (`scheme=mcunet-5fps/99kb`), which
+    xDSL's pipeline lexer would otherwise reject."""
+    return re.sub(r'=([^\s"{},=]*[/:~][^\s"{},=]*)', r'="\1"', pipeline)

@@ -596,8 +596,38 @@ class Conv2DGradInputOp(_ConvLike):
         self.check_conv_shapes(_shape(self.grad_input), weight_shape, _shape(self.grad_output))
 
 
+class _ConvWeightGradLike(_ConvLike):
+    """Shared operands and shape rule of ops that compute a conv weight gradient."""
+
+    input = operand_def(QTensorType)
+    grad_output = operand_def(TensorType)
+    kernel = prop_def(DenseArrayBase.constr(i64))
+    channels = opt_prop_def(DenseArrayBase.constr(i64))
+
+    def weight_grad_shape(self) -> tuple[int, ...]:
+        """[O, KH, KW, C/groups], narrowed to `channels` on axis 3 (regular) or 0 (depthwise)."""
+        _expect_qtensor(self.input, "input", 4)
+        _expect_f32_tensor(self.grad_output, "grad_output", 4)
+        kh, kw = _check_pair(self.kernel, "kernel", 1)
+        _, _, groups = self.conv_params()
+        c = _shape(self.input)[3]
+        o = _shape(self.grad_output)[3]
+        self.check_conv_shapes(_shape(self.input), (o, kh, kw, c // groups), _shape(self.grad_output))
+        if self.channels is None:
+            return (o, kh, kw, c // groups)
+        if groups == 1:
+            return (o, kh, kw, _check_channels(self.channels, c, "input"))
+        if groups == c == o:
+            return (_check_channels(self.channels, c, "depthwise"), kh, kw, 1)
+        raise VerifyException("a channel subset needs a regular (groups=1) or depthwise conv")
+
+    def channel_axis(self) -> int:
+        """The weight axis `channels` selects: 3 (input channels) or 0 for a depthwise conv."""
+        return 3 if self.conv_params()[2] == 1 else 0
+
+
 @irdl_op_definition
-class Conv2DGradWeightOp(_ConvLike):
+class Conv2DGradWeightOp(_ConvWeightGradLike):
     """d loss / d weight of tt.conv2d, in real units (dequantized input), [O, KH, KW, C/groups].
 
     With `channels`, only those input channels (regular conv) or those channels (depthwise,
@@ -606,11 +636,7 @@ class Conv2DGradWeightOp(_ConvLike):
 
     name = "tt.conv2d_grad_weight"
 
-    input = operand_def(QTensorType)
-    grad_output = operand_def(TensorType)
     grad_weight = result_def(TensorType)
-    kernel = prop_def(DenseArrayBase.constr(i64))
-    channels = opt_prop_def(DenseArrayBase.constr(i64))
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
@@ -619,22 +645,8 @@ class Conv2DGradWeightOp(_ConvLike):
     )
 
     def verify_(self) -> None:
-        _expect_qtensor(self.input, "input", 4)
-        _expect_f32_tensor(self.grad_output, "grad_output", 4)
         _expect_f32_tensor(self.grad_weight, "grad_weight", 4)
-        kh, kw = _check_pair(self.kernel, "kernel", 1)
-        _, _, groups = self.conv_params()
-        c = _shape(self.input)[3]
-        o = _shape(self.grad_output)[3]
-        self.check_conv_shapes(_shape(self.input), (o, kh, kw, c // groups), _shape(self.grad_output))
-        if self.channels is None:
-            expected = (o, kh, kw, c // groups)
-        elif groups == 1:
-            expected = (o, kh, kw, _check_channels(self.channels, c, "input"))
-        elif groups == c == o:
-            expected = (_check_channels(self.channels, c, "depthwise"), kh, kw, 1)
-        else:
-            raise VerifyException("a channel subset needs a regular (groups=1) or depthwise conv")
+        expected = self.weight_grad_shape()
         if _shape(self.grad_weight) != expected:
             raise VerifyException(f"grad_weight shape {_shape(self.grad_weight)} must be {expected}")
 
@@ -665,6 +677,19 @@ class LinearGradInputOp(IRDLOperation):
             )
 
 
+def _linear_weight_grad_shape(
+    x: SSAValue, grad_output: SSAValue, channels: DenseArrayBase | None
+) -> tuple[int, int]:
+    """[O, C] of a linear weight gradient, narrowed to `channels` input columns."""
+    _expect_qtensor(x, "input", 2)
+    _expect_f32_tensor(grad_output, "grad_output", 2)
+    n, c = _shape(x)
+    n_out, o = _shape(grad_output)
+    if n != n_out:
+        raise VerifyException(f"batch mismatch: input {n}, grad_output {n_out}")
+    return (o, _check_channels(channels, c, "input"))
+
+
 @irdl_op_definition
 class LinearGradWeightOp(IRDLOperation):
     """d loss / d weight of tt.linear: grad_output^T x dequantized input -> [O, C] (or [O, |channels|])."""
@@ -683,14 +708,8 @@ class LinearGradWeightOp(IRDLOperation):
     )
 
     def verify_(self) -> None:
-        _expect_qtensor(self.input, "input", 2)
-        _expect_f32_tensor(self.grad_output, "grad_output", 2)
         _expect_f32_tensor(self.grad_weight, "grad_weight", 2)
-        n, c = _shape(self.input)
-        n_out, o = _shape(self.grad_output)
-        if n != n_out:
-            raise VerifyException(f"batch mismatch: input {n}, grad_output {n_out}")
-        expected = (o, _check_channels(self.channels, c, "input"))
+        expected = _linear_weight_grad_shape(self.input, self.grad_output, self.channels)
         if _shape(self.grad_weight) != expected:
             raise VerifyException(f"grad_weight shape {_shape(self.grad_weight)} must be {expected}")
 
@@ -791,6 +810,30 @@ class GradAccumulateOp(IRDLOperation):
 # --------------------------------------------------------------------------- updates
 
 
+def _check_rounding(rounding: StringAttr) -> None:
+    if rounding.data not in ROUNDING_MODES:
+        raise VerifyException(f"rounding must be one of {', '.join(ROUNDING_MODES)}, got '{rounding.data}'")
+
+
+def _check_updated_slice(
+    op: Operation,
+    ref: SymbolRefAttr,
+    grad_shape: tuple[int, ...],
+    channels: DenseArrayBase | None,
+    axis: int | None,
+) -> ParamOp:
+    """The gradient must cover the parameter, or its `channels` slice along `axis`."""
+    param = lookup_param(op, ref)
+    expected = list(param.shape)
+    if channels is not None and axis is not None:
+        if not 0 <= axis < len(expected):
+            raise VerifyException(f"channel_axis {axis} out of range for {param.param_type}")
+        expected[axis] = _check_channels(channels, expected[axis], "update")
+    if grad_shape != tuple(expected):
+        raise VerifyException(f"grad shape {grad_shape} does not match the updated slice {tuple(expected)}")
+    return param
+
+
 @irdl_op_definition
 class SGDUpdateOp(IRDLOperation):
     """In-place SGD step on the stored integers of an int8 weight or int32 bias parameter.
@@ -815,24 +858,12 @@ class SGDUpdateOp(IRDLOperation):
     assembly_format = "$param `,` $grad `,` $lr attr-dict `:` type($grad)"
 
     def verify_(self) -> None:
-        if self.rounding.data not in ROUNDING_MODES:
-            raise VerifyException(
-                f"rounding must be one of {', '.join(ROUNDING_MODES)}, got '{self.rounding.data}'"
-            )
+        _check_rounding(self.rounding)
         _expect_f32_tensor(self.grad, "grad")
-        param = lookup_param(self, self.param)
-        expected = list(param.shape)
         if (self.channels is None) != (self.channel_axis is None):
             raise VerifyException("channels and channel_axis must be given together")
-        if self.channels is not None and self.channel_axis is not None:
-            axis = _int(self.channel_axis)
-            if not 0 <= axis < len(expected):
-                raise VerifyException(f"channel_axis {axis} out of range for {param.param_type}")
-            expected[axis] = _check_channels(self.channels, expected[axis], "update")
-        if _shape(self.grad) != tuple(expected):
-            raise VerifyException(
-                f"grad shape {_shape(self.grad)} does not match the updated slice {tuple(expected)}"
-            )
+        axis = None if self.channel_axis is None else _int(self.channel_axis)
+        _check_updated_slice(self, self.param, _shape(self.grad), self.channels, axis)
 
 
 @irdl_op_definition
@@ -868,6 +899,81 @@ class ScaleGradOp(IRDLOperation):
             raise VerifyException(f"grad shape {shape} must have {rows} output channels on axis 0")
 
 
+# --------------------------------------------------------------------------- fused updates
+
+
+class _FusedUpdateLike(IRDLOperation):
+    """A weight or bias gradient consumed by its SGD update as it is produced (tt-fuse-update).
+
+    Computes what `<gradient op>`, `tt.scale_grad {power}` and `tt.sgd_update` compute in turn
+    (scale s[o]**power per output channel; power 0: no scaling), one output channel at a time,
+    so no full gradient buffer exists. Stochastic rounding consumes the update RNG in the
+    row-major order of the unfused gradient, so fused and unfused steps are bit identical.
+    """
+
+    param = prop_def(SymbolRefAttr)
+    lr = operand_def(Float32Type)
+    power = prop_def(IntegerAttr[IntegerType])
+    grad_scale = prop_def(FloatAttr)
+    rounding = prop_def(StringAttr)
+
+    irdl_options = PROPS_IN_ATTR_DICT
+
+    def check_update(self, grad_shape: tuple[int, ...], channels: DenseArrayBase | None, axis: int) -> None:
+        _check_rounding(self.rounding)
+        param = _check_updated_slice(self, self.param, grad_shape, channels, axis)
+        if _int(self.power) != 0 and param.scales is None:
+            raise VerifyException(f"scaled parameter {self.param} must carry per-channel scales")
+
+
+@irdl_op_definition
+class Conv2DWeightUpdateOp(_ConvWeightGradLike, _FusedUpdateLike):
+    """tt.conv2d_grad_weight + tt.scale_grad + tt.sgd_update on a conv weight, fused."""
+
+    name = "tt.conv2d_weight_update"
+
+    assembly_format = (
+        "$param `,` $input `,` $grad_output `,` $lr attr-dict `:` type($input) `,` type($grad_output)"
+    )
+
+    def verify_(self) -> None:
+        self.check_update(self.weight_grad_shape(), self.channels, self.channel_axis())
+
+
+@irdl_op_definition
+class LinearWeightUpdateOp(_FusedUpdateLike):
+    """tt.linear_grad_weight + tt.scale_grad + tt.sgd_update on a linear weight, fused."""
+
+    name = "tt.linear_weight_update"
+
+    input = operand_def(QTensorType)
+    grad_output = operand_def(TensorType)
+    channels = opt_prop_def(DenseArrayBase.constr(i64))
+
+    assembly_format = (
+        "$param `,` $input `,` $grad_output `,` $lr attr-dict `:` type($input) `,` type($grad_output)"
+    )
+
+    def verify_(self) -> None:
+        shape = _linear_weight_grad_shape(self.input, self.grad_output, self.channels)
+        self.check_update(shape, self.channels, 1)
+
+
+@irdl_op_definition
+class BiasUpdateOp(_FusedUpdateLike):
+    """tt.bias_grad + tt.scale_grad + tt.sgd_update on a bias, fused."""
+
+    name = "tt.bias_update"
+
+    grad_output = operand_def(TensorType)
+
+    assembly_format = "$param `,` $grad_output `,` $lr attr-dict `:` type($grad_output)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output")
+        self.check_update(_shape(self.grad_output)[-1:], None, 0)
+
+
 TT = Dialect(
     "tt",
     [
@@ -892,6 +998,9 @@ TT = Dialect(
         GlobalAvgPoolGradOp,
         GradAccumulateOp,
         ScaleGradOp,
+        Conv2DWeightUpdateOp,
+        LinearWeightUpdateOp,
+        BiasUpdateOp,
         SGDUpdateOp,
     ],
     [QTensorType, ExternalDataAttr],

@@ -231,7 +231,10 @@ class TTFunctions(InterpreterFunctions):
     def run_conv2d_grad_weight(
         self, interpreter: Interpreter, op: tt.Conv2DGradWeightOp, args: tuple[Any, ...]
     ):
-        x, grad_out = args
+        return (self._conv_weight_grad(op, *args),)
+
+    @staticmethod
+    def _conv_weight_grad(op: tt._ConvWeightGradLike, x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
         xt = _qtype(op.input)
         stride, padding, groups = _conv_attrs(op)
         kh, kw = (int(v) for v in op.kernel.get_values())
@@ -246,9 +249,9 @@ class TTFunctions(InterpreterFunctions):
         )
         grad = grad.permute(0, 2, 3, 1).numpy()
         if op.channels is not None:
-            channels = [int(v) for v in op.channels.get_values()]
+            channels = _channel_list(op.channels)
             grad = grad[:, :, :, channels] if groups == 1 else grad[channels]
-        return (grad.astype(np.float32),)
+        return grad.astype(np.float32)
 
     @impl(tt.LinearGradInputOp)
     def run_linear_grad_input(
@@ -261,17 +264,21 @@ class TTFunctions(InterpreterFunctions):
     def run_linear_grad_weight(
         self, interpreter: Interpreter, op: tt.LinearGradWeightOp, args: tuple[Any, ...]
     ):
-        x, grad_out = args
+        return (self._linear_weight_grad(op, *args),)
+
+    @staticmethod
+    def _linear_weight_grad(
+        op: tt.LinearGradWeightOp | tt.LinearWeightUpdateOp, x: np.ndarray, grad_out: np.ndarray
+    ) -> np.ndarray:
         xt = _qtype(op.input)
         grad = grad_out.astype(np.float64).T @ nx.dequantize(x, xt.real_scale, xt.zp)
         if op.channels is not None:
-            grad = grad[:, [int(v) for v in op.channels.get_values()]]
-        return (grad.astype(np.float32),)
+            grad = grad[:, _channel_list(op.channels)]
+        return grad.astype(np.float32)
 
     @impl(tt.BiasGradOp)
     def run_bias_grad(self, interpreter: Interpreter, op: tt.BiasGradOp, args: tuple[Any, ...]):
-        grad = args[0].astype(np.float64)
-        return (grad.reshape(-1, grad.shape[-1]).sum(axis=0).astype(np.float32),)
+        return (_bias_grad(args[0]),)
 
     @impl(tt.ClampGradOp)
     def run_clamp_grad(self, interpreter: Interpreter, op: tt.ClampGradOp, args: tuple[Any, ...]):
@@ -295,24 +302,36 @@ class TTFunctions(InterpreterFunctions):
 
     @impl(tt.ScaleGradOp)
     def run_scale_grad(self, interpreter: Interpreter, op: tt.ScaleGradOp, args: tuple[Any, ...]):
-        (grad,) = args
-        scales = self.state.scales(_sym(op.param))
-        if op.channels is not None:
-            scales = scales[[int(v) for v in op.channels.get_values()]]
-        factor = scales ** _ints(op.power)
-        return (
-            (grad.astype(np.float64) * factor.reshape((-1,) + (1,) * (grad.ndim - 1))).astype(np.float32),
-        )
+        return (self._scale(args[0], _sym(op.param), _ints(op.power), op.channels),)
+
+    def _scale(self, grad: np.ndarray, name: str, power: int, channels: Any) -> np.ndarray:
+        """grad[o, ...] * scale[o] ** power (rows = `channels` of the parameter when given)."""
+        scales = self.state.scales(name)
+        if channels is not None:
+            scales = scales[_channel_list(channels)]
+        factor = (scales**power).reshape((-1,) + (1,) * (grad.ndim - 1))
+        return (grad.astype(np.float64) * factor).astype(np.float32)
 
     @impl(tt.SGDUpdateOp)
     def run_sgd_update(self, interpreter: Interpreter, op: tt.SGDUpdateOp, args: tuple[Any, ...]):
         grad, lr = args
+        axis = None if op.channel_axis is None else _ints(op.channel_axis)
+        self._sgd(op, grad, lr, op.channels, axis)
+        return ()
+
+    def _sgd(
+        self,
+        op: tt.SGDUpdateOp | tt._FusedUpdateLike,
+        grad: np.ndarray,
+        lr: float,
+        channels: Any,
+        axis: int | None,
+    ) -> None:
+        """param[slice] = saturate(param[slice] - round(lr * grad_scale * grad)), in place."""
         value = self.state.value(_sym(op.param))
         index: tuple[Any, ...] = (slice(None),) * value.ndim
-        if op.channels is not None and op.channel_axis is not None:
-            axis = _ints(op.channel_axis)
-            channels = np.array([int(v) for v in op.channels.get_values()])
-            index = index[:axis] + (channels,) + index[axis + 1 :]
+        if channels is not None and axis is not None:
+            index = index[:axis] + (np.array(_channel_list(channels)),) + index[axis + 1 :]
         delta = float(lr) * op.grad_scale.value.data * grad.astype(np.float64)
         uniforms = None
         if op.rounding.data == "stochastic":
@@ -322,7 +341,47 @@ class TTFunctions(InterpreterFunctions):
         integer = np.iinfo(value.dtype)
         low, high = (nx.WEIGHT_MIN, nx.WEIGHT_MAX) if value.dtype == np.int8 else (integer.min, integer.max)
         value[index] = nx.saturate(value[index].astype(np.float64) - step, low, high, value.dtype)
+
+    def _fused(self, op: tt._FusedUpdateLike, grad: np.ndarray, lr: float, channels: Any, axis: int) -> None:
+        power = _ints(op.power)
+        if power != 0:
+            scale_rows = channels if axis == 0 else None
+            grad = self._scale(grad, _sym(op.param), power, scale_rows)
+        self._sgd(op, grad, lr, channels, axis)
+
+    # ----------------------------------------------------------------- fused updates
+
+    @impl(tt.Conv2DWeightUpdateOp)
+    def run_conv2d_weight_update(
+        self, interpreter: Interpreter, op: tt.Conv2DWeightUpdateOp, args: tuple[Any, ...]
+    ):
+        x, grad_out, lr = args
+        grad = self._conv_weight_grad(op, x, grad_out)
+        self._fused(op, grad, lr, op.channels, op.channel_axis())
         return ()
+
+    @impl(tt.LinearWeightUpdateOp)
+    def run_linear_weight_update(
+        self, interpreter: Interpreter, op: tt.LinearWeightUpdateOp, args: tuple[Any, ...]
+    ):
+        x, grad_out, lr = args
+        self._fused(op, self._linear_weight_grad(op, x, grad_out), lr, op.channels, 1)
+        return ()
+
+    @impl(tt.BiasUpdateOp)
+    def run_bias_update(self, interpreter: Interpreter, op: tt.BiasUpdateOp, args: tuple[Any, ...]):
+        grad_out, lr = args
+        self._fused(op, _bias_grad(grad_out), lr, None, 0)
+        return ()
+
+
+def _channel_list(channels: Any) -> list[int]:
+    return [int(v) for v in channels.get_values()]
+
+
+def _bias_grad(grad_out: np.ndarray) -> np.ndarray:
+    grad = grad_out.astype(np.float64)
+    return grad.reshape(-1, grad.shape[-1]).sum(axis=0).astype(np.float32)
 
 
 def make_interpreter(

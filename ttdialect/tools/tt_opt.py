@@ -7,7 +7,6 @@ located message on stderr with exit status 1, never a traceback.
 from __future__ import annotations
 
 import io
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from passes import get_all_passes
+from passes import get_all_passes, quote_path_values
 from ttdialect.ir_io import DIALECTS, parse_text, verify_located, write_text_atomically
 from ttdialect.weights import relocate_weights_file, set_ir_directory
 
@@ -80,12 +79,6 @@ class TTOptMain(xDSLOptMain):
         super().apply_passes(prog)
         if self.args.output_file is not None:
             relocate_weights_file(prog, input_dir, Path(self.args.output_file).parent)
-
-
-def quote_path_values(pipeline: str) -> str:
-    """Quote unquoted option values with path characters (`scheme=mcunet-5fps/99kb`), which
-    xDSL's pipeline lexer would otherwise reject."""
-    return re.sub(r'=([^\s"{},=]*[/:~][^\s"{},=]*)', r'="\1"', pipeline)
 
 
 def _fail(message: str) -> None:

@@ -1,0 +1,75 @@
+"""Scheduling passes (tt-fuse-update, ...) preserve what @train_step computes, on the zoo models.
+
+Oracle: the same training step before the pass, run by the interpreter on the same image and
+label from the same parameters: the loss and every parameter after the step must be identical
+(bit for bit: the passes only regroup and reorder work, the RNG is consumed in the same order).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from passes import apply_pipeline
+from ttdialect import dialect as tt
+from ttdialect.importers.tiny_training import default_zoo_dir
+from ttdialect.interpreter import ParamState, run_function
+from ttdialect.ir_io import load_module
+from ttdialect.weights import WeightStore
+
+ZOO = default_zoo_dir()
+needs_zoo = pytest.mark.skipif(not ZOO.is_dir(), reason=f"zoo folder {ZOO} is absent")
+TRAINING = "tt-autodiff{{lr=0.05}},tt-sparse-update{{scheme={scheme}}},tt-qas"
+CASES = [("mcunet-5fps", "mcunet-5fps/148kb"), ("mbv2-w0.35", "mbv2-w0.35/138kb"), ("mbv2-w0.35", "full")]
+STEPS = 2
+
+
+@pytest.fixture(scope="module")
+def zoo_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("zoo")
+    paths = {}
+    for name in {name for name, _ in CASES}:
+        paths[name] = folder / f"{name}.mlir"
+        command = ["tt-import", "--zoo", name, "--num-classes", "10", "-o", str(paths[name])]
+        subprocess.run(command, check=True)
+    return paths
+
+
+def images(count: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(3)
+    return [rng.integers(-128, 128, (1, 128, 128, 3)).astype(np.int8) for _ in range(count)]
+
+
+def run_steps(module, base: Path) -> tuple[list[float], dict[str, np.ndarray]]:  # noqa: ANN001
+    state = ParamState(WeightStore(module, base))
+    losses = [
+        run_function(module, "train_step", [x, np.array([i % 10], np.int32)], base, state)[0]
+        for i, x in enumerate(images(STEPS))
+    ]
+    return losses, {name: state.value(name).copy() for name in state.params}
+
+
+def assert_same_step(model: Path, scheme: str, extra: str) -> tuple[object, object]:
+    before = load_module(model)
+    apply_pipeline(before, TRAINING.format(scheme=scheme), model.parent)
+    after = before.clone()
+    apply_pipeline(after, extra, model.parent)
+    losses_before, params_before = run_steps(before, model.parent)
+    losses_after, params_after = run_steps(after, model.parent)
+    assert losses_after == losses_before
+    changed = [name for name in params_before if not np.array_equal(params_before[name], params_after[name])]
+    assert not changed, f"{extra} changed the step's result for {changed[:5]}"
+    return before, after
+
+
+@needs_zoo
+@pytest.mark.parametrize(("name", "scheme"), CASES)
+def test_fuse_update_preserves_the_step(zoo_models: dict[str, Path], name: str, scheme: str) -> None:
+    before, after = assert_same_step(zoo_models[name], scheme, "tt-fuse-update")
+    updates_before = sum(isinstance(op, tt.SGDUpdateOp) for op in before.walk())
+    fused = sum(isinstance(op, tt._FusedUpdateLike) for op in after.walk())
+    assert fused == updates_before > 0
+    assert not any(isinstance(op, tt.SGDUpdateOp | tt.ScaleGradOp) for op in after.walk())
