@@ -31,11 +31,29 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return FuseUpdatePass
 
+    def reorder() -> type[ModulePass]:
+        from passes.reorder import ReorderPass
+
+        return ReorderPass
+
+    def memory_plan() -> type[ModulePass]:
+        from passes.memory_plan import MemoryPlanPass
+
+        return MemoryPlanPass
+
+    def training_pipeline() -> type[ModulePass]:
+        from passes.training_pipeline import TrainingPipelinePass
+
+        return TrainingPipelinePass
+
     return {
         "tt-autodiff": autodiff,
         "tt-sparse-update": sparse_update,
         "tt-qas": qas,
         "tt-fuse-update": fuse_update,
+        "tt-reorder": reorder,
+        "tt-memory-plan": memory_plan,
+        "tt-training-pipeline": training_pipeline,
     }
 
 

@@ -14,6 +14,7 @@ from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
+from xdsl.utils.target import Target
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from passes import get_all_passes, quote_path_values
@@ -56,6 +57,16 @@ class TTOptMain(xDSLOptMain):
         for name, factory in get_all_passes().items():
             self.register_pass(name, factory)
 
+    def register_all_targets(self) -> None:
+        super().register_all_targets()
+
+        def memory_report() -> type[Target]:
+            from passes.memory.target import MemoryReportTarget
+
+            return MemoryReportTarget
+
+        self.available_targets["memory-report"] = memory_report
+
     def register_all_frontends(self) -> None:
         def parse_mlir(io: IO[bytes]) -> ModuleOp:
             text = io.read().decode("utf-8", errors="replace")
@@ -86,7 +97,19 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def quote_target_options(argv: Sequence[str]) -> list[str]:
+    """Quote path-like option values of `-t target{...}` before xDSL parses the target spec."""
+    quoted = list(argv)
+    for index, arg in enumerate(quoted):
+        if index > 0 and quoted[index - 1] in ("-t", "--target"):
+            quoted[index] = quote_path_values(arg)
+        elif arg.startswith("--target="):
+            quoted[index] = quote_path_values(arg)
+    return quoted
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    argv = quote_target_options(sys.argv[1:] if argv is None else argv)
     try:
         TTOptMain(description="tt modular optimizer driver", args=argv).run()
     except (ParseError, ArgSpecParseError) as error:
@@ -97,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(f"tt-opt: error: {error.strerror}: '{error.filename}'")
     except ValueError as error:
         _fail(f"tt-opt: error: {error}")
+    except Exception as error:  # a bug in tt, not bad input: still one line, and a non-zero status
+        print(f"tt-opt: internal error: {type(error).__name__}: {error} (please report it)", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Memory analysis and planning: buffer lifetimes (liveness), the arena planner, the report."""

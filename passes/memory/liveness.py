@@ -1,0 +1,142 @@
+"""Buffers of a scheduled function: what each value occupies in the arena, and when.
+
+Every tensor value of `@train_step` (arguments included) is a buffer of its byte size (int8
+activations 1 byte per element, f32 gradients and i32 labels 4), live from the step that defines
+it to its last use, in the function's op order (step 0 holds the arguments, op i is step i + 1).
+Buffers are shared where the runtime writes in place: `tt.reshape` aliases its input, and an
+elementwise op (`tt.clamp_grad`, `tt.grad_accumulate`, `tt.scale_grad`) writes over its first
+operand when that operand dies there. Kernel scratch (e.g. the one-channel gradient of a fused
+update) is a buffer live during its op only. Scalars (the loss, the learning rate) are not buffers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import TensorType
+from xdsl.ir import Operation, SSAValue
+
+from ttdialect import dialect as tt
+from ttdialect.types import QTensorType
+
+IN_PLACE_OPS = (tt.ClampGradOp, tt.GradAccumulateOp, tt.ScaleGradOp)
+ALIAS_OPS = (tt.ReshapeOp,)
+
+
+def value_bytes(value: SSAValue) -> int:
+    """Bytes a tensor value occupies (0 for scalars)."""
+    typ = value.type
+    if isinstance(typ, QTensorType):
+        return int(np.prod(typ.get_shape()))
+    if isinstance(typ, TensorType):
+        return 4 * int(np.prod(typ.get_shape()))
+    return 0
+
+
+def scratch_bytes(op: Operation) -> int:
+    """Caller-owned kernel scratch an op needs (the runtime's tt_*_scratch_size functions agree)."""
+    if isinstance(op, tt.Conv2DWeightUpdateOp):
+        kh, kw, i = op.weight_grad_shape()[1:]
+        return 4 * kh * kw * i
+    if isinstance(op, tt.LinearWeightUpdateOp):
+        return 4 * _linear_columns(op)
+    return 0
+
+
+def _linear_columns(op: tt.LinearWeightUpdateOp) -> int:
+    columns = op.input.type.get_shape()[1]
+    return columns if op.channels is None else len(op.channels.get_values())
+
+
+@dataclass
+class Buffer:
+    """One arena buffer: its values (aliases share it), byte size and live steps [first, last]."""
+
+    name: str
+    size: int
+    first: int
+    last: int
+    values: list[SSAValue] = field(default_factory=list)
+    scratch_of: Operation | None = None
+
+
+@dataclass
+class Liveness:
+    """The buffers of a function in its current op order."""
+
+    buffers: list[Buffer]
+    steps: int
+
+    def live_bytes(self) -> list[int]:
+        """Total bytes live at each step."""
+        profile = [0] * self.steps
+        for buffer in self.buffers:
+            for step in range(buffer.first, buffer.last + 1):
+                profile[step] += buffer.size
+        return profile
+
+    def lower_bound(self) -> int:
+        """The peak of live bytes: no arena for this schedule can be smaller."""
+        return max(self.live_bytes(), default=0)
+
+
+def analyze(function: func.FuncOp, alignment: int = 1) -> Liveness:
+    """Buffers of `function` in its op order; sizes rounded up to `alignment`."""
+    ops = list(function.body.block.ops)
+    step_of = {op: index + 1 for index, op in enumerate(ops)}
+    last_read = {
+        value: max((step_of[use.operation] for use in value.uses), default=step)
+        for step, values in _defined_values(function, ops)
+        for value in values
+    }
+    owner: dict[SSAValue, Buffer] = {}
+    buffers: list[Buffer] = []
+
+    def track(value: SSAValue, buffer: Buffer) -> None:
+        buffer.values.append(value)
+        buffer.last = max(buffer.last, last_read[value])
+        owner[value] = buffer
+
+    for step, values in _defined_values(function, ops):
+        op = ops[step - 1] if step else None
+        for value in values:
+            if not value_bytes(value):
+                continue
+            shared = _shared_operand(op, owner, step) if op is not None else None
+            if shared is not None:
+                track(value, owner[shared])
+                continue
+            buffer = Buffer(_name(value, len(buffers)), _aligned(value_bytes(value), alignment), step, step)
+            buffers.append(buffer)
+            track(value, buffer)
+        if op is not None and (scratch := scratch_bytes(op)):
+            buffers.append(Buffer(f"scratch{step}", _aligned(scratch, alignment), step, step, [], op))
+    return Liveness(buffers, len(ops) + 1)
+
+
+def _defined_values(function: func.FuncOp, ops: list[Operation]) -> list[tuple[int, list[SSAValue]]]:
+    """(step, values defined there): the arguments at step 0, then each op's results."""
+    return [(0, list(function.body.block.args))] + [
+        (index + 1, list(op.results)) for index, op in enumerate(ops)
+    ]
+
+
+def _shared_operand(op: Operation, owner: dict[SSAValue, Buffer], step: int) -> SSAValue | None:
+    """The operand whose buffer `op`'s result reuses (an alias, or in place), if any."""
+    if not op.operands or op.operands[0] not in owner:
+        return None
+    source = op.operands[0]
+    if isinstance(op, ALIAS_OPS):
+        return source
+    in_place = isinstance(op, IN_PLACE_OPS) and value_bytes(source) == value_bytes(op.results[0])
+    return source if in_place and owner[source].last <= step else None
+
+
+def _aligned(size: int, alignment: int) -> int:
+    return -(-size // alignment) * alignment
+
+
+def _name(value: SSAValue, index: int) -> str:
+    return f"%{value.name_hint}" if value.name_hint else f"buf{index}"

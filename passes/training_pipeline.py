@@ -1,0 +1,48 @@
+"""tt-training-pipeline{scheme=S}: the whole training job in one pass.
+
+Runs, in order: tt-autodiff{lr, rounding}, tt-sparse-update{scheme}, tt-qas{enabled=qas},
+tt-fuse-update, tt-reorder (quiet) and tt-memory-plan{alignment}: from @forward to a planned
+@train_step ready for C emission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+
+from passes.autodiff import AutodiffPass
+from passes.fuse_update import FuseUpdatePass
+from passes.memory_plan import MemoryPlanPass
+from passes.qas import QASPass
+from passes.reorder import ReorderPass
+from passes.sparse_update import SparseUpdatePass
+
+
+@dataclass(frozen=True)
+class TrainingPipelinePass(ModulePass):
+    """autodiff -> sparse update -> QAS -> fused updates -> reordering -> memory plan."""
+
+    name = "tt-training-pipeline"
+
+    scheme: str = "full"
+    lr: float = 0.01
+    rounding: str = "stochastic"
+    qas: bool = True
+    alignment: int = 16
+
+    def stages(self) -> list[ModulePass]:
+        return [
+            AutodiffPass(lr=self.lr, rounding=self.rounding),
+            SparseUpdatePass(scheme=self.scheme),
+            QASPass(enabled=self.qas),
+            FuseUpdatePass(),
+            ReorderPass(quiet=True),
+            MemoryPlanPass(alignment=self.alignment),
+        ]
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for stage in self.stages():
+            stage.apply(ctx, op)
