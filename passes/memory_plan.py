@@ -7,8 +7,8 @@ buffers overlap, and records the plan in the IR:
 
 - on the function: `tt.arena_bytes`, `tt.arena_lower_bound` (the schedule's peak live bytes),
   `tt.arg_offsets` (one per argument, -1 for scalars);
-- on each op with a tensor result: `tt.offsets` (one per result, -1 for scalars) and `tt.scratch_offset` when its
-  kernel needs scratch.
+- on each op with a tensor result: `tt.offsets` (one per result, -1 for scalars);
+- on each op whose kernel needs scratch: `tt.scratch_offset`.
 """
 
 from __future__ import annotations
