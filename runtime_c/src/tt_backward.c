@@ -1,0 +1,268 @@
+/*
+ * tt_backward.c - float32 gradient kernels. Saved int8 activations and int8 weights are
+ * dequantized on the fly; every sum runs in a fixed order (documented in tt_runtime.h).
+ *
+ * Zero upstream gradients are skipped: adding a +-0 product never changes a float32 sum that
+ * starts at +0, so skipping them changes no bit and saves the work behind ReLU zeros.
+ */
+#include "tt_internal.h"
+
+static void zero_floats(float *out, size_t count)
+{
+    for (size_t i = 0; i < count; ++i) {
+        out[i] = 0.0f;
+    }
+}
+
+/* acc[j] += (x[k_j] - zero_point) * g for j < count, k_j = selected[j] (a channel subset) or j. */
+static void accumulate_products(float *acc, const int8_t *x, const int32_t *selected,
+                                int32_t count, int32_t zero_point, float g)
+{
+    if (selected != NULL) {
+        for (int32_t j = 0; j < count; ++j) {
+            acc[j] += (float)((int32_t)x[selected[j]] - zero_point) * g;
+        }
+    } else {
+        for (int32_t j = 0; j < count; ++j) {
+            acc[j] += (float)((int32_t)x[j] - zero_point) * g;
+        }
+    }
+}
+
+/* ----------------------------------------------------------------------- conv2d */
+
+void tt_conv2d_grad_input(const tt_conv_shape *s, const float *grad_output,
+                          const int8_t *weight, const float *weight_scale, float *grad_input)
+{
+    const int32_t in_per_group = s->input_c / s->groups;
+    const int32_t out_per_group = s->output_c / s->groups;
+    const size_t weight_row = (size_t)s->kernel_h * (size_t)s->kernel_w * (size_t)in_per_group;
+    zero_floats(grad_input, (size_t)s->batch * (size_t)s->input_h * (size_t)s->input_w *
+                                (size_t)s->input_c);
+    for (int32_t n = 0; n < s->batch; ++n) {
+        for (int32_t oh = 0; oh < s->output_h; ++oh) {
+            for (int32_t ow = 0; ow < s->output_w; ++ow) {
+                const float *g = grad_output + tt_nhwc_offset(s->output_h, s->output_w,
+                                                              s->output_c, n, oh, ow, 0);
+                for (int32_t o = 0; o < s->output_c; ++o) {
+                    if (g[o] == 0.0f) {
+                        continue;
+                    }
+                    const float scaled = g[o] * weight_scale[o];
+                    const int32_t first_channel = (o / out_per_group) * in_per_group;
+                    const int8_t *w = weight + (size_t)o * weight_row;
+                    for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
+                        const int32_t ih = oh * s->stride_h - s->pad_h + kh;
+                        if (ih < 0 || ih >= s->input_h) {
+                            w += (size_t)s->kernel_w * (size_t)in_per_group;
+                            continue;
+                        }
+                        for (int32_t kw = 0; kw < s->kernel_w; ++kw, w += in_per_group) {
+                            const int32_t iw = ow * s->stride_w - s->pad_w + kw;
+                            if (iw < 0 || iw >= s->input_w) {
+                                continue;
+                            }
+                            float *gi = grad_input + tt_nhwc_offset(s->input_h, s->input_w,
+                                                                    s->input_c, n, ih, iw,
+                                                                    first_channel);
+                            for (int32_t c = 0; c < in_per_group; ++c) {
+                                gi[c] += (float)w[c] * scaled;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+tt_weight_grad_layout tt_conv2d_weight_grad_layout(const tt_conv_shape *shape,
+                                                   const int32_t *channels,
+                                                   int32_t channel_count)
+{
+    tt_weight_grad_layout layout = {shape->output_c, shape->input_c / shape->groups, NULL, NULL};
+    if (channels == NULL) {
+        return layout;
+    }
+    if (shape->groups == 1) {
+        layout.cols = channel_count;
+        layout.col_channels = channels;
+    } else { /* depthwise: whole rows of the chosen channels */
+        layout.rows = channel_count;
+        layout.row_channels = channels;
+    }
+    return layout;
+}
+
+size_t tt_conv2d_weight_grad_row_size(const tt_conv_shape *shape, const int32_t *channels,
+                                      int32_t channel_count)
+{
+    const tt_weight_grad_layout layout =
+        tt_conv2d_weight_grad_layout(shape, channels, channel_count);
+    return (size_t)shape->kernel_h * (size_t)shape->kernel_w * (size_t)layout.cols;
+}
+
+void tt_conv2d_weight_grad_row(const tt_conv_shape *s, const tt_weight_grad_layout *layout,
+                               float input_scale, int32_t input_zero_point, const int8_t *input,
+                               const float *grad_output, int32_t row, float *out)
+{
+    const int32_t o = tt_weight_grad_row_channel(layout, row);
+    const int32_t first_channel = (o / (s->output_c / s->groups)) * (s->input_c / s->groups);
+    const int32_t cols = layout->cols;
+    const size_t row_size = (size_t)s->kernel_h * (size_t)s->kernel_w * (size_t)cols;
+    zero_floats(out, row_size);
+    for (int32_t n = 0; n < s->batch; ++n) {
+        for (int32_t oh = 0; oh < s->output_h; ++oh) {
+            for (int32_t ow = 0; ow < s->output_w; ++ow) {
+                const float g = grad_output[tt_nhwc_offset(s->output_h, s->output_w,
+                                                           s->output_c, n, oh, ow, o)];
+                if (g == 0.0f) {
+                    continue;
+                }
+                for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
+                    const int32_t ih = oh * s->stride_h - s->pad_h + kh;
+                    if (ih < 0 || ih >= s->input_h) {
+                        continue;
+                    }
+                    for (int32_t kw = 0; kw < s->kernel_w; ++kw) {
+                        const int32_t iw = ow * s->stride_w - s->pad_w + kw;
+                        if (iw < 0 || iw >= s->input_w) {
+                            continue;
+                        }
+                        const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w,
+                                                                 s->input_c, n, ih, iw, 0);
+                        float *acc = out + ((size_t)kh * (size_t)s->kernel_w + (size_t)kw) *
+                                               (size_t)cols;
+                        accumulate_products(acc, x + first_channel, layout->col_channels, cols,
+                                            input_zero_point, g);
+                    }
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < row_size; ++i) {
+        out[i] *= input_scale;
+    }
+}
+
+void tt_conv2d_grad_weight(const tt_conv_shape *shape, float input_scale,
+                           int32_t input_zero_point, const int8_t *input,
+                           const float *grad_output, const int32_t *channels,
+                           int32_t channel_count, float *grad_weight)
+{
+    const tt_weight_grad_layout layout =
+        tt_conv2d_weight_grad_layout(shape, channels, channel_count);
+    const size_t row_size = tt_conv2d_weight_grad_row_size(shape, channels, channel_count);
+    for (int32_t row = 0; row < layout.rows; ++row) {
+        tt_conv2d_weight_grad_row(shape, &layout, input_scale, input_zero_point, input,
+                                  grad_output, row, grad_weight + (size_t)row * row_size);
+    }
+}
+
+/* ----------------------------------------------------------------------- linear */
+
+void tt_linear_grad_input(int32_t batch, int32_t in_features, int32_t out_features,
+                          const float *grad_output, const int8_t *weight,
+                          const float *weight_scale, float *grad_input)
+{
+    for (int32_t n = 0; n < batch; ++n) {
+        const float *g = grad_output + (size_t)n * (size_t)out_features;
+        float *gi = grad_input + (size_t)n * (size_t)in_features;
+        zero_floats(gi, (size_t)in_features);
+        for (int32_t o = 0; o < out_features; ++o) {
+            if (g[o] == 0.0f) {
+                continue;
+            }
+            const float scaled = g[o] * weight_scale[o];
+            const int8_t *w = weight + (size_t)o * (size_t)in_features;
+            for (int32_t k = 0; k < in_features; ++k) {
+                gi[k] += (float)w[k] * scaled;
+            }
+        }
+    }
+}
+
+void tt_linear_weight_grad_row(int32_t batch, int32_t in_features, int32_t out_features,
+                               float input_scale, int32_t input_zero_point, const int8_t *input,
+                               const float *grad_output, const int32_t *columns,
+                               int32_t column_count, int32_t row, float *out)
+{
+    const int32_t cols = columns != NULL ? column_count : in_features;
+    zero_floats(out, (size_t)cols);
+    for (int32_t n = 0; n < batch; ++n) {
+        const float g = grad_output[(size_t)n * (size_t)out_features + (size_t)row];
+        if (g == 0.0f) {
+            continue;
+        }
+        accumulate_products(out, input + (size_t)n * (size_t)in_features, columns, cols,
+                            input_zero_point, g);
+    }
+    for (int32_t j = 0; j < cols; ++j) {
+        out[j] *= input_scale;
+    }
+}
+
+void tt_linear_grad_weight(int32_t batch, int32_t in_features, int32_t out_features,
+                           float input_scale, int32_t input_zero_point, const int8_t *input,
+                           const float *grad_output, const int32_t *columns,
+                           int32_t column_count, float *grad_weight)
+{
+    const size_t cols = (size_t)(columns != NULL ? column_count : in_features);
+    for (int32_t o = 0; o < out_features; ++o) {
+        tt_linear_weight_grad_row(batch, in_features, out_features, input_scale,
+                                  input_zero_point, input, grad_output, columns, column_count, o,
+                                  grad_weight + (size_t)o * cols);
+    }
+}
+
+/* ----------------------------------------------------------------------- elementwise */
+
+float tt_bias_grad_channel(size_t positions, int32_t channels, const float *grad_output,
+                           int32_t channel)
+{
+    float sum = 0.0f;
+    for (size_t p = 0; p < positions; ++p) {
+        sum += grad_output[p * (size_t)channels + (size_t)channel];
+    }
+    return sum;
+}
+
+void tt_bias_grad(size_t positions, int32_t channels, const float *grad_output,
+                  float *grad_bias)
+{
+    for (int32_t c = 0; c < channels; ++c) {
+        grad_bias[c] = tt_bias_grad_channel(positions, channels, grad_output, c);
+    }
+}
+
+void tt_clamp_grad(size_t count, int32_t act_min, int32_t act_max, const float *grad_output,
+                   const int8_t *output, float *grad_input)
+{
+    for (size_t i = 0; i < count; ++i) {
+        const int inside = output[i] > act_min && output[i] < act_max;
+        grad_input[i] = inside ? grad_output[i] : 0.0f;
+    }
+}
+
+void tt_global_avg_pool_grad(int32_t batch, int32_t height, int32_t width, int32_t channels,
+                             const float *grad_output, float *grad_input)
+{
+    const size_t pixels = (size_t)height * (size_t)width;
+    const float count = (float)pixels;
+    for (int32_t n = 0; n < batch; ++n) {
+        const float *g = grad_output + (size_t)n * (size_t)channels;
+        float *gi = grad_input + (size_t)n * pixels * (size_t)channels;
+        for (size_t p = 0; p < pixels; ++p) {
+            for (int32_t c = 0; c < channels; ++c) {
+                gi[p * (size_t)channels + (size_t)c] = g[c] / count;
+            }
+        }
+    }
+}
+
+void tt_grad_accumulate(size_t count, const float *lhs, const float *rhs, float *output)
+{
+    for (size_t i = 0; i < count; ++i) {
+        output[i] = lhs[i] + rhs[i];
+    }
+}
