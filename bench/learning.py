@@ -11,7 +11,6 @@ Usage: python -m bench.learning [--steps N]
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from bench.report import machine, markdown_table, write_section
 from passes import apply_pipeline
-from ttdialect.bundled import MODEL, new_task
+from ttdialect.bundled import copy_model, new_task
 from ttdialect.ir_io import load_module
 from ttdialect.trainer import InterpreterTrainer
 
@@ -27,8 +26,9 @@ SCHEMES = ("bias-only", "last-3", "full")
 LR = 0.05
 
 
-def run(scheme: str, qas: bool, steps: int, folder: Path) -> list[str]:
-    module = load_module(folder / MODEL.name)
+def run(model: Path, scheme: str, qas: bool, steps: int) -> list[str]:
+    folder = model.parent
+    module = load_module(model)
     qas_option = f"tt-qas{{enabled={str(qas).lower()}}}"
     pipeline = f"tt-autodiff{{lr={LR}}},tt-sparse-update{{scheme={scheme}}},{qas_option}"
     apply_pipeline(module, pipeline, folder)
@@ -55,11 +55,10 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for source in (MODEL, MODEL.with_suffix(".weights.npz")):
-            shutil.copy(source, folder / source.name)
+        model = copy_model(folder)
         for scheme in SCHEMES:
             for qas in (True, False):
-                rows.append(run(scheme, qas, args.steps, folder))
+                rows.append(run(model, scheme, qas, args.steps))
                 print("  " + " ".join(rows[-1]), file=sys.stderr)
     headers = [
         "scheme", "QAS", "held-out before", "held-out after", "loss, first 50", "loss, last 50", "train s",

@@ -1,5 +1,6 @@
 """tt passes: one ModulePass per file, registered lazily by name in `get_all_passes`."""
 
+import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -7,54 +8,29 @@ from pathlib import Path
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
 
+PASSES = {
+    "tt-autodiff": "passes.autodiff:AutodiffPass",
+    "tt-sparse-update": "passes.sparse_update:SparseUpdatePass",
+    "tt-qas": "passes.qas:QASPass",
+    "tt-fuse-update": "passes.fuse_update:FuseUpdatePass",
+    "tt-reorder": "passes.reorder:ReorderPass",
+    "tt-memory-plan": "passes.memory_plan:MemoryPlanPass",
+    "tt-training-pipeline": "passes.training_pipeline:TrainingPipelinePass",
+}
+"""Pass name -> "module:class"; a pass's module is imported only when the pass is asked for."""
+
+
+def _lazy(target: str) -> Callable[[], type[ModulePass]]:
+    def load() -> type[ModulePass]:
+        module, name = target.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    return load
+
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Pass name -> factory that imports the pass class only when it is asked for."""
-
-    def autodiff() -> type[ModulePass]:
-        from passes.autodiff import AutodiffPass
-
-        return AutodiffPass
-
-    def sparse_update() -> type[ModulePass]:
-        from passes.sparse_update import SparseUpdatePass
-
-        return SparseUpdatePass
-
-    def qas() -> type[ModulePass]:
-        from passes.qas import QASPass
-
-        return QASPass
-
-    def fuse_update() -> type[ModulePass]:
-        from passes.fuse_update import FuseUpdatePass
-
-        return FuseUpdatePass
-
-    def reorder() -> type[ModulePass]:
-        from passes.reorder import ReorderPass
-
-        return ReorderPass
-
-    def memory_plan() -> type[ModulePass]:
-        from passes.memory_plan import MemoryPlanPass
-
-        return MemoryPlanPass
-
-    def training_pipeline() -> type[ModulePass]:
-        from passes.training_pipeline import TrainingPipelinePass
-
-        return TrainingPipelinePass
-
-    return {
-        "tt-autodiff": autodiff,
-        "tt-sparse-update": sparse_update,
-        "tt-qas": qas,
-        "tt-fuse-update": fuse_update,
-        "tt-reorder": reorder,
-        "tt-memory-plan": memory_plan,
-        "tt-training-pipeline": training_pipeline,
-    }
+    return {name: _lazy(target) for name, target in PASSES.items()}
 
 
 def apply_pipeline(module: ModuleOp, spec: str, ir_directory: Path) -> None:

@@ -62,7 +62,7 @@ def _channels_agree(chain: _Chain) -> bool:
     computed = getattr(gradient, "channels", None)
     if computed is None:
         return update.channels is None
-    axis = gradient.channel_axis() if isinstance(gradient, tt.Conv2DGradWeightOp) else 1
+    axis = gradient.channel_axis() if isinstance(gradient, tt.Conv2DGradWeightOp) else tt.LINEAR_CHANNEL_AXIS
     return update.channels == computed and update.channel_axis == IntegerAttr(axis, i64)
 
 

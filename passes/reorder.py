@@ -27,13 +27,12 @@ from xdsl.passes import ModulePass
 from passes.memory.liveness import analyze, value_bytes
 from ttdialect import dialect as tt
 
-UPDATE_OPS = (tt.SGDUpdateOp, tt._FusedUpdateLike)
 LOWER_BOUND_ATTR = "tt.live_bytes_lower_bound"
 
 
 def _param_reads(op: Operation) -> set[str]:
     """Parameters whose values `op` reads (scales are constant and do not count)."""
-    if isinstance(op, (tt.ScaleGradOp, *UPDATE_OPS)):
+    if isinstance(op, (tt.ScaleGradOp, *tt.UPDATE_OPS)):
         return set()
     return {
         prop.root_reference.data
@@ -54,7 +53,7 @@ def dependencies(ops: list[Operation]) -> dict[Operation, set[Operation]]:
                 before[op].add(operand.owner)
         for param in _param_reads(op):
             readers.setdefault(param, []).append(op)
-        if isinstance(op, UPDATE_OPS):
+        if isinstance(op, tt.UPDATE_OPS):
             before[op].update(readers.get(op.param.root_reference.data, []))
             if last_update is not None:
                 before[op].add(last_update)

@@ -12,7 +12,6 @@ Usage: python scripts/demo.py [--steps N] [--scheme S] [--lr LR] [--work DIR]
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ttdialect.bundled import MODEL, NEW_TASK_CLASSES, new_task
+from ttdialect.bundled import NEW_TASK_CLASSES, copy_model, new_task
 from ttdialect.ir_io import TTError, load_module
 from ttdialect.trainer import InterpreterTrainer
 
@@ -30,11 +29,10 @@ REPORT_EVERY = 50
 def compile_training_step(work: Path, scheme: str, lr: float) -> Path:
     """Copy the bundled model into `work` and run the training pipeline on it with tt-opt."""
     work.mkdir(parents=True, exist_ok=True)
-    for source in (MODEL, MODEL.with_suffix(".weights.npz")):
-        shutil.copy(source, work / source.name)
+    model = copy_model(work)
     step = work / "train_step.mlir"
     pipeline = f"tt-autodiff{{lr={lr}}},tt-sparse-update{{scheme={scheme}}},tt-qas"
-    command = ["tt-opt", "-p", pipeline, str(work / MODEL.name), "-o", str(step)]
+    command = ["tt-opt", "-p", pipeline, str(model), "-o", str(step)]
     print("$", " ".join(command[:2]), f"'{pipeline}'", *command[3:])
     subprocess.run(command, check=True)
     return step

@@ -10,7 +10,6 @@ only the backward is compared. The reverse pass is autograd's, not tt's.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from gradcheck import assert_gradients_match, fake_quant, interpreter_activation
 
 from passes import apply_pipeline
 from ttdialect import dialect as tt
-from ttdialect.bundled import MODEL, SAMPLES
+from ttdialect.bundled import SAMPLES, copy_model
 from ttdialect.interpreter import ParamState, run_function
 from ttdialect.ir_io import load_module
 from ttdialect.types import QTensorType
@@ -84,9 +83,7 @@ class AutogradReference:
 
 
 def test_gradients_of_torch_imported_model_match_autograd(tmp_path: Path) -> None:
-    for source in (MODEL, MODEL.with_suffix(".weights.npz")):
-        shutil.copy(source, tmp_path / source.name)
-    module = load_module(tmp_path / MODEL.name)
+    module = load_module(copy_model(tmp_path))
     apply_pipeline(module, "tt-autodiff{emit=gradients}", tmp_path)
     with np.load(SAMPLES) as samples:
         images, labels = samples["test_x"][:3], samples["test_y"][:3] % 6

@@ -9,13 +9,12 @@ except the model itself.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from passes import apply_pipeline
-from ttdialect.bundled import MODEL, new_task
+from ttdialect.bundled import copy_model, new_task
 from ttdialect.ir_io import load_module
 from ttdialect.trainer import InterpreterTrainer
 
@@ -23,9 +22,7 @@ STEPS = 300
 
 
 def trained_accuracy(tmp_path: Path, qas: bool) -> tuple[float, float, list[float]]:
-    for source in (MODEL, MODEL.with_suffix(".weights.npz")):
-        shutil.copy(source, tmp_path / source.name)
-    module = load_module(tmp_path / MODEL.name)
+    module = load_module(copy_model(tmp_path))
     qas_option = f"tt-qas{{enabled={str(qas).lower()}}}"
     apply_pipeline(module, f"tt-autodiff{{lr=0.05}},tt-sparse-update{{scheme=last-3}},{qas_option}", tmp_path)
     trainer = InterpreterTrainer(module, tmp_path)

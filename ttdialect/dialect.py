@@ -52,6 +52,8 @@ from ttdialect.types import ExternalDataAttr, QTensorType
 
 PayloadAttr = DenseIntOrFPElementsAttr | ExternalDataAttr
 ROUNDING_MODES = ("stochastic", "nearest", "truncate")
+LINEAR_CHANNEL_AXIS = 1
+"""The axis of a linear weight [O, C] that an input-column subset selects."""
 PROPS_IN_ATTR_DICT = (ParsePropInAttrDict(),)
 
 
@@ -919,6 +921,10 @@ class _FusedUpdateLike(IRDLOperation):
 
     irdl_options = PROPS_IN_ATTR_DICT
 
+    def update_axis(self) -> int:
+        """The parameter axis a channel subset selects."""
+        raise NotImplementedError
+
     def check_update(self, grad_shape: tuple[int, ...], channels: DenseArrayBase | None, axis: int) -> None:
         _check_rounding(self.rounding)
         param = _check_updated_slice(self, self.param, grad_shape, channels, axis)
@@ -936,8 +942,11 @@ class Conv2DWeightUpdateOp(_ConvWeightGradLike, _FusedUpdateLike):
         "$param `,` $input `,` $grad_output `,` $lr attr-dict `:` type($input) `,` type($grad_output)"
     )
 
+    def update_axis(self) -> int:
+        return self.channel_axis()
+
     def verify_(self) -> None:
-        self.check_update(self.weight_grad_shape(), self.channels, self.channel_axis())
+        self.check_update(self.weight_grad_shape(), self.channels, self.update_axis())
 
 
 @irdl_op_definition
@@ -954,9 +963,12 @@ class LinearWeightUpdateOp(_FusedUpdateLike):
         "$param `,` $input `,` $grad_output `,` $lr attr-dict `:` type($input) `,` type($grad_output)"
     )
 
+    def update_axis(self) -> int:
+        return LINEAR_CHANNEL_AXIS
+
     def verify_(self) -> None:
         shape = _linear_weight_grad_shape(self.input, self.grad_output, self.channels)
-        self.check_update(shape, self.channels, 1)
+        self.check_update(shape, self.channels, self.update_axis())
 
 
 @irdl_op_definition
@@ -969,9 +981,16 @@ class BiasUpdateOp(_FusedUpdateLike):
 
     assembly_format = "$param `,` $grad_output `,` $lr attr-dict `:` type($grad_output)"
 
+    def update_axis(self) -> int:
+        return 0
+
     def verify_(self) -> None:
         _expect_f32_tensor(self.grad_output, "grad_output")
-        self.check_update(_shape(self.grad_output)[-1:], None, 0)
+        self.check_update(_shape(self.grad_output)[-1:], None, self.update_axis())
+
+
+UPDATE_OPS = (SGDUpdateOp, _FusedUpdateLike)
+"""Every op that changes a parameter in place."""
 
 
 TT = Dialect(

@@ -357,7 +357,7 @@ class TTFunctions(InterpreterFunctions):
     ):
         x, grad_out, lr = args
         grad = self._conv_weight_grad(op, x, grad_out)
-        self._fused(op, grad, lr, op.channels, op.channel_axis())
+        self._fused(op, grad, lr, op.channels, op.update_axis())
         return ()
 
     @impl(tt.LinearWeightUpdateOp)
@@ -365,13 +365,13 @@ class TTFunctions(InterpreterFunctions):
         self, interpreter: Interpreter, op: tt.LinearWeightUpdateOp, args: tuple[Any, ...]
     ):
         x, grad_out, lr = args
-        self._fused(op, self._linear_weight_grad(op, x, grad_out), lr, op.channels, 1)
+        self._fused(op, self._linear_weight_grad(op, x, grad_out), lr, op.channels, op.update_axis())
         return ()
 
     @impl(tt.BiasUpdateOp)
     def run_bias_update(self, interpreter: Interpreter, op: tt.BiasUpdateOp, args: tuple[Any, ...]):
         grad_out, lr = args
-        self._fused(op, _bias_grad(grad_out), lr, None, 0)
+        self._fused(op, _bias_grad(grad_out), lr, None, op.update_axis())
         return ()
 
 

@@ -48,7 +48,7 @@ def quantize_multipliers(real_scales: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int) -> np.ndarray:
-    """round(acc * multiplier * 2**(shift - 31)) with one rounding, half away from -inf.
+    """round(acc * multiplier * 2**(shift - 31)) with one rounding, ties rounded up (toward +inf).
 
     Computed in 64-bit integers: (acc * multiplier + 2**(total - 1)) >> total, total = 31 - shift.
     acc must fit in int32 (the product then fits in int64).

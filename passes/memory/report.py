@@ -33,7 +33,6 @@ from ttdialect.weights import module_params
 
 RUNTIME_STATE_BYTES = 4
 CHANNEL_DATA_BYTES = 12
-UPDATE_OPS = (tt.SGDUpdateOp, tt._FusedUpdateLike)
 
 
 @dataclass
@@ -81,7 +80,7 @@ def updated_slices(module: ModuleOp) -> dict[str, int]:
     params = module_params(module)
     sizes: dict[str, int] = {}
     for op in module.walk():
-        if not isinstance(op, UPDATE_OPS):
+        if not isinstance(op, tt.UPDATE_OPS):
             continue
         param = params[op.param.root_reference.data]
         shape = list(param.shape)
@@ -94,13 +93,11 @@ def updated_slices(module: ModuleOp) -> dict[str, int]:
     return sizes
 
 
-def _update_axis(op: tt.IRDLOperation) -> int:
+def _update_axis(op: tt.SGDUpdateOp | tt._FusedUpdateLike) -> int:
     if isinstance(op, tt.SGDUpdateOp):
         assert op.channel_axis is not None
         return op.channel_axis.value.data
-    if isinstance(op, tt.Conv2DWeightUpdateOp):
-        return op.channel_axis()
-    return 1
+    return op.update_axis()
 
 
 def flash_bytes(module: ModuleOp) -> int:
@@ -123,7 +120,8 @@ def memory_report(module: ModuleOp, function_name: str = "train_step") -> Memory
         liveness = analyze(function, 16)
     peak_step = _peak_step(liveness)
     ops = list(function.body.block.ops)
-    trainable = sum(updated_slices(module).values())
+    slices = updated_slices(module)
+    trainable = sum(slices.values())
     return MemoryReport(
         function=function.sym_name.data,
         arena_bytes=arena,
@@ -136,7 +134,7 @@ def memory_report(module: ModuleOp, function_name: str = "train_step") -> Memory
         steps=liveness.steps,
         peak_step=peak_step,
         peak_op=ops[peak_step - 1].name if peak_step else "arguments",
-        updated_parameters=len(updated_slices(module)),
+        updated_parameters=len(slices),
     )
 
 

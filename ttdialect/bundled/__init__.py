@@ -7,6 +7,7 @@ layers the scheme updates) classes whose rows start out meaning other digits.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,13 @@ BUNDLED_DIR = Path(__file__).resolve().parent
 MODEL = BUNDLED_DIR / "digits_cnn.mlir"
 SAMPLES = BUNDLED_DIR / "digits_samples.npz"
 NEW_TASK_CLASSES = (6, 7, 8, 9)
+
+
+def copy_model(folder: Path) -> Path:
+    """Copy the model and its weights file into `folder` (passes write next to the IR); its path."""
+    for source in (MODEL, MODEL.with_suffix(".weights.npz")):
+        shutil.copy(source, folder / source.name)
+    return folder / MODEL.name
 
 
 @dataclass(frozen=True)
