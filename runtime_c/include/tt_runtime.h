@@ -364,6 +364,108 @@ void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_fea
 void tt_bias_update(size_t positions, int32_t channels, const float *grad_output,
                     const float *bias_scale, int32_t power, const tt_sgd *sgd, int32_t *bias);
 
+/* ======================================================================= split weights */
+
+/*
+ * A weight of which only some channels are trained (sparse update with a ratio < 1): the frozen
+ * weight stays `const` in flash and only the updated channels live in SRAM.
+ * - frozen:   the full weight (conv [O, KH, KW, C/groups], linear [O, K]); its entries at the
+ *             updated channels are stale and never read. Never written.
+ * - slice:    the current values of the updated channels, the weight's layout with `axis`
+ *             shrunk to `count`: axis 0 -> [count, KH, KW, C/groups] (linear [count, K]), last
+ *             axis -> [O, KH, KW, count] (linear [O, count]). It is exactly the shape of the
+ *             weight gradient of the updated channels (tt.conv2d_grad_weight / tt.linear_grad_
+ *             weight with `channels`), so an unfused tt.sgd_update of the slice is
+ *             tt_sgd_update_s8 with a dense tt_param_slice {1, 1, n, NULL, 0}, n its element
+ *             count (element i of the gradient updates slice[i] with u(counter + i), as the full
+ *             update does), i.e. no dedicated kernel.
+ * - channels: count sorted, unique indices on `axis` (NULL only with count 0: all frozen).
+ * - axis:     0 (output channels; a depthwise conv's channels) or the last axis of the weight
+ *             (3 for a conv: input channels within a group; 1 for a linear: input columns).
+ *             Any nonzero value means the last axis. Forward and input-gradient kernels accept
+ *             either axis for every kind of conv; the fused updates take the axis of the IR
+ *             (tt.conv2d_weight_update's update_axis(): 3 for groups == 1, 0 for a depthwise
+ *             conv; tt.linear_weight_update: 1).
+ * Every kernel below is bit identical to its unsplit kernel run on the assembled weight
+ * (frozen with the slice written over the updated channels).
+ */
+typedef struct {
+    const int8_t *frozen;
+    int8_t *slice;
+    const int32_t *channels;
+    int32_t count;
+    int32_t axis;
+} tt_split_weight;
+
+/* Elements of weight->slice: count * KH * KW * (C/groups) (axis 0) or O * KH * KW * count. */
+size_t tt_conv2d_split_slice_size(const tt_conv_shape *shape, const tt_split_weight *weight);
+
+/* Elements of weight->slice of a linear weight [out_features, in_features]: count *
+ * in_features (axis 0) or out_features * count. */
+size_t tt_linear_split_slice_size(int32_t in_features, int32_t out_features,
+                                  const tt_split_weight *weight);
+
+/*
+ * int8 scratch (bytes) of the split forward and input-gradient kernels: one assembled weight
+ * row, KH * KW * (C/groups) for a conv (in_features for a linear), when axis is the last axis;
+ * 0 when axis is 0 (a row is then read from the slice or from frozen in place, and scratch may
+ * be NULL).
+ */
+size_t tt_conv2d_split_scratch_size(const tt_conv_shape *shape, const tt_split_weight *weight);
+size_t tt_linear_split_scratch_size(int32_t in_features, const tt_split_weight *weight);
+
+/*
+ * tt.conv2d on a split weight; otherwise as tt_conv2d (every kind of conv). The output channels
+ * are computed one at a time: for the last axis, row o is assembled in `scratch` (frozen row,
+ * then the count slice values of each tap written over it) once per output channel.
+ */
+void tt_conv2d_split(const tt_conv_shape *shape, const tt_channel_quant *quant,
+                     const int8_t *input, const tt_split_weight *weight, const int32_t *bias,
+                     int8_t *output, int8_t *scratch);
+
+/* tt.linear on a split weight [out_features, in_features]; otherwise as tt_linear. */
+void tt_linear_split(int32_t batch, int32_t in_features, int32_t out_features,
+                     const tt_channel_quant *quant, const int8_t *input,
+                     const tt_split_weight *weight, const int32_t *bias, int8_t *output,
+                     int8_t *scratch);
+
+/*
+ * tt.conv2d_grad_input on a split weight: the float32 order of tt_conv2d_grad_input exactly, so
+ * bit identical. For the last axis, the row of every (position, channel) with a nonzero
+ * gradient is assembled in `scratch` (a copy of KH * KW * C/groups bytes per multiply-add row).
+ */
+void tt_conv2d_grad_input_split(const tt_conv_shape *shape, const float *grad_output,
+                                const tt_split_weight *weight, const float *weight_scale,
+                                float *grad_input, int8_t *scratch);
+
+/* tt.linear_grad_input on a split weight: the order of tt_linear_grad_input, bit identical. */
+void tt_linear_grad_input_split(int32_t batch, int32_t in_features, int32_t out_features,
+                                const float *grad_output, const tt_split_weight *weight,
+                                const float *weight_scale, float *grad_input, int8_t *scratch);
+
+/*
+ * tt.conv2d_weight_update of the updated channels of a split weight, in place in weight->slice:
+ * the gradient, scaling, rounding and RNG counter use of tt_conv2d_weight_update with
+ * channels = weight->channels (axis 3 for groups == 1, axis 0 for a depthwise conv), so the
+ * slice afterwards equals the updated channels of the full weight updated by
+ * tt_conv2d_weight_update, bit for bit. frozen is not read. count 0: nothing happens.
+ * scratch: tt_conv2d_weight_grad_row_size(shape, weight->channels, weight->count) floats.
+ */
+void tt_conv2d_weight_update_split(const tt_conv_shape *shape, float input_scale,
+                                   int32_t input_zero_point, const int8_t *input,
+                                   const float *grad_output, const float *weight_scale,
+                                   int32_t power, const tt_sgd *sgd,
+                                   const tt_split_weight *weight, float *scratch);
+
+/* tt.linear_weight_update of the updated columns (axis 1) of a split linear weight, in place
+ * in weight->slice [out_features, count]; bit identical to tt_linear_weight_update with
+ * columns = weight->channels. scratch: count floats. count 0: nothing happens. */
+void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t out_features,
+                                   float input_scale, int32_t input_zero_point,
+                                   const int8_t *input, const float *grad_output,
+                                   const float *weight_scale, int32_t power, const tt_sgd *sgd,
+                                   const tt_split_weight *weight, float *scratch);
+
 #ifdef __cplusplus
 }
 #endif

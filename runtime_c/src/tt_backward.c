@@ -31,12 +31,40 @@ static void accumulate_products(float *acc, const int8_t *x, const int32_t *sele
 
 /* ----------------------------------------------------------------------- conv2d */
 
-void tt_conv2d_grad_input(const tt_conv_shape *s, const float *grad_output,
-                          const int8_t *weight, const float *weight_scale, float *grad_input)
+/* grad_input[n, ih, iw, first_channel + c] += w_row[kh, kw, c] * scaled for one output
+ * position (n, oh, ow) and channel: each element gets one product, so their order is free. */
+static void scatter_row(const tt_conv_shape *s, int32_t n, int32_t oh, int32_t ow,
+                        int32_t first_channel, const int8_t *w_row, float scaled,
+                        float *grad_input)
+{
+    const int32_t in_per_group = s->input_c / s->groups;
+    const int8_t *w = w_row;
+    for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
+        const int32_t ih = oh * s->stride_h - s->pad_h + kh;
+        if (ih < 0 || ih >= s->input_h) {
+            w += (size_t)s->kernel_w * (size_t)in_per_group;
+            continue;
+        }
+        for (int32_t kw = 0; kw < s->kernel_w; ++kw, w += in_per_group) {
+            const int32_t iw = ow * s->stride_w - s->pad_w + kw;
+            if (iw < 0 || iw >= s->input_w) {
+                continue;
+            }
+            float *gi = grad_input +
+                        tt_nhwc_offset(s->input_h, s->input_w, s->input_c, n, ih, iw, first_channel);
+            for (int32_t c = 0; c < in_per_group; ++c) {
+                gi[c] += (float)w[c] * scaled;
+            }
+        }
+    }
+}
+
+void tt_conv2d_grad_input_rows(const tt_conv_shape *s, const float *grad_output,
+                               const tt_weight_rows *rows, const float *weight_scale,
+                               float *grad_input)
 {
     const int32_t in_per_group = s->input_c / s->groups;
     const int32_t out_per_group = s->output_c / s->groups;
-    const size_t weight_row = (size_t)s->kernel_h * (size_t)s->kernel_w * (size_t)in_per_group;
     zero_floats(grad_input, (size_t)s->batch * (size_t)s->input_h * (size_t)s->input_w *
                                 (size_t)s->input_c);
     for (int32_t n = 0; n < s->batch; ++n) {
@@ -48,32 +76,19 @@ void tt_conv2d_grad_input(const tt_conv_shape *s, const float *grad_output,
                     if (g[o] == 0.0f) {
                         continue;
                     }
-                    const float scaled = g[o] * weight_scale[o];
-                    const int32_t first_channel = (o / out_per_group) * in_per_group;
-                    const int8_t *w = weight + (size_t)o * weight_row;
-                    for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
-                        const int32_t ih = oh * s->stride_h - s->pad_h + kh;
-                        if (ih < 0 || ih >= s->input_h) {
-                            w += (size_t)s->kernel_w * (size_t)in_per_group;
-                            continue;
-                        }
-                        for (int32_t kw = 0; kw < s->kernel_w; ++kw, w += in_per_group) {
-                            const int32_t iw = ow * s->stride_w - s->pad_w + kw;
-                            if (iw < 0 || iw >= s->input_w) {
-                                continue;
-                            }
-                            float *gi = grad_input + tt_nhwc_offset(s->input_h, s->input_w,
-                                                                    s->input_c, n, ih, iw,
-                                                                    first_channel);
-                            for (int32_t c = 0; c < in_per_group; ++c) {
-                                gi[c] += (float)w[c] * scaled;
-                            }
-                        }
-                    }
+                    scatter_row(s, n, oh, ow, (o / out_per_group) * in_per_group,
+                                tt_weight_row(rows, o), g[o] * weight_scale[o], grad_input);
                 }
             }
         }
     }
+}
+
+void tt_conv2d_grad_input(const tt_conv_shape *shape, const float *grad_output,
+                          const int8_t *weight, const float *weight_scale, float *grad_input)
+{
+    const tt_weight_rows rows = tt_complete_rows(weight, tt_conv2d_weight_row_size(shape));
+    tt_conv2d_grad_input_rows(shape, grad_output, &rows, weight_scale, grad_input);
 }
 
 tt_weight_grad_layout tt_conv2d_weight_grad_layout(const tt_conv_shape *shape,
@@ -161,9 +176,9 @@ void tt_conv2d_grad_weight(const tt_conv_shape *shape, float input_scale,
 
 /* ----------------------------------------------------------------------- linear */
 
-void tt_linear_grad_input(int32_t batch, int32_t in_features, int32_t out_features,
-                          const float *grad_output, const int8_t *weight,
-                          const float *weight_scale, float *grad_input)
+void tt_linear_grad_input_rows(int32_t batch, int32_t in_features, int32_t out_features,
+                               const float *grad_output, const tt_weight_rows *rows,
+                               const float *weight_scale, float *grad_input)
 {
     for (int32_t n = 0; n < batch; ++n) {
         const float *g = grad_output + (size_t)n * (size_t)out_features;
@@ -174,12 +189,21 @@ void tt_linear_grad_input(int32_t batch, int32_t in_features, int32_t out_featur
                 continue;
             }
             const float scaled = g[o] * weight_scale[o];
-            const int8_t *w = weight + (size_t)o * (size_t)in_features;
+            const int8_t *w = tt_weight_row(rows, o);
             for (int32_t k = 0; k < in_features; ++k) {
                 gi[k] += (float)w[k] * scaled;
             }
         }
     }
+}
+
+void tt_linear_grad_input(int32_t batch, int32_t in_features, int32_t out_features,
+                          const float *grad_output, const int8_t *weight,
+                          const float *weight_scale, float *grad_input)
+{
+    const tt_weight_rows rows = tt_complete_rows(weight, (size_t)in_features);
+    tt_linear_grad_input_rows(batch, in_features, out_features, grad_output, &rows,
+                              weight_scale, grad_input);
 }
 
 void tt_linear_weight_grad_row(int32_t batch, int32_t in_features, int32_t out_features,

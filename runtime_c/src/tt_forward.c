@@ -109,14 +109,14 @@ static void valid_taps(int32_t origin, int32_t kernel, int32_t size, int32_t *fi
     *end = size - origin < kernel ? size - origin : kernel;
 }
 
-static void conv2d_general(const tt_conv_shape *s, const tt_channel_quant *q,
-                           const int8_t *input, const int8_t *weight, const int32_t *bias,
-                           int8_t *output)
+/* Output channel o of a conv at every position, o's weight row [KH, KW, C/groups] in w_row. */
+static void conv2d_general_channel(const tt_conv_shape *s, const tt_channel_quant *q,
+                                   const int8_t *input, const int8_t *w_row, const int32_t *bias,
+                                   int32_t o, int8_t *output)
 {
     const int32_t in_per_group = s->input_c / s->groups;
-    const int32_t out_per_group = s->output_c / s->groups;
+    const int32_t first_channel = (o / (s->output_c / s->groups)) * in_per_group;
     const int32_t x_offset = -q->input_zero_point;
-    const size_t weight_row = (size_t)s->kernel_h * (size_t)s->kernel_w * (size_t)in_per_group;
     for (int32_t n = 0; n < s->batch; ++n) {
         for (int32_t oh = 0; oh < s->output_h; ++oh) {
             const int32_t ih0 = oh * s->stride_h - s->pad_h;
@@ -126,37 +126,30 @@ static void conv2d_general(const tt_conv_shape *s, const tt_channel_quant *q,
                 const int32_t iw0 = ow * s->stride_w - s->pad_w;
                 int32_t kw_first, kw_end;
                 valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
-                int8_t *out = output + tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n,
-                                                      oh, ow, 0);
-                for (int32_t o = 0; o < s->output_c; ++o) {
-                    const int32_t group = o / out_per_group;
-                    const int8_t *w_row = weight + (size_t)o * weight_row;
-                    int32_t sum = 0;
-                    for (int32_t kh = kh_first; kh < kh_end; ++kh) {
-                        for (int32_t kw = kw_first; kw < kw_end; ++kw) {
-                            const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w,
-                                                                     s->input_c, n, ih0 + kh,
-                                                                     iw0 + kw,
-                                                                     group * in_per_group);
-                            const int8_t *w = w_row + ((size_t)kh * (size_t)s->kernel_w +
-                                                       (size_t)kw) * (size_t)in_per_group;
-                            sum += dot_s8(x, w, in_per_group, x_offset);
-                        }
+                int32_t sum = 0;
+                for (int32_t kh = kh_first; kh < kh_end; ++kh) {
+                    for (int32_t kw = kw_first; kw < kw_end; ++kw) {
+                        const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w,
+                                                                 s->input_c, n, ih0 + kh,
+                                                                 iw0 + kw, first_channel);
+                        const int8_t *w = w_row + ((size_t)kh * (size_t)s->kernel_w +
+                                                   (size_t)kw) * (size_t)in_per_group;
+                        sum += dot_s8(x, w, in_per_group, x_offset);
                     }
-                    out[o] = finish_channel(sum, bias, o, q);
                 }
+                output[tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n, oh, ow, o)] =
+                    finish_channel(sum, bias, o, q);
             }
         }
     }
 }
 
-/* groups == input_c == output_c: one input channel per output channel. */
-static void conv2d_depthwise(const tt_conv_shape *s, const tt_channel_quant *q,
-                             const int8_t *input, const int8_t *weight, const int32_t *bias,
-                             int8_t *output)
+/* groups == input_c == output_c: channel c reads input channel c only (w_row: KH * KW taps). */
+static void conv2d_depthwise_channel(const tt_conv_shape *s, const tt_channel_quant *q,
+                                     const int8_t *input, const int8_t *w_row,
+                                     const int32_t *bias, int32_t c, int8_t *output)
 {
     const int32_t channels = s->output_c;
-    const int32_t taps = s->kernel_h * s->kernel_w;
     const int32_t x_offset = -q->input_zero_point;
     for (int32_t n = 0; n < s->batch; ++n) {
         for (int32_t oh = 0; oh < s->output_h; ++oh) {
@@ -167,30 +160,26 @@ static void conv2d_depthwise(const tt_conv_shape *s, const tt_channel_quant *q,
                 const int32_t iw0 = ow * s->stride_w - s->pad_w;
                 int32_t kw_first, kw_end;
                 valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
-                int8_t *out =
-                    output + tt_nhwc_offset(s->output_h, s->output_w, channels, n, oh, ow, 0);
-                for (int32_t c = 0; c < channels; ++c) {
-                    const int8_t *w = weight + (size_t)c * (size_t)taps;
-                    int32_t sum = 0;
-                    for (int32_t kh = kh_first; kh < kh_end; ++kh) {
-                        const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w, channels,
-                                                                 n, ih0 + kh, 0, c);
-                        for (int32_t kw = kw_first; kw < kw_end; ++kw) {
-                            const int32_t value = x[(size_t)(iw0 + kw) * (size_t)channels];
-                            sum += (value + x_offset) * w[kh * s->kernel_w + kw];
-                        }
+                int32_t sum = 0;
+                for (int32_t kh = kh_first; kh < kh_end; ++kh) {
+                    const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w, channels, n,
+                                                             ih0 + kh, 0, c);
+                    for (int32_t kw = kw_first; kw < kw_end; ++kw) {
+                        const int32_t value = x[(size_t)(iw0 + kw) * (size_t)channels];
+                        sum += (value + x_offset) * w_row[kh * s->kernel_w + kw];
                     }
-                    out[c] = finish_channel(sum, bias, c, q);
                 }
+                output[tt_nhwc_offset(s->output_h, s->output_w, channels, n, oh, ow, c)] =
+                    finish_channel(sum, bias, c, q);
             }
         }
     }
 }
 
 /* 1x1 kernel, no padding, groups 1: a dot product over the channels per pixel. */
-static void conv2d_pointwise(const tt_conv_shape *s, const tt_channel_quant *q,
-                             const int8_t *input, const int8_t *weight, const int32_t *bias,
-                             int8_t *output)
+static void conv2d_pointwise_channel(const tt_conv_shape *s, const tt_channel_quant *q,
+                                     const int8_t *input, const int8_t *w_row,
+                                     const int32_t *bias, int32_t o, int8_t *output)
 {
     const int32_t x_offset = -q->input_zero_point;
     for (int32_t n = 0; n < s->batch; ++n) {
@@ -198,47 +187,69 @@ static void conv2d_pointwise(const tt_conv_shape *s, const tt_channel_quant *q,
             for (int32_t ow = 0; ow < s->output_w; ++ow) {
                 const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w, s->input_c, n,
                                                          oh * s->stride_h, ow * s->stride_w, 0);
-                int8_t *out = output + tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n,
-                                                      oh, ow, 0);
-                for (int32_t o = 0; o < s->output_c; ++o) {
-                    const int8_t *w = weight + (size_t)o * (size_t)s->input_c;
-                    out[o] = finish_channel(dot_s8(x, w, s->input_c, x_offset), bias, o, q);
-                }
+                output[tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n, oh, ow, o)] =
+                    finish_channel(dot_s8(x, w_row, s->input_c, x_offset), bias, o, q);
             }
         }
+    }
+}
+
+typedef void (*conv2d_channel_fn)(const tt_conv_shape *, const tt_channel_quant *,
+                                  const int8_t *, const int8_t *, const int32_t *, int32_t,
+                                  int8_t *);
+
+/* The specialised loop of a conv's kind (bit identical to the general one). */
+static conv2d_channel_fn conv2d_channel_for(const tt_conv_shape *shape)
+{
+    const int depthwise = shape->groups == shape->input_c && shape->groups == shape->output_c;
+    const int pointwise = shape->kernel_h == 1 && shape->kernel_w == 1 && shape->pad_h == 0 &&
+                          shape->pad_w == 0 && shape->groups == 1;
+    if (depthwise) {
+        return conv2d_depthwise_channel;
+    }
+    return pointwise ? conv2d_pointwise_channel : conv2d_general_channel;
+}
+
+void tt_conv2d_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
+                    const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
+                    int8_t *output)
+{
+    const conv2d_channel_fn channel = conv2d_channel_for(shape);
+    for (int32_t o = 0; o < shape->output_c; ++o) {
+        channel(shape, quant, input, tt_weight_row(rows, o), bias, o, output);
     }
 }
 
 void tt_conv2d(const tt_conv_shape *shape, const tt_channel_quant *quant, const int8_t *input,
                const int8_t *weight, const int32_t *bias, int8_t *output)
 {
-    const int depthwise = shape->groups == shape->input_c && shape->groups == shape->output_c;
-    const int pointwise = shape->kernel_h == 1 && shape->kernel_w == 1 && shape->pad_h == 0 &&
-                          shape->pad_w == 0 && shape->groups == 1;
-    if (depthwise) {
-        conv2d_depthwise(shape, quant, input, weight, bias, output);
-    } else if (pointwise) {
-        conv2d_pointwise(shape, quant, input, weight, bias, output);
-    } else {
-        conv2d_general(shape, quant, input, weight, bias, output);
-    }
+    const tt_weight_rows rows = tt_complete_rows(weight, tt_conv2d_weight_row_size(shape));
+    tt_conv2d_rows(shape, quant, input, &rows, bias, output);
 }
 
 /* ----------------------------------------------------------------------- linear */
+
+void tt_linear_rows(int32_t batch, int32_t in_features, int32_t out_features,
+                    const tt_channel_quant *quant, const int8_t *input,
+                    const tt_weight_rows *rows, const int32_t *bias, int8_t *output)
+{
+    const int32_t x_offset = -quant->input_zero_point;
+    for (int32_t o = 0; o < out_features; ++o) {
+        const int8_t *w = tt_weight_row(rows, o);
+        for (int32_t n = 0; n < batch; ++n) {
+            const int8_t *x = input + (size_t)n * (size_t)in_features;
+            output[(size_t)n * (size_t)out_features + (size_t)o] =
+                finish_channel(dot_s8(x, w, in_features, x_offset), bias, o, quant);
+        }
+    }
+}
 
 void tt_linear(int32_t batch, int32_t in_features, int32_t out_features,
                const tt_channel_quant *quant, const int8_t *input, const int8_t *weight,
                const int32_t *bias, int8_t *output)
 {
-    const int32_t x_offset = -quant->input_zero_point;
-    for (int32_t n = 0; n < batch; ++n) {
-        const int8_t *x = input + (size_t)n * (size_t)in_features;
-        int8_t *out = output + (size_t)n * (size_t)out_features;
-        for (int32_t o = 0; o < out_features; ++o) {
-            const int8_t *w = weight + (size_t)o * (size_t)in_features;
-            out[o] = finish_channel(dot_s8(x, w, in_features, x_offset), bias, o, quant);
-        }
-    }
+    const tt_weight_rows rows = tt_complete_rows(weight, (size_t)in_features);
+    tt_linear_rows(batch, in_features, out_features, quant, input, &rows, bias, output);
 }
 
 /* ----------------------------------------------------------------------- add */

@@ -38,6 +38,71 @@ static inline int32_t tt_clamp_i64(int64_t value, int32_t low, int32_t high)
     return (int32_t)value;
 }
 
+/* ----------------------------------------------------------------------- weight rows */
+
+/* Where the kernels read row o (output channel o: kernel_h * kernel_w * input_c / groups int8
+ * values of a conv, in_features of a linear) of an int8 weight: a complete weight, or a split
+ * weight (tt_split_weight: frozen + updated slice) whose row is either a row of the slice (axis
+ * 0) or assembled in `scratch` (last axis). Every forward and input-gradient kernel reads its
+ * weight through tt_weight_row, so split and unsplit kernels run the same loops. */
+typedef struct {
+    const int8_t *weight;         /* the complete weight, or NULL when split is used */
+    const tt_split_weight *split; /* NULL for a complete weight */
+    size_t row_size;              /* int8 values per row */
+    int32_t cols;                 /* length of the last axis (C/groups, in_features) */
+    int8_t *scratch;              /* row_size bytes when split->axis != 0, else unused */
+} tt_weight_rows;
+
+/* Row o of a split weight (tt_split.c). */
+const int8_t *tt_split_row(const tt_weight_rows *rows, int32_t o);
+
+static inline tt_weight_rows tt_complete_rows(const int8_t *weight, size_t row_size)
+{
+    tt_weight_rows rows;
+    rows.weight = weight;
+    rows.split = NULL;
+    rows.row_size = row_size;
+    rows.cols = 0;
+    rows.scratch = NULL;
+    return rows;
+}
+
+/* Row o of the weight; valid until the next call with the same rows. */
+static inline const int8_t *tt_weight_row(const tt_weight_rows *rows, int32_t o)
+{
+    if (rows->split == NULL) {
+        return rows->weight + (size_t)o * rows->row_size;
+    }
+    return tt_split_row(rows, o);
+}
+
+/* int8 values per row of a conv weight: kernel_h * kernel_w * input_c / groups. */
+static inline size_t tt_conv2d_weight_row_size(const tt_conv_shape *shape)
+{
+    return (size_t)shape->kernel_h * (size_t)shape->kernel_w *
+           (size_t)(shape->input_c / shape->groups);
+}
+
+/* The loops of tt_conv2d, tt_linear, tt_conv2d_grad_input and tt_linear_grad_input on any
+ * weight rows (tt_forward.c, tt_backward.c). The forward kernels compute one output channel at
+ * a time (integer sums: the order cannot change a bit), so a split row is assembled once per
+ * channel; the input gradients keep their documented float32 order and fetch the row of each
+ * (position, channel) with a nonzero gradient. */
+void tt_conv2d_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
+                    const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
+                    int8_t *output);
+void tt_linear_rows(int32_t batch, int32_t in_features, int32_t out_features,
+                    const tt_channel_quant *quant, const int8_t *input,
+                    const tt_weight_rows *rows, const int32_t *bias, int8_t *output);
+void tt_conv2d_grad_input_rows(const tt_conv_shape *shape, const float *grad_output,
+                               const tt_weight_rows *rows, const float *weight_scale,
+                               float *grad_input);
+void tt_linear_grad_input_rows(int32_t batch, int32_t in_features, int32_t out_features,
+                               const float *grad_output, const tt_weight_rows *rows,
+                               const float *weight_scale, float *grad_input);
+
+/* ----------------------------------------------------------------------- weight gradients */
+
 /* Shape of a conv weight gradient [rows, kernel_h, kernel_w, cols] and where rows and columns
  * come from (see tt_conv2d_grad_weight). */
 typedef struct {
@@ -85,5 +150,21 @@ void tt_sgd_apply_s32(const tt_param_slice *slice, const tt_sgd *sgd, uint32_t c
 
 /* The counter after an update of `count` elements (advanced only by stochastic rounding). */
 void tt_sgd_advance(const tt_sgd *sgd, size_t count);
+
+/* The fused updates with the updated values in `param` as seen through `target`:
+ * tt_conv2d_weight_update / tt_linear_weight_update pass the full weight and its channel
+ * slice, the split kernels pass the slice array (gradient-shaped, a dense tt_param_slice). */
+void tt_conv2d_weight_update_into(const tt_conv_shape *shape, float input_scale,
+                                  int32_t input_zero_point, const int8_t *input,
+                                  const float *grad_output, const int32_t *channels,
+                                  int32_t channel_count, const float *weight_scale,
+                                  int32_t power, const tt_sgd *sgd,
+                                  const tt_param_slice *target, int8_t *param, float *scratch);
+void tt_linear_weight_update_into(int32_t batch, int32_t in_features, int32_t out_features,
+                                  float input_scale, int32_t input_zero_point,
+                                  const int8_t *input, const float *grad_output,
+                                  const int32_t *columns, int32_t column_count,
+                                  const float *weight_scale, int32_t power, const tt_sgd *sgd,
+                                  const tt_param_slice *target, int8_t *param, float *scratch);
 
 #endif /* TT_INTERNAL_H */

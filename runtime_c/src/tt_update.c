@@ -217,15 +217,15 @@ static tt_param_slice conv_weight_slice(const tt_conv_shape *s, const int32_t *c
     return slice;
 }
 
-void tt_conv2d_weight_update(const tt_conv_shape *shape, float input_scale,
-                             int32_t input_zero_point, const int8_t *input,
-                             const float *grad_output, const int32_t *channels,
-                             int32_t channel_count, const float *weight_scale, int32_t power,
-                             const tt_sgd *sgd, int8_t *weight, float *scratch)
+void tt_conv2d_weight_update_into(const tt_conv_shape *shape, float input_scale,
+                                  int32_t input_zero_point, const int8_t *input,
+                                  const float *grad_output, const int32_t *channels,
+                                  int32_t channel_count, const float *weight_scale,
+                                  int32_t power, const tt_sgd *sgd,
+                                  const tt_param_slice *target, int8_t *param, float *scratch)
 {
     const tt_weight_grad_layout layout =
         tt_conv2d_weight_grad_layout(shape, channels, channel_count);
-    const tt_param_slice slice = conv_weight_slice(shape, channels, channel_count);
     const size_t row_size = tt_conv2d_weight_grad_row_size(shape, channels, channel_count);
     const uint32_t counter = *sgd->rng_counter;
     for (int32_t row = 0; row < layout.rows; ++row) {
@@ -233,9 +233,40 @@ void tt_conv2d_weight_update(const tt_conv_shape *shape, float input_scale,
                                   grad_output, row, scratch);
         const float scale = weight_scale[tt_weight_grad_row_channel(&layout, row)];
         tt_scale_row(row_size, scale, power, scratch, scratch);
-        tt_sgd_apply_s8(&slice, sgd, counter, (size_t)row * row_size, row_size, scratch, weight);
+        tt_sgd_apply_s8(target, sgd, counter, (size_t)row * row_size, row_size, scratch, param);
     }
     tt_sgd_advance(sgd, (size_t)layout.rows * row_size);
+}
+
+void tt_conv2d_weight_update(const tt_conv_shape *shape, float input_scale,
+                             int32_t input_zero_point, const int8_t *input,
+                             const float *grad_output, const int32_t *channels,
+                             int32_t channel_count, const float *weight_scale, int32_t power,
+                             const tt_sgd *sgd, int8_t *weight, float *scratch)
+{
+    const tt_param_slice slice = conv_weight_slice(shape, channels, channel_count);
+    tt_conv2d_weight_update_into(shape, input_scale, input_zero_point, input, grad_output,
+                                 channels, channel_count, weight_scale, power, sgd, &slice,
+                                 weight, scratch);
+}
+
+void tt_linear_weight_update_into(int32_t batch, int32_t in_features, int32_t out_features,
+                                  float input_scale, int32_t input_zero_point,
+                                  const int8_t *input, const float *grad_output,
+                                  const int32_t *columns, int32_t column_count,
+                                  const float *weight_scale, int32_t power, const tt_sgd *sgd,
+                                  const tt_param_slice *target, int8_t *param, float *scratch)
+{
+    const size_t row_size = (size_t)(columns != NULL ? column_count : in_features);
+    const uint32_t counter = *sgd->rng_counter;
+    for (int32_t row = 0; row < out_features; ++row) {
+        tt_linear_weight_grad_row(batch, in_features, out_features, input_scale,
+                                  input_zero_point, input, grad_output, columns, column_count,
+                                  row, scratch);
+        tt_scale_row(row_size, weight_scale[row], power, scratch, scratch);
+        tt_sgd_apply_s8(target, sgd, counter, (size_t)row * row_size, row_size, scratch, param);
+    }
+    tt_sgd_advance(sgd, (size_t)out_features * row_size);
 }
 
 void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_features,
@@ -245,16 +276,9 @@ void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_fea
                              const tt_sgd *sgd, int8_t *weight, float *scratch)
 {
     const tt_param_slice slice = {out_features, in_features, 1, columns, column_count};
-    const size_t row_size = (size_t)(columns != NULL ? column_count : in_features);
-    const uint32_t counter = *sgd->rng_counter;
-    for (int32_t row = 0; row < out_features; ++row) {
-        tt_linear_weight_grad_row(batch, in_features, out_features, input_scale,
-                                  input_zero_point, input, grad_output, columns, column_count,
-                                  row, scratch);
-        tt_scale_row(row_size, weight_scale[row], power, scratch, scratch);
-        tt_sgd_apply_s8(&slice, sgd, counter, (size_t)row * row_size, row_size, scratch, weight);
-    }
-    tt_sgd_advance(sgd, (size_t)out_features * row_size);
+    tt_linear_weight_update_into(batch, in_features, out_features, input_scale,
+                                 input_zero_point, input, grad_output, columns, column_count,
+                                 weight_scale, power, sgd, &slice, weight, scratch);
 }
 
 void tt_bias_update(size_t positions, int32_t channels, const float *grad_output,

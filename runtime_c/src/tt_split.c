@@ -1,0 +1,189 @@
+/*
+ * tt_split.c - kernels on split weights (tt_split_weight: a const frozen weight in flash plus
+ * an SRAM slice of the updated channels).
+ *
+ * No loop of its own: the forward and input-gradient kernels run the loops of tt_conv2d,
+ * tt_linear, tt_conv2d_grad_input and tt_linear_grad_input (tt_*_rows), which read the weight
+ * one row (output channel) at a time through tt_weight_row; this file supplies the rows of a
+ * split weight. The fused updates run the loops of tt_conv2d_weight_update and
+ * tt_linear_weight_update with the slice as a dense parameter.
+ */
+#include <string.h>
+
+#include "tt_internal.h"
+
+/* ----------------------------------------------------------------------- rows */
+
+/* The position of `channel` in the sorted channels, or -1. */
+static int32_t find_channel(const int32_t *channels, int32_t count, int32_t channel)
+{
+    int32_t low = 0;
+    int32_t high = count;
+    while (low < high) {
+        const int32_t middle = low + (high - low) / 2;
+        if (channels[middle] < channel) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    return low < count && channels[low] == channel ? low : -1;
+}
+
+/* Row o assembled in scratch: the frozen row [taps, cols], then the slice row [taps, count]
+ * written over the updated channels of each tap. */
+static const int8_t *assembled_row(const tt_weight_rows *rows, int32_t o)
+{
+    const tt_split_weight *w = rows->split;
+    const size_t taps = rows->row_size / (size_t)rows->cols;
+    const int8_t *slice_row = w->slice + (size_t)o * taps * (size_t)w->count;
+    int8_t *row = rows->scratch;
+    memcpy(row, w->frozen + (size_t)o * rows->row_size, rows->row_size);
+    for (size_t t = 0; t < taps; ++t) {
+        int8_t *tap = row + t * (size_t)rows->cols;
+        const int8_t *values = slice_row + t * (size_t)w->count;
+        for (int32_t j = 0; j < w->count; ++j) {
+            tap[w->channels[j]] = values[j];
+        }
+    }
+    return row;
+}
+
+const int8_t *tt_split_row(const tt_weight_rows *rows, int32_t o)
+{
+    const tt_split_weight *w = rows->split;
+    if (w->axis != 0) {
+        return assembled_row(rows, o);
+    }
+    const int32_t index = find_channel(w->channels, w->count, o);
+    if (index < 0) {
+        return w->frozen + (size_t)o * rows->row_size;
+    }
+    return w->slice + (size_t)index * rows->row_size;
+}
+
+static tt_weight_rows split_rows(const tt_split_weight *weight, size_t row_size, int32_t cols,
+                                 int8_t *scratch)
+{
+    tt_weight_rows rows;
+    rows.weight = NULL;
+    rows.split = weight;
+    rows.row_size = row_size;
+    rows.cols = cols;
+    rows.scratch = scratch;
+    return rows;
+}
+
+/* ----------------------------------------------------------------------- sizes */
+
+/* Elements of the slice of a weight [out, taps, cols] split on `axis`. */
+static size_t slice_size(const tt_split_weight *weight, int32_t out, size_t taps, int32_t cols)
+{
+    if (weight->axis == 0) {
+        return (size_t)weight->count * taps * (size_t)cols;
+    }
+    return (size_t)out * taps * (size_t)weight->count;
+}
+
+size_t tt_conv2d_split_slice_size(const tt_conv_shape *shape, const tt_split_weight *weight)
+{
+    const size_t taps = (size_t)shape->kernel_h * (size_t)shape->kernel_w;
+    return slice_size(weight, shape->output_c, taps, shape->input_c / shape->groups);
+}
+
+size_t tt_linear_split_slice_size(int32_t in_features, int32_t out_features,
+                                  const tt_split_weight *weight)
+{
+    return slice_size(weight, out_features, 1, in_features);
+}
+
+size_t tt_conv2d_split_scratch_size(const tt_conv_shape *shape, const tt_split_weight *weight)
+{
+    return weight->axis == 0 ? 0 : tt_conv2d_weight_row_size(shape);
+}
+
+size_t tt_linear_split_scratch_size(int32_t in_features, const tt_split_weight *weight)
+{
+    return weight->axis == 0 ? 0 : (size_t)in_features;
+}
+
+/* ----------------------------------------------------------------------- forward */
+
+void tt_conv2d_split(const tt_conv_shape *shape, const tt_channel_quant *quant,
+                     const int8_t *input, const tt_split_weight *weight, const int32_t *bias,
+                     int8_t *output, int8_t *scratch)
+{
+    const tt_weight_rows rows = split_rows(weight, tt_conv2d_weight_row_size(shape),
+                                           shape->input_c / shape->groups, scratch);
+    tt_conv2d_rows(shape, quant, input, &rows, bias, output);
+}
+
+void tt_linear_split(int32_t batch, int32_t in_features, int32_t out_features,
+                     const tt_channel_quant *quant, const int8_t *input,
+                     const tt_split_weight *weight, const int32_t *bias, int8_t *output,
+                     int8_t *scratch)
+{
+    const tt_weight_rows rows = split_rows(weight, (size_t)in_features, in_features, scratch);
+    tt_linear_rows(batch, in_features, out_features, quant, input, &rows, bias, output);
+}
+
+/* ----------------------------------------------------------------------- input gradients */
+
+void tt_conv2d_grad_input_split(const tt_conv_shape *shape, const float *grad_output,
+                                const tt_split_weight *weight, const float *weight_scale,
+                                float *grad_input, int8_t *scratch)
+{
+    const tt_weight_rows rows = split_rows(weight, tt_conv2d_weight_row_size(shape),
+                                           shape->input_c / shape->groups, scratch);
+    tt_conv2d_grad_input_rows(shape, grad_output, &rows, weight_scale, grad_input);
+}
+
+void tt_linear_grad_input_split(int32_t batch, int32_t in_features, int32_t out_features,
+                                const float *grad_output, const tt_split_weight *weight,
+                                const float *weight_scale, float *grad_input, int8_t *scratch)
+{
+    const tt_weight_rows rows = split_rows(weight, (size_t)in_features, in_features, scratch);
+    tt_linear_grad_input_rows(batch, in_features, out_features, grad_output, &rows,
+                              weight_scale, grad_input);
+}
+
+/* ----------------------------------------------------------------------- fused updates */
+
+/* The slice as a parameter: element i of the gradient updates slice[i]. */
+static tt_param_slice dense_slice(size_t count)
+{
+    const tt_param_slice slice = {1, 1, (int32_t)count, NULL, 0};
+    return slice;
+}
+
+void tt_conv2d_weight_update_split(const tt_conv_shape *shape, float input_scale,
+                                   int32_t input_zero_point, const int8_t *input,
+                                   const float *grad_output, const float *weight_scale,
+                                   int32_t power, const tt_sgd *sgd,
+                                   const tt_split_weight *weight, float *scratch)
+{
+    if (weight->count == 0) {
+        return;
+    }
+    const tt_param_slice target = dense_slice(tt_conv2d_split_slice_size(shape, weight));
+    tt_conv2d_weight_update_into(shape, input_scale, input_zero_point, input, grad_output,
+                                 weight->channels, weight->count, weight_scale, power, sgd,
+                                 &target, weight->slice, scratch);
+}
+
+void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t out_features,
+                                   float input_scale, int32_t input_zero_point,
+                                   const int8_t *input, const float *grad_output,
+                                   const float *weight_scale, int32_t power, const tt_sgd *sgd,
+                                   const tt_split_weight *weight, float *scratch)
+{
+    if (weight->count == 0) {
+        return;
+    }
+    const tt_param_slice target =
+        dense_slice(tt_linear_split_slice_size(in_features, out_features, weight));
+    tt_linear_weight_update_into(batch, in_features, out_features, input_scale,
+                                 input_zero_point, input, grad_output, weight->channels,
+                                 weight->count, weight_scale, power, sgd, &target,
+                                 weight->slice, scratch);
+}
