@@ -65,7 +65,13 @@ class TTOptMain(xDSLOptMain):
 
             return MemoryReportTarget
 
+        def c_sources() -> type[Target]:
+            from lowering.c_target import CTarget
+
+            return CTarget
+
         self.available_targets["memory-report"] = memory_report
+        self.available_targets["c"] = c_sources
 
     def register_all_frontends(self) -> None:
         def parse_mlir(io: IO[bytes]) -> ModuleOp:

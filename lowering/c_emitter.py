@@ -1,0 +1,553 @@
+"""tt -> C: the planned training step as a static schedule of runtime calls.
+
+Input: a module after `tt-memory-plan` (every tensor value has an arena offset) holding
+`@forward(image) -> logits` and, optionally, `@train_step(image, label) -> loss` as `tt-autodiff`
+builds them. Output: four files for a model called NAME (a C identifier):
+
+- `NAME.h`: the API (init, inference, train step, export / import of the trained parameters) and
+  the figures a caller needs as macros (arena size and alignment, input and output shapes);
+- `NAME.c`: one C function per IR function, each op one call of runtime_c at its planned arena
+  offsets, preceded by the constant tables the calls take (fixed-point multipliers computed here
+  with `ttdialect.numerics`, conv shapes, channel lists);
+- `NAME_data.h` / `NAME_data.c`: the parameters: frozen ones `const` (flash), updated ones
+  writable (SRAM), and their per-channel float scales.
+
+Every rule of arithmetic is the runtime's (runtime_c/include/tt_runtime.h) or numerics'; this file
+only chooses arguments. The learning rate of `@train_step` is a run-time argument: the IR's
+`arith.constant` feeding the updates becomes the `NAME_LEARNING_RATE` default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.dialects import arith, func
+from xdsl.dialects.builtin import DenseArrayBase, Float32Type, FloatAttr, IntegerAttr, IntegerType, TensorType
+from xdsl.ir import Operation, SSAValue
+
+from lowering.params import CParam
+from passes.memory_plan import ARG_OFFSETS_ATTR, OFFSETS_ATTR, SCRATCH_ATTR
+from ttdialect import dialect as tt
+from ttdialect import numerics as nx
+from ttdialect.types import QTensorType
+
+ROUNDING = {
+    "stochastic": "TT_ROUND_STOCHASTIC",
+    "nearest": "TT_ROUND_NEAREST",
+    "truncate": "TT_ROUND_TRUNCATE",
+}
+MIN_ALIGNMENT = 4
+
+
+class LoweringError(ValueError):
+    """IR the C target cannot lower, with the op it is about."""
+
+
+# --------------------------------------------------------------------------- C literals
+
+
+def c_float(value: float) -> str:
+    """A float32 literal that reads back as exactly np.float32(value)."""
+    text = f"{float(np.float32(value)):.9g}"
+    if "e" not in text and "." not in text and "inf" not in text:
+        text += ".0"
+    return f"{text}f"
+
+
+def c_int32(value: int) -> str:
+    return "(-2147483647 - 1)" if value == -(2**31) else str(value)
+
+
+def c_initializer(values: np.ndarray, per_line: int = 24) -> str:
+    """`{...}` of the flattened values, `per_line` per line."""
+    flat = values.reshape(-1)
+    if flat.dtype == np.float32:
+        items = [c_float(v) for v in flat.tolist()]
+    else:
+        items = [c_int32(int(v)) for v in flat.tolist()]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return "{\n    " + ",\n    ".join(lines) + "\n}"
+
+
+# --------------------------------------------------------------------------- the schedule file
+
+
+@dataclass
+class ConstTables:
+    """The `static const` tables of NAME.c, each emitted once whatever the number of users."""
+
+    prefix: str
+    lines: list[str] = field(default_factory=list)
+    _names: dict[tuple[str, bytes, str], str] = field(default_factory=dict)
+
+    def array(self, c_type: str, values: np.ndarray | Sequence[float | int], hint: str) -> str:
+        dtype = {"int32_t": np.int32, "float": np.float32}[c_type]
+        data = np.asarray(values, dtype=dtype)
+        key = (c_type, data.tobytes(), hint)
+        if key not in self._names:
+            name = f"{hint}{len(self._names)}"
+            self._names[key] = name
+            self.lines.append(f"static const {c_type} {name}[{data.size}] = {c_initializer(data)};")
+        return self._names[key]
+
+    def struct(self, c_type: str, fields: Sequence[str], hint: str) -> str:
+        body = ", ".join(fields)
+        key = (c_type, body.encode(), hint)
+        if key not in self._names:
+            name = f"{hint}{len(self._names)}"
+            self._names[key] = name
+            self.lines.append(f"static const {c_type} {name} = {{{body}}};")
+        return self._names[key]
+
+
+def _int(attr: IntegerAttr | FloatAttr) -> int:
+    return int(attr.value.data)
+
+
+def _ints(attr: DenseArrayBase | None) -> list[int]:
+    return [] if attr is None else [int(v) for v in attr.get_values()]
+
+
+def _qtype(value: SSAValue) -> QTensorType:
+    assert isinstance(value.type, QTensorType), value.type
+    return value.type
+
+
+def _shape(value: SSAValue) -> tuple[int, ...]:
+    value_type = value.type
+    assert isinstance(value_type, QTensorType | TensorType)
+    return tuple(value_type.get_shape())
+
+
+def _count(value: SSAValue) -> int:
+    return int(np.prod(_shape(value)))
+
+
+def _element_c_type(value: SSAValue) -> str:
+    if isinstance(value.type, QTensorType):
+        return "int8_t"
+    assert isinstance(value.type, TensorType), value.type
+    element = value.type.element_type
+    if isinstance(element, Float32Type):
+        return "float"
+    if isinstance(element, IntegerType) and element.width.data == 32:
+        return "int32_t"
+    raise LoweringError(f"no C type for {value.type}")
+
+
+@dataclass
+class FunctionEmitter:
+    """Emits the body of one planned function: one runtime call per op."""
+
+    function: func.FuncOp
+    params: dict[str, CParam]
+    tables: ConstTables
+    learning_rate: SSAValue | None = None
+    offsets: dict[SSAValue, int] = field(default_factory=dict)
+    scalars: dict[SSAValue, str] = field(default_factory=dict)
+    sgd_names: dict[tuple[float, str], str] = field(default_factory=dict)
+    used_scales: set[str] = field(default_factory=set)
+    prologue: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        arg_offsets = _ints(self._required_attr(self.function, ARG_OFFSETS_ATTR))
+        for arg, offset in zip(self.function.args, arg_offsets, strict=True):
+            self.offsets[arg] = offset
+
+    # ------------------------------------------------------------------ values
+
+    @staticmethod
+    def _required_attr(op: Operation, name: str):
+        attr = op.attributes.get(name)
+        if attr is None:
+            raise LoweringError(
+                f"'{op.name}' has no '{name}': run tt-memory-plan (or tt-training-pipeline) before -t c"
+            )
+        return attr
+
+    def buffer(self, value: SSAValue) -> str:
+        """The C pointer expression of a tensor value's arena buffer."""
+        offset = self.offsets.get(value)
+        if offset is None or offset < 0:
+            raise LoweringError(f"value {value.name_hint or value} has no arena offset")
+        c_type = _element_c_type(value)
+        if c_type != "int8_t" and offset % MIN_ALIGNMENT:
+            raise LoweringError(
+                f"{c_type} buffer at offset {offset} is not {MIN_ALIGNMENT}-byte aligned: "
+                "plan with alignment >= 4"
+            )
+        return f"TT_ARENA({c_type}, {offset})"
+
+    def scratch(self, op: Operation, c_type: str = "float") -> str:
+        offset = _int(self._required_attr(op, SCRATCH_ATTR))
+        return f"TT_ARENA({c_type}, {offset})"
+
+    def define_results(self, op: Operation) -> None:
+        tensor_results = [r for r in op.results if isinstance(r.type, QTensorType | TensorType)]
+        if not tensor_results:
+            return
+        offsets = _ints(self._required_attr(op, OFFSETS_ATTR))
+        for result, offset in zip(op.results, offsets, strict=True):
+            self.offsets[result] = offset
+
+    def param(self, ref) -> CParam:
+        return self.params[ref.root_reference.data]
+
+    def scales(self, param: CParam) -> str:
+        if param.scales is None:
+            raise LoweringError(f"@{param.symbol} has no scales")
+        self.used_scales.add(param.scales_name)
+        return param.scales_name
+
+    def lr(self, value: SSAValue) -> str:
+        if value is not self.learning_rate:
+            raise LoweringError("updates must take the function's one learning-rate constant")
+        return "learning_rate"
+
+    def sgd(self, op: tt.SGDUpdateOp | tt._FusedUpdateLike) -> str:
+        """A `tt_sgd` local for the op's grad_scale and rounding (declared once per function)."""
+        self.lr(op.lr)
+        grad_scale = float(op.grad_scale.value.data)
+        rounding = op.rounding.data
+        key = (grad_scale, rounding)
+        if key not in self.sgd_names:
+            name = f"sgd{len(self.sgd_names)}"
+            self.sgd_names[key] = name
+            self.prologue.append(
+                f"const tt_sgd {name} = {{learning_rate, {c_float(grad_scale)}, {ROUNDING[rounding]}, "
+                "&ctx->rng_counter};"
+            )
+        return f"&{self.sgd_names[key]}"
+
+    # ------------------------------------------------------------------ body
+
+    def emit_body(self) -> list[str]:
+        lines: list[str] = []
+        for op in self.function.body.block.ops:
+            if isinstance(op, func.ReturnOp):
+                continue
+            if isinstance(op, arith.ConstantOp):
+                self._constant(op)
+                continue
+            rule = OP_RULES.get(type(op))
+            if rule is None:
+                raise LoweringError(f"'{op.name}' has no C lowering")
+            self.define_results(op)
+            lines.append(f"/* {op.name} */")
+            lines += rule(self, op)
+        return self.prologue + lines
+
+    def _constant(self, op: arith.ConstantOp) -> None:
+        uses = {use.operation for use in op.result.uses}
+        if uses and all(isinstance(user, tt.UPDATE_OPS) for user in uses):
+            if self.learning_rate is not None:
+                raise LoweringError("the C target takes one learning rate per function; found two constants")
+            self.learning_rate = op.result
+            return
+        raise LoweringError("'arith.constant' is only lowered as the learning rate of updates")
+
+
+# --------------------------------------------------------------------------- op rules
+
+
+def conv_shape(emitter: FunctionEmitter, op: tt._ConvLike, input_shape, weight_shape, output_shape) -> str:
+    (sh, sw), (ph, pw), groups = op.conv_params()
+    n, h, w, c = input_shape
+    _, kh, kw, _ = weight_shape
+    _, oh, ow, o = output_shape
+    fields = [str(v) for v in (n, h, w, c, oh, ow, o, kh, kw, sh, sw, ph, pw, groups)]
+    return "&" + emitter.tables.struct("tt_conv_shape", fields, "conv_shape")
+
+
+def channel_quant(emitter: FunctionEmitter, op: tt.Conv2DOp | tt.LinearOp, weight: CParam) -> str:
+    xt, yt = _qtype(op.input), _qtype(op.output)
+    assert weight.scales is not None
+    real = xt.real_scale * weight.scales.astype(np.float64) / yt.real_scale
+    multipliers, shifts = nx.quantize_multipliers(real)
+    mult = emitter.tables.array("int32_t", multipliers, "multiplier")
+    shift = emitter.tables.array("int32_t", shifts, "shift")
+    fields = [str(xt.zp), str(yt.zp), str(_int(op.act_min)), str(_int(op.act_max)), mult, shift]
+    return "&" + emitter.tables.struct("tt_channel_quant", fields, "quant")
+
+
+def _bias_pointer(emitter: FunctionEmitter, ref) -> str:
+    return "NULL" if ref is None else emitter.param(ref).c_name
+
+
+def _multiplier(real_scale: float) -> tuple[int, int]:
+    return nx.quantize_multiplier(real_scale)
+
+
+def lower_conv2d(e: FunctionEmitter, op: tt.Conv2DOp) -> list[str]:
+    weight = e.param(op.weight)
+    shape = conv_shape(e, op, _shape(op.input), weight.values.shape, _shape(op.output))
+    quant = channel_quant(e, op, weight)
+    return [
+        f"tt_conv2d({shape}, {quant}, {e.buffer(op.input)}, {weight.c_name}, "
+        f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)});"
+    ]
+
+
+def lower_linear(e: FunctionEmitter, op: tt.LinearOp) -> list[str]:
+    weight = e.param(op.weight)
+    n, k = _shape(op.input)
+    o = weight.values.shape[0]
+    quant = channel_quant(e, op, weight)
+    return [
+        f"tt_linear({n}, {k}, {o}, {quant}, {e.buffer(op.input)}, {weight.c_name}, "
+        f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)});"
+    ]
+
+
+def lower_add(e: FunctionEmitter, op: tt.AddOp) -> list[str]:
+    at, bt, yt = _qtype(op.lhs), _qtype(op.rhs), _qtype(op.output)
+    twice_max = 2 * max(at.real_scale, bt.real_scale)
+    lhs = _multiplier(at.real_scale / twice_max)
+    rhs = _multiplier(bt.real_scale / twice_max)
+    out = _multiplier(twice_max / ((1 << nx.ADD_LEFT_SHIFT) * yt.real_scale))
+    fields = [str(v) for v in (at.zp, *lhs, bt.zp, *rhs, yt.zp, *out, _int(op.act_min), _int(op.act_max))]
+    quant = e.tables.struct("tt_add_quant", fields, "add_quant")
+    return [
+        f"tt_add({_count(op.output)}, &{quant}, {e.buffer(op.lhs)}, {e.buffer(op.rhs)}, "
+        f"{e.buffer(op.output)});"
+    ]
+
+
+def lower_global_avg_pool(e: FunctionEmitter, op: tt.GlobalAvgPoolOp) -> list[str]:
+    xt, yt = _qtype(op.input), _qtype(op.output)
+    n, h, w, c = _shape(op.input)
+    mult, shift = _multiplier(xt.real_scale / (h * w * yt.real_scale))
+    return [
+        f"tt_global_avg_pool({n}, {h}, {w}, {c}, {xt.zp}, {yt.zp}, {mult}, {shift}, "
+        f"{e.buffer(op.input)}, {e.buffer(op.output)});"
+    ]
+
+
+def lower_reshape(e: FunctionEmitter, op: tt.ReshapeOp) -> list[str]:
+    source, target = e.buffer(op.input), e.buffer(op.output)
+    if source == target:
+        return ["/* in place: same buffer */"]
+    return [f"memmove({target}, {source}, {_count(op.output)} * sizeof({_element_c_type(op.output)}));"]
+
+
+def lower_quantize(e: FunctionEmitter, op: tt.QuantizeOp) -> list[str]:
+    yt = _qtype(op.output)
+    return [
+        f"tt_quantize({_count(op.output)}, {c_float(yt.real_scale)}, {yt.zp}, {e.buffer(op.input)}, "
+        f"{e.buffer(op.output)});"
+    ]
+
+
+def lower_dequantize(e: FunctionEmitter, op: tt.DequantizeOp) -> list[str]:
+    xt = _qtype(op.input)
+    return [
+        f"tt_dequantize({_count(op.input)}, {c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, "
+        f"{e.buffer(op.output)});"
+    ]
+
+
+def lower_requantize(e: FunctionEmitter, op: tt.RequantizeOp) -> list[str]:
+    xt, yt = _qtype(op.input), _qtype(op.output)
+    mult, shift = _multiplier(xt.real_scale / yt.real_scale)
+    return [
+        f"tt_requantize_tensor({_count(op.input)}, {xt.zp}, {yt.zp}, {mult}, {shift}, "
+        f"{e.buffer(op.input)}, {e.buffer(op.output)});"
+    ]
+
+
+def lower_clamp(e: FunctionEmitter, op: tt.ClampOp) -> list[str]:
+    return [
+        f"tt_clamp({_count(op.input)}, {_int(op.act_min)}, {_int(op.act_max)}, {e.buffer(op.input)}, "
+        f"{e.buffer(op.output)});"
+    ]
+
+
+def _logits_args(e: FunctionEmitter, op: tt._LossLike) -> tuple[str, str]:
+    n, k = _shape(op.logits)
+    if isinstance(op.logits.type, QTensorType):
+        lt = _qtype(op.logits)
+        return (
+            "",
+            f"{n}, {k}, {c_float(lt.real_scale)}, {lt.zp}, {e.buffer(op.logits)}, {e.buffer(op.labels)}",
+        )
+    return "_f32", f"{n}, {k}, {e.buffer(op.logits)}, {e.buffer(op.labels)}"
+
+
+def lower_cross_entropy(e: FunctionEmitter, op: tt.CrossEntropyOp) -> list[str]:
+    suffix, args = _logits_args(e, op)
+    name = f"loss{len(e.scalars)}"
+    e.scalars[op.loss] = name
+    return [f"const float {name} = tt_cross_entropy{suffix}({args});"]
+
+
+def lower_cross_entropy_grad(e: FunctionEmitter, op: tt.CrossEntropyGradOp) -> list[str]:
+    suffix, args = _logits_args(e, op)
+    return [f"tt_cross_entropy_grad{suffix}({args}, {e.buffer(op.grad)});"]
+
+
+def lower_conv2d_grad_input(e: FunctionEmitter, op: tt.Conv2DGradInputOp) -> list[str]:
+    weight = e.param(op.weight)
+    shape = conv_shape(e, op, _shape(op.grad_input), weight.values.shape, _shape(op.grad_output))
+    return [
+        f"tt_conv2d_grad_input({shape}, {e.buffer(op.grad_output)}, {weight.c_name}, {e.scales(weight)}, "
+        f"{e.buffer(op.grad_input)});"
+    ]
+
+
+def _channel_args(e: FunctionEmitter, channels: DenseArrayBase | None) -> str:
+    values = _ints(channels)
+    if not values:
+        return "NULL, 0"
+    return f"{e.tables.array('int32_t', values, 'channels')}, {len(values)}"
+
+
+def _conv_weight_args(e: FunctionEmitter, op: tt._ConvWeightGradLike) -> str:
+    kh, kw = _ints(op.kernel)
+    shape = conv_shape(e, op, _shape(op.input), (0, kh, kw, 0), _shape(op.grad_output))
+    xt = _qtype(op.input)
+    return (
+        f"{shape}, {c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}, "
+        f"{_channel_args(e, op.channels)}"
+    )
+
+
+def lower_conv2d_grad_weight(e: FunctionEmitter, op: tt.Conv2DGradWeightOp) -> list[str]:
+    return [f"tt_conv2d_grad_weight({_conv_weight_args(e, op)}, {e.buffer(op.grad_weight)});"]
+
+
+def lower_linear_grad_input(e: FunctionEmitter, op: tt.LinearGradInputOp) -> list[str]:
+    weight = e.param(op.weight)
+    n, o = _shape(op.grad_output)
+    k = weight.values.shape[1]
+    return [
+        f"tt_linear_grad_input({n}, {k}, {o}, {e.buffer(op.grad_output)}, {weight.c_name}, "
+        f"{e.scales(weight)}, {e.buffer(op.grad_input)});"
+    ]
+
+
+def _linear_weight_args(e: FunctionEmitter, op: tt.LinearGradWeightOp | tt.LinearWeightUpdateOp) -> str:
+    n, k = _shape(op.input)
+    o = _shape(op.grad_output)[1]
+    xt = _qtype(op.input)
+    return (
+        f"{n}, {k}, {o}, {c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, "
+        f"{e.buffer(op.grad_output)}, {_channel_args(e, op.channels)}"
+    )
+
+
+def lower_linear_grad_weight(e: FunctionEmitter, op: tt.LinearGradWeightOp) -> list[str]:
+    return [f"tt_linear_grad_weight({_linear_weight_args(e, op)}, {e.buffer(op.grad_weight)});"]
+
+
+def _positions_channels(value: SSAValue) -> tuple[int, int]:
+    shape = _shape(value)
+    return int(np.prod(shape[:-1])), shape[-1]
+
+
+def lower_bias_grad(e: FunctionEmitter, op: tt.BiasGradOp) -> list[str]:
+    positions, channels = _positions_channels(op.grad_output)
+    return [f"tt_bias_grad({positions}, {channels}, {e.buffer(op.grad_output)}, {e.buffer(op.grad_bias)});"]
+
+
+def lower_clamp_grad(e: FunctionEmitter, op: tt.ClampGradOp) -> list[str]:
+    return [
+        f"tt_clamp_grad({_count(op.grad_output)}, {_int(op.act_min)}, {_int(op.act_max)}, "
+        f"{e.buffer(op.grad_output)}, {e.buffer(op.output)}, {e.buffer(op.grad_input)});"
+    ]
+
+
+def lower_global_avg_pool_grad(e: FunctionEmitter, op: tt.GlobalAvgPoolGradOp) -> list[str]:
+    n, h, w, c = _shape(op.grad_input)
+    return [
+        f"tt_global_avg_pool_grad({n}, {h}, {w}, {c}, {e.buffer(op.grad_output)}, {e.buffer(op.grad_input)});"
+    ]
+
+
+def lower_grad_accumulate(e: FunctionEmitter, op: tt.GradAccumulateOp) -> list[str]:
+    return [
+        f"tt_grad_accumulate({_count(op.result)}, {e.buffer(op.lhs)}, {e.buffer(op.rhs)}, "
+        f"{e.buffer(op.result)});"
+    ]
+
+
+def lower_scale_grad(e: FunctionEmitter, op: tt.ScaleGradOp) -> list[str]:
+    shape = _shape(op.grad)
+    rows, row_size = shape[0], int(np.prod(shape[1:]))
+    channels = _ints(op.channels)
+    table = e.tables.array("int32_t", channels, "channels") if channels else "NULL"
+    return [
+        f"tt_scale_grad({rows}, {row_size}, {e.scales(e.param(op.param))}, {table}, {_int(op.power)}, "
+        f"{e.buffer(op.grad)}, {e.buffer(op.result)});"
+    ]
+
+
+def lower_sgd_update(e: FunctionEmitter, op: tt.SGDUpdateOp) -> list[str]:
+    param = e.param(op.param)
+    shape = param.values.shape
+    channels = _ints(op.channels)
+    if channels and op.channel_axis is not None:
+        axis = _int(op.channel_axis)
+        outer, size, inner = int(np.prod(shape[:axis])), shape[axis], int(np.prod(shape[axis + 1 :]))
+        table = e.tables.array("int32_t", channels, "channels")
+        fields = [str(outer), str(size), str(inner), table, str(len(channels))]
+    else:
+        fields = ["1", str(int(np.prod(shape))), "1", "NULL", "0"]
+    slice_name = e.tables.struct("tt_param_slice", fields, "slice")
+    kind = "s8" if param.c_type == "int8_t" else "s32"
+    return [f"tt_sgd_update_{kind}(&{slice_name}, {e.sgd(op)}, {e.buffer(op.grad)}, {param.c_name});"]
+
+
+def lower_conv2d_weight_update(e: FunctionEmitter, op: tt.Conv2DWeightUpdateOp) -> list[str]:
+    param = e.param(op.param)
+    return [
+        f"tt_conv2d_weight_update({_conv_weight_args(e, op)}, {e.scales(param)}, {_int(op.power)}, "
+        f"{e.sgd(op)}, {param.c_name}, {e.scratch(op)});"
+    ]
+
+
+def lower_linear_weight_update(e: FunctionEmitter, op: tt.LinearWeightUpdateOp) -> list[str]:
+    param = e.param(op.param)
+    return [
+        f"tt_linear_weight_update({_linear_weight_args(e, op)}, {e.scales(param)}, {_int(op.power)}, "
+        f"{e.sgd(op)}, {param.c_name}, {e.scratch(op)});"
+    ]
+
+
+def lower_bias_update(e: FunctionEmitter, op: tt.BiasUpdateOp) -> list[str]:
+    param = e.param(op.param)
+    positions, channels = _positions_channels(op.grad_output)
+    return [
+        f"tt_bias_update({positions}, {channels}, {e.buffer(op.grad_output)}, {e.scales(param)}, "
+        f"{_int(op.power)}, {e.sgd(op)}, {param.c_name});"
+    ]
+
+
+OP_RULES: dict[type[Operation], Callable[[FunctionEmitter, Operation], list[str]]] = {
+    tt.Conv2DOp: lower_conv2d,
+    tt.LinearOp: lower_linear,
+    tt.AddOp: lower_add,
+    tt.GlobalAvgPoolOp: lower_global_avg_pool,
+    tt.ReshapeOp: lower_reshape,
+    tt.QuantizeOp: lower_quantize,
+    tt.DequantizeOp: lower_dequantize,
+    tt.RequantizeOp: lower_requantize,
+    tt.ClampOp: lower_clamp,
+    tt.CrossEntropyOp: lower_cross_entropy,
+    tt.CrossEntropyGradOp: lower_cross_entropy_grad,
+    tt.Conv2DGradInputOp: lower_conv2d_grad_input,
+    tt.Conv2DGradWeightOp: lower_conv2d_grad_weight,
+    tt.LinearGradInputOp: lower_linear_grad_input,
+    tt.LinearGradWeightOp: lower_linear_grad_weight,
+    tt.BiasGradOp: lower_bias_grad,
+    tt.ClampGradOp: lower_clamp_grad,
+    tt.GlobalAvgPoolGradOp: lower_global_avg_pool_grad,
+    tt.GradAccumulateOp: lower_grad_accumulate,
+    tt.ScaleGradOp: lower_scale_grad,
+    tt.SGDUpdateOp: lower_sgd_update,
+    tt.Conv2DWeightUpdateOp: lower_conv2d_weight_update,
+    tt.LinearWeightUpdateOp: lower_linear_weight_update,
+    tt.BiasUpdateOp: lower_bias_update,
+}  # type: ignore[dict-item]
+"""One lowering rule per op: it returns the C statements that run the op on its planned buffers."""

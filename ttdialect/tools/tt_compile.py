@@ -1,0 +1,164 @@
+"""`tt-compile`: a model + an update scheme -> a buildable training project (host, QEMU, STM32).
+
+INPUT is a zoo name (`mbv2-w0.35`, `proxyless-w0.3`, `mcunet-5fps`), a tiny-training `.pkl`,
+a `.mlir` file holding `@forward` (its weights file beside it), or `bundled` (the bundled digits
+CNN). The whole pipeline runs: import, `tt-training-pipeline` (autodiff through memory planning),
+C emission, then the project writer of `--target`. `--report` writes the memory report (JSON).
+
+Training samples: `--samples FILE.npz` (train_x, train_y, test_x, test_y; int8 NHWC images);
+for `bundled` the digits 6-9 it never saw; otherwise seeded random images (enough to measure
+memory and speed, not to learn anything), as the output says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from lowering.app import Samples
+from lowering.c_emitter import LoweringError
+from lowering.c_model import ModelFiles, emit_model
+from lowering.params import c_identifier
+from lowering.projects import TARGETS, write_project
+from passes import apply_pipeline
+from passes.autodiff import find_function
+from passes.memory.report import memory_report
+from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice, import_tiny_training, import_zoo
+from ttdialect.ir_io import TTError, load_module
+from ttdialect.numerics import NumericsError
+from ttdialect.weights import WeightsError
+
+BUNDLED = "bundled"
+SYNTHETIC_SAMPLES = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tt-compile", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("input", help=f"{BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl or a .mlir")
+    parser.add_argument("--scheme", default="last-3", help="update scheme (tt-sparse-update; default last-3)")
+    parser.add_argument("--target", choices=TARGETS, default="qemu-m7", help="project kind (default qemu-m7)")
+    parser.add_argument("--out", required=True, type=Path, help="project folder to write")
+    parser.add_argument("--report", type=Path, help="also write the memory report (JSON) here")
+    parser.add_argument("--lr", type=float, default=0.05, help="default learning rate (default 0.05)")
+    parser.add_argument("--rounding", default="stochastic", choices=("stochastic", "nearest", "truncate"))
+    parser.add_argument("--no-qas", action="store_true", help="turn quantization-aware scaling off")
+    parser.add_argument(
+        "--num-classes", type=int, default=10, help="classes of the zoo/pkl head (default 10)"
+    )
+    parser.add_argument("--name", help="C name of the model (default: from INPUT)")
+    parser.add_argument("--samples", type=Path, help="samples .npz (train_x, train_y, test_x, test_y)")
+    parser.add_argument("--steps", type=int, help="training steps main.c runs (default: one epoch, <= 200)")
+    return parser
+
+
+def _import(source: str, work: Path, num_classes: int) -> Path:
+    """The forward IR of `source` in `work` (with its weights file beside it)."""
+    if source == BUNDLED:
+        from ttdialect.bundled import copy_model
+
+        return copy_model(work)
+    output = work / "model.mlir"
+    head = HeadChoice(num_classes)
+    if source in ZOO_NAMES:
+        import_zoo(source, output, None, head)
+    elif source.endswith(".pkl"):
+        import_tiny_training(Path(source), output, head)
+    elif source.endswith(".mlir"):
+        return Path(source)
+    else:
+        raise TTError(f"'{source}' is not {BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl or a .mlir")
+    return output
+
+
+def _pipeline(args: argparse.Namespace) -> str:
+    qas = "false" if args.no_qas else "true"
+    return f"tt-training-pipeline{{scheme={args.scheme} lr={args.lr} rounding={args.rounding} qas={qas}}}"
+
+
+def _samples(args: argparse.Namespace, image_shape: tuple[int, ...], classes: int) -> tuple[Samples, str]:
+    if args.samples is not None:
+        with np.load(args.samples) as data:
+            arrays = [data[key] for key in ("train_x", "train_y", "test_x", "test_y")]
+        steps = args.steps or min(len(arrays[1]), 200)
+        return Samples(*arrays, steps), f"{len(arrays[1])} training samples from {args.samples}"
+    if args.input == BUNDLED:
+        from ttdialect.bundled import NEW_TASK_CLASSES, new_task
+
+        task = new_task()
+        order = np.random.default_rng(0).permutation(len(task.train_y))
+        steps = args.steps or 200
+        samples = Samples(task.train_x[order], task.train_y[order], task.test_x, task.test_y, steps)
+        return (
+            samples,
+            f"digits {NEW_TASK_CLASSES} the model never saw ({len(order)} training, "
+            f"{len(task.test_y)} held-out)",
+        )
+    rng = np.random.default_rng(0)
+    images = rng.integers(-128, 128, size=(SYNTHETIC_SAMPLES, *image_shape), dtype=np.int8)
+    labels = rng.integers(0, classes, size=SYNTHETIC_SAMPLES, dtype=np.int32)
+    empty = np.zeros((0, *image_shape), dtype=np.int8)
+    samples = Samples(images, labels, empty, np.zeros(0, dtype=np.int32), args.steps or 3)
+    return samples, f"{SYNTHETIC_SAMPLES} random images (synthetic: for memory and speed, not accuracy)"
+
+
+def compile_model(args: argparse.Namespace) -> tuple[ModelFiles, dict]:
+    """Import, run the training pipeline, emit C and write the project; the model and report."""
+    with tempfile.TemporaryDirectory(prefix="tt-compile-") as tmp:
+        source = _import(args.input, Path(tmp), args.num_classes)
+        module = load_module(source)
+        if find_function(module, "train_step") is None:
+            print(f"tt-compile: {_pipeline(args)}", file=sys.stderr)
+            apply_pipeline(module, _pipeline(args), source.parent)
+        name = args.name or c_identifier(Path(args.input).stem.replace("-", "_").replace(".", "_"))
+        model = emit_model(module, source.parent, name)
+        report = json.loads(memory_report(module).to_json())
+    image = module_image_shape(module)
+    samples, described = _samples(args, image, model_classes(module))
+    report.update({"model": name, "scheme": args.scheme, "target": args.target, "samples": described})
+    write_project(args.target, args.out, model, samples, int(np.prod(image)), report)
+    return model, report
+
+
+def module_image_shape(module: ModuleOp) -> tuple[int, ...]:
+    """The image shape of @forward without the batch dimension."""
+    forward = find_function(module, "forward")
+    assert forward is not None
+    return tuple(forward.args[0].type.get_shape()[1:])
+
+
+def model_classes(module: ModuleOp) -> int:
+    forward = find_function(module, "forward")
+    assert forward is not None
+    return int(forward.function_type.outputs.data[0].get_shape()[1])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    start = time.perf_counter()
+    try:
+        model, report = compile_model(args)
+        if args.report is not None:
+            args.report.write_text(json.dumps(report, indent=2) + "\n")
+    except (TTError, LoweringError, NumericsError, WeightsError, ValueError, OSError) as error:
+        print(f"tt-compile: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    print(
+        f"tt-compile: wrote {args.out} ({args.target}) in {time.perf_counter() - start:.1f} s: arena "
+        f"{report['arena_bytes']} B, trainable {report['trainable_sram_bytes']} B, flash data "
+        f"{report['flash_bytes']} B; samples: {report['samples']}",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()
