@@ -45,8 +45,13 @@ class ModelFiles:
     name: str
     files: dict[str, str]
     arena_bytes: int
-    trainable_bytes: int
+    trainable: list[CParam]
     has_train_step: bool
+
+    @property
+    def trainable_bytes(self) -> int:
+        """Bytes of the exported parameters (the updated arrays in declaration order)."""
+        return sum(param.nbytes for param in self.trainable)
 
 
 def _function(module: ModuleOp, name: str) -> func.FuncOp | None:
@@ -363,7 +368,8 @@ def emit_model(module: ModuleOp, base_dir: Path, name: str) -> ModelFiles:
         bodies[function.sym_name.data] = build(emitter, upper)
         emitters.append(emitter)
     arena = max(_arena_bytes(f) for f in (forward, step) if f is not None)
-    trainable_bytes = sum(p.nbytes for p in params.values() if p.trainable)
+    trainable = [p for p in params.values() if p.trainable]
+    trainable_bytes = sum(p.nbytes for p in trainable)
     learning_rate = _compiled_learning_rate(emitters)
     used_scales = {name for e in emitters for name in e.used_scales}
     data_h, data_c = _data_files(name, params, used_scales)
@@ -373,7 +379,7 @@ def emit_model(module: ModuleOp, base_dir: Path, name: str) -> ModelFiles:
         f"{name}_data.h": data_h,
         f"{name}_data.c": data_c,
     }
-    return ModelFiles(name, files, arena, trainable_bytes, step is not None)
+    return ModelFiles(name, files, arena, trainable, step is not None)
 
 
 def _compiled_learning_rate(emitters: list[FunctionEmitter]) -> float | None:

@@ -134,10 +134,17 @@ static void print_linked_memory(void)
 #endif
 
 #ifdef TT_APP_TRACE
+/* Prints the exported parameters in hex; the export goes through the arena when it fits there
+ * (the arena is free between steps), so tracing costs no SRAM of its own. */
 static void print_params(void)
 {
-    static uint8_t params[@UPPER@_PARAMS_BYTES + 1];
+#if @UPPER@_PARAMS_BYTES <= @UPPER@_ARENA_BYTES
+    uint8_t *params = arena.bytes;
+    size_t size = @MODEL@_export_params(params, sizeof arena.bytes);
+#else
+    static uint8_t params[@UPPER@_PARAMS_BYTES];
     size_t size = @MODEL@_export_params(params, sizeof params);
+#endif
     APP_PRINTF("params %u ", (unsigned)size);
     for (size_t i = 0; i < size; ++i) {
         APP_PRINTF("%02x", params[i]);

@@ -1,0 +1,76 @@
+"""Shared pieces of the lowering tests: compile IR to a project, run it, run the interpreter."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from lowering.app import Samples
+from lowering.build import AppRun, build_and_run
+from lowering.c_model import ModelFiles, emit_model
+from passes import apply_pipeline
+from passes.memory.report import memory_report
+from ttdialect.interpreter import make_interpreter
+from ttdialect.ir_io import load_module
+
+TRAINING_PASSES = (
+    "tt-autodiff{{lr={lr}}},tt-sparse-update{{scheme={scheme}}},tt-qas,tt-fuse-update,"
+    "tt-reorder{{quiet=true}},tt-memory-plan"
+)
+"""The training pipeline's passes (without tt-stream-frozen until tt.bottleneck has a C rule)."""
+SANITIZE = "-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+
+def compiled(model_path: Path, pipeline: str) -> ModuleOp:
+    """The module at `model_path` after the pass pipeline (weights read beside it)."""
+    module = load_module(model_path)
+    apply_pipeline(module, pipeline, model_path.parent)
+    return module
+
+
+def write(
+    target: str, module: ModuleOp, base_dir: Path, samples: Samples, out: Path, **options: int
+) -> ModelFiles:
+    from lowering.projects import write_project
+
+    model = emit_model(module, base_dir, "model")
+    image = samples.train_x[0] if len(samples.train_x) else samples.test_x[0]
+    report = memory_report(module).__dict__
+    write_project(target, out, model, samples, int(image.size), report, **options)
+    return model
+
+
+def run_host(out: Path, steps: int, sanitize: bool = True) -> AppRun:
+    return build_and_run(out, "host", steps=steps, trace=True, extra_cflags=SANITIZE if sanitize else "")
+
+
+def interpreter_run(module: ModuleOp, base_dir: Path, samples: Samples, steps: int):
+    """Losses of `steps` train steps on the samples in order, then logits of the held-out ones."""
+    interpreter, state = make_interpreter(module, base_dir)
+    losses = []
+    for step in range(steps):
+        index = step % len(samples.train_y)
+        label = np.array([samples.train_y[index]], dtype=np.int32)
+        (loss,) = interpreter.call_op("train_step", (samples.train_x[index][None], label))
+        losses.append(float(loss))
+    logits = [interpreter.call_op("forward", (image[None],))[0][0] for image in samples.test_x]
+    return losses, logits, state
+
+
+def exported(model: ModelFiles, run: AppRun) -> dict[str, np.ndarray]:
+    """The trained parameters in the program's export, by symbol name."""
+    arrays, offset = {}, 0
+    for param in model.trainable:
+        size = param.nbytes
+        data = np.frombuffer(run.params[offset : offset + size], dtype=param.values.dtype)
+        arrays[param.symbol] = data.reshape(param.values.shape)
+        offset += size
+    assert offset == len(run.params)
+    return arrays
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None
