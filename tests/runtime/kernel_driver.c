@@ -479,6 +479,8 @@ static void run_bias_update(request *r)
                    scalar_i32(r, 3), &sgd, arr_i32(r, 8));
 }
 
+#include "kernel_driver_split.h" /* SPLIT_KERNELS */
+
 typedef struct {
     const char *name;
     void (*run)(request *);
@@ -512,6 +514,7 @@ static const kernel_entry KERNELS[] = {
     {"conv2d_weight_update", run_conv2d_weight_update},
     {"linear_weight_update", run_linear_weight_update},
     {"bias_update", run_bias_update},
+    SPLIT_KERNELS
 };
 
 int main(void)
