@@ -13,6 +13,7 @@ PASSES = {
     "tt-sparse-update": "passes.sparse_update:SparseUpdatePass",
     "tt-qas": "passes.qas:QASPass",
     "tt-fuse-update": "passes.fuse_update:FuseUpdatePass",
+    "tt-stream-frozen": "passes.stream_frozen:StreamFrozenPass",
     "tt-reorder": "passes.reorder:ReorderPass",
     "tt-memory-plan": "passes.memory_plan:MemoryPlanPass",
     "tt-training-pipeline": "passes.training_pipeline:TrainingPipelinePass",

@@ -31,13 +31,14 @@ LOWER_BOUND_ATTR = "tt.live_bytes_lower_bound"
 
 
 def _param_reads(op: Operation) -> set[str]:
-    """Parameters whose values `op` reads (scales are constant and do not count)."""
+    """Parameters whose values `op` reads (scales are constant and do not count): its
+    `weight` / `bias` properties (`*_weight` / `*_bias` of a tt.bottleneck)."""
     if isinstance(op, (tt.ScaleGradOp, *tt.UPDATE_OPS)):
         return set()
     return {
         prop.root_reference.data
         for name, prop in op.properties.items()
-        if isinstance(prop, SymbolRefAttr) and name in ("weight", "bias")
+        if isinstance(prop, SymbolRefAttr) and name.endswith(("weight", "bias"))
     }
 
 

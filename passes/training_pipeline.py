@@ -1,7 +1,7 @@
 """tt-training-pipeline{scheme=S}: the whole training job in one pass.
 
 Runs, in order: tt-autodiff{lr, rounding}, tt-sparse-update{scheme}, tt-qas{enabled=qas},
-tt-fuse-update, tt-reorder (quiet) and tt-memory-plan{alignment}: from @forward to a planned
+tt-fuse-update, tt-stream-frozen, tt-reorder (quiet) and tt-memory-plan{alignment}: from @forward to a planned
 @train_step ready for C emission.
 """
 
@@ -19,11 +19,13 @@ from passes.memory_plan import MemoryPlanPass
 from passes.qas import QASPass
 from passes.reorder import ReorderPass
 from passes.sparse_update import SparseUpdatePass
+from passes.stream_frozen import StreamFrozenPass
 
 
 @dataclass(frozen=True)
 class TrainingPipelinePass(ModulePass):
-    """autodiff -> sparse update -> QAS -> fused updates -> reordering -> memory plan."""
+    """autodiff -> sparse update -> QAS -> fused updates -> streamed frozen blocks -> reordering
+    -> memory plan."""
 
     name = "tt-training-pipeline"
 
@@ -39,6 +41,7 @@ class TrainingPipelinePass(ModulePass):
             SparseUpdatePass(scheme=self.scheme),
             QASPass(enabled=self.qas),
             FuseUpdatePass(),
+            StreamFrozenPass(),
             ReorderPass(quiet=True),
             MemoryPlanPass(alignment=self.alignment),
         ]

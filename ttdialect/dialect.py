@@ -993,6 +993,139 @@ UPDATE_OPS = (SGDUpdateOp, _FusedUpdateLike)
 """Every op that changes a parameter in place."""
 
 
+
+# --------------------------------------------------------------------------- frozen-layer fusion
+
+
+def _check_act_range(attr: DenseArrayBase, what: str) -> tuple[int, int]:
+    values = _ints(attr)
+    if len(values) != 2 or not -128 <= values[0] <= values[1] <= 127:
+        raise VerifyException(
+            f"{what} must be [act_min, act_max] with -128 <= act_min <= act_max <= 127, got {list(values)}"
+        )
+    return values[0], values[1]
+
+
+def _check_stage_weight(op: Operation, ref: SymbolRefAttr, expected: tuple[int, ...], what: str) -> None:
+    shape = _check_weight(op, ref, 4)
+    if shape != expected:
+        raise VerifyException(f"{what} weight {ref} must have shape {expected}, got {shape}")
+
+
+@irdl_op_definition
+class BottleneckOp(IRDLOperation):
+    """A frozen inverted bottleneck, executed row-streamed (tt-stream-frozen).
+
+    Computes exactly what the chain of three `tt.conv2d` computes:
+
+        %e = tt.conv2d %input, @expand_weight, @expand_bias     (1x1, groups 1; optional)
+        %d = tt.conv2d %e, @depthwise_weight, @depthwise_bias   (KHxKW depthwise, stride, padding)
+        %y = tt.conv2d %d, @project_weight, @project_bias       (1x1, groups 1)
+
+    each with its own requantization and clamp: `expanded_type` / `depthwise_type` are the types
+    of %e / %d, `expand_act` / `depthwise_act` / `project_act` the [act_min, act_max] of each
+    conv, `stride` / `padding` those of the depthwise conv (the 1x1 convs have stride 1, no
+    padding). Without `expand_weight` (expansion ratio 1) the depthwise conv reads %input.
+    The runtime never materializes %e or %d: it keeps KH rows of %e and one row of %d in a
+    scratch buffer (passes/memory/liveness.py: bottleneck_scratch_bytes).
+    """
+
+    name = "tt.bottleneck"
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+    expand_weight = opt_prop_def(SymbolRefAttr)
+    expand_bias = opt_prop_def(SymbolRefAttr)
+    depthwise_weight = prop_def(SymbolRefAttr)
+    depthwise_bias = opt_prop_def(SymbolRefAttr)
+    project_weight = prop_def(SymbolRefAttr)
+    project_bias = opt_prop_def(SymbolRefAttr)
+    expanded_type = opt_prop_def(QTensorType)
+    depthwise_type = prop_def(QTensorType)
+    expand_act = opt_prop_def(DenseArrayBase.constr(i64))
+    depthwise_act = prop_def(DenseArrayBase.constr(i64))
+    project_act = prop_def(DenseArrayBase.constr(i64))
+    stride = prop_def(DenseArrayBase.constr(i64))
+    padding = prop_def(DenseArrayBase.constr(i64))
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$input (`expand` $expand_weight^ (`,` $expand_bias^)?)? "
+        "`depthwise` $depthwise_weight (`,` $depthwise_bias^)? "
+        "`project` $project_weight (`,` $project_bias^)? "
+        "attr-dict `:` type($input) `->` type($output)"
+    )
+
+    @property
+    def has_expand(self) -> bool:
+        return self.expand_weight is not None
+
+    def kernel(self) -> tuple[int, int]:
+        """(KH, KW) of the depthwise conv (from its weight; the op must verify)."""
+        shape = lookup_param(self, self.depthwise_weight).shape
+        return shape[1], shape[2]
+
+    def verify_(self) -> None:
+        n, h, w, c = _shape_of(_expect_qtensor(self.input, "input", 4))
+        _expect_qtensor(self.output, "output", 4)
+        hidden = self._verify_expand(n, h, w, c)
+        n, ho, wo = self._verify_depthwise(n, h, w, hidden)
+        o = _check_weight(self, self.project_weight, 4)[0]
+        _check_stage_weight(self, self.project_weight, (o, 1, 1, hidden), "project")
+        _check_bias(self, self.project_bias, o)
+        _check_act_range(self.project_act, "project_act")
+        if _shape(self.output) != (n, ho, wo, o):
+            raise VerifyException(f"output shape {_shape(self.output)} must be {(n, ho, wo, o)}")
+
+    def _verify_expand(self, n: int, h: int, w: int, c: int) -> int:
+        """Check the optional expand conv; returns the channel count the depthwise conv reads."""
+        parts = {
+            "expand_bias": self.expand_bias,
+            "expanded_type": self.expanded_type,
+            "expand_act": self.expand_act,
+        }
+        if not self.has_expand:
+            given = [name for name, value in parts.items() if value is not None]
+            if given:
+                raise VerifyException(f"{', '.join(given)} given without expand_weight")
+            return c
+        missing = [name for name in ("expanded_type", "expand_act") if parts[name] is None]
+        if missing:
+            raise VerifyException(f"an expand conv needs {' and '.join(missing)}")
+        assert self.expand_weight is not None and self.expanded_type is not None
+        assert self.expand_act is not None
+        hidden = _check_weight(self, self.expand_weight, 4)[0]
+        _check_stage_weight(self, self.expand_weight, (hidden, 1, 1, c), "expand")
+        _check_bias(self, self.expand_bias, hidden)
+        _check_act_range(self.expand_act, "expand_act")
+        if _shape_of(self.expanded_type) != (n, h, w, hidden):
+            raise VerifyException(
+                f"expanded_type shape {_shape_of(self.expanded_type)} must be {(n, h, w, hidden)}"
+            )
+        return hidden
+
+    def _verify_depthwise(self, n: int, h: int, w: int, channels: int) -> tuple[int, int, int]:
+        """Check the depthwise conv on [n, h, w, channels]; returns (n, output h, output w)."""
+        sh, sw = _check_pair(self.stride, "stride", 1)
+        ph, pw = _check_pair(self.padding, "padding", 0)
+        shape = _check_weight(self, self.depthwise_weight, 4)
+        _check_stage_weight(self, self.depthwise_weight, (channels, shape[1], shape[2], 1), "depthwise")
+        _check_bias(self, self.depthwise_bias, channels)
+        _check_act_range(self.depthwise_act, "depthwise_act")
+        ho, wo = conv_output_size(h, shape[1], sh, ph), conv_output_size(w, shape[2], sw, pw)
+        if ho < 1 or wo < 1:
+            raise VerifyException(f"depthwise kernel {shape[1:3]} does not fit the padded input {(h, w)}")
+        expected = (n, ho, wo, channels)
+        if _shape_of(self.depthwise_type) != expected:
+            raise VerifyException(f"depthwise_type shape {_shape_of(self.depthwise_type)} must be {expected}")
+        return n, ho, wo
+
+
+def _shape_of(typ: QTensorType) -> tuple[int, ...]:
+    return tuple(typ.get_shape())
+
+
 TT = Dialect(
     "tt",
     [
@@ -1021,6 +1154,7 @@ TT = Dialect(
         LinearWeightUpdateOp,
         BiasUpdateOp,
         SGDUpdateOp,
+        BottleneckOp,
     ],
     [QTensorType, ExternalDataAttr],
 )

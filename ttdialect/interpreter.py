@@ -85,6 +85,23 @@ def _ints(attr: Any) -> int:
     return int(attr.value.data)
 
 
+def _pair(attr: Any) -> tuple[int, int]:
+    first, second = (int(v) for v in attr.get_values())
+    return first, second
+
+
+@dataclass(frozen=True)
+class _Conv:
+    """What an int8 conv needs besides its input and output types."""
+
+    weight: SymbolRefAttr
+    bias: SymbolRefAttr | None
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    groups: int
+    act: tuple[int, int]
+
+
 def _sym(ref: SymbolRefAttr) -> str:
     return ref.root_reference.data
 
@@ -106,20 +123,39 @@ class TTFunctions(InterpreterFunctions):
     @impl(tt.Conv2DOp)
     def run_conv2d(self, interpreter: Interpreter, op: tt.Conv2DOp, args: tuple[Any, ...]):
         (x,) = args
-        xt, yt = _qtype(op.input), _qtype(op.output)
         stride, padding, groups = _conv_attrs(op)
-        name = _sym(op.weight)
+        conv = _Conv(op.weight, op.bias, stride, padding, groups, (_ints(op.act_min), _ints(op.act_max)))
+        return (self._conv2d(conv, x, _qtype(op.input), _qtype(op.output)),)
+
+    def _conv2d(self, conv: _Conv, x: np.ndarray, xt: QTensorType, yt: QTensorType) -> np.ndarray:
+        """The int8 conv of tt.conv2d (the one implementation every conv-computing op uses)."""
+        name = _sym(conv.weight)
         weight = self.state.value(name)
         acc = F.conv2d(
             _nchw(x.astype(np.int64) - xt.zp),
             torch.from_numpy(weight.astype(np.float64)).permute(0, 3, 1, 2),
-            stride=stride,
-            padding=padding,
-            groups=groups,
+            stride=conv.stride,
+            padding=conv.padding,
+            groups=conv.groups,
         )
-        acc = np.rint(_nhwc(acc)).astype(np.int64) + self._bias(op.bias, weight.shape[0])
+        acc = np.rint(_nhwc(acc)).astype(np.int64) + self._bias(conv.bias, weight.shape[0])
         scale = xt.real_scale * self.state.scales(name) / yt.real_scale
-        return (_finish_int8(acc, scale, yt, _ints(op.act_min), _ints(op.act_max)),)
+        return _finish_int8(acc, scale, yt, *conv.act)
+
+    @impl(tt.BottleneckOp)
+    def run_bottleneck(self, interpreter: Interpreter, op: tt.BottleneckOp, args: tuple[Any, ...]):
+        """The expand -> depthwise -> project composition of tt.conv2d, value by value."""
+        x, xt = args[0], _qtype(op.input)
+        if op.expand_weight is not None:
+            assert op.expanded_type is not None and op.expand_act is not None
+            expand = _Conv(op.expand_weight, op.expand_bias, (1, 1), (0, 0), 1, _pair(op.expand_act))
+            x, xt = self._conv2d(expand, x, xt, op.expanded_type), op.expanded_type
+        stride, padding = _pair(op.stride), _pair(op.padding)
+        groups, act = xt.get_shape()[3], _pair(op.depthwise_act)
+        depthwise = _Conv(op.depthwise_weight, op.depthwise_bias, stride, padding, groups, act)
+        x, xt = self._conv2d(depthwise, x, xt, op.depthwise_type), op.depthwise_type
+        project = _Conv(op.project_weight, op.project_bias, (1, 1), (0, 0), 1, _pair(op.project_act))
+        return (self._conv2d(project, x, xt, _qtype(op.output)),)
 
     @impl(tt.LinearOp)
     def run_linear(self, interpreter: Interpreter, op: tt.LinearOp, args: tuple[Any, ...]):

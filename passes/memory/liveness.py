@@ -6,7 +6,8 @@ it to its last use, in the function's op order (step 0 holds the arguments, op i
 Buffers are shared where the runtime writes in place: `tt.reshape` aliases its input, and an
 elementwise op (`tt.clamp_grad`, `tt.grad_accumulate`, `tt.scale_grad`) writes over its first
 operand when that operand dies there. Kernel scratch (e.g. the one-channel gradient of a fused
-update) is a buffer live during its op only. Scalars (the loss, the learning rate) are not buffers.
+update, the row buffers of a streamed bottleneck) is a buffer live during its op only. Scalars
+(the loss, the learning rate) are not buffers.
 """
 
 from __future__ import annotations
@@ -42,7 +43,23 @@ def scratch_bytes(op: Operation) -> int:
         return 4 * kh * kw * i
     if isinstance(op, tt.LinearWeightUpdateOp):
         return 4 * _linear_columns(op)
+    if isinstance(op, tt.BottleneckOp):
+        return bottleneck_scratch_bytes(op)
     return 0
+
+
+def bottleneck_scratch_bytes(op: tt.BottleneckOp) -> int:
+    """Scratch of a row-streamed tt.bottleneck, in bytes (tt_bottleneck_scratch_size agrees):
+
+        KH * W * C_e  (with an expand conv: a ring of KH rows of the expanded tensor)
+        + W_o * C_e   (one row of the depthwise output)
+
+    KH = depthwise kernel height, W = input width, C_e = expanded (depthwise) channels,
+    W_o = output width; all int8."""
+    _, _, width, _ = op.input.type.get_shape()
+    _, _, out_width, hidden = op.depthwise_type.get_shape()
+    ring = op.kernel()[0] * width * hidden if op.has_expand else 0
+    return ring + out_width * hidden
 
 
 def _linear_columns(op: tt.LinearWeightUpdateOp) -> int:
