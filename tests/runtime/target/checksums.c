@@ -198,6 +198,53 @@ static void check_updates(void)
     }
 }
 
+/* Split weights (tt_split.c): slices of 3 output channels (axis 0) and of 3 input channels
+ * (the last axis) over the frozen `weight`. */
+static int8_t slice_rows[3 * K * K * C];
+static int8_t slice_cols[O * K * K * 3];
+static int8_t split_scratch[K * K * C];
+
+static void fill_slices(void)
+{
+    for (size_t i = 0; i < sizeof slice_rows; ++i) {
+        slice_rows[i] = (int8_t)(next_i8() / 2);
+    }
+    for (size_t i = 0; i < sizeof slice_cols; ++i) {
+        slice_cols[i] = (int8_t)(next_i8() / 2);
+    }
+}
+
+static void check_split(void)
+{
+    const tt_channel_quant quant = {-7, 3, 3, 127, multiplier, shift};
+    const tt_conv_shape regular = {N, H, W, C, 5, 4, O, K, K, 2, 2, 1, 1, 1};
+    const tt_conv_shape depthwise = {N, H, W, C, H, W, O, K, K, 1, 1, 1, 1, C};
+    const int32_t channels[] = {0, 2, 7};
+    const tt_split_weight rows = {weight, slice_rows, channels, 3, 0};
+    const tt_split_weight cols = {weight, slice_cols, channels, 3, 3};
+    const tt_split_weight columns = {weight, slice_cols, channels, 3, 1};
+    fill_slices();
+    tt_conv2d_split(&regular, &quant, x, &cols, bias, y, split_scratch);
+    report("conv2d_split", hash_bytes(y, (size_t)N * 5 * 4 * O));
+    tt_conv2d_split(&depthwise, &quant, x, &rows, bias, y, NULL);
+    report("conv2d_split_depthwise", hash_bytes(y, sizeof y));
+    tt_linear_split(N, 3 * C, O, &quant, x, &rows, bias, y, NULL);
+    report("linear_split", hash_bytes(y, (size_t)N * O));
+    tt_conv2d_grad_input_split(&regular, grad_out, &cols, weight_scale, grad_in, split_scratch);
+    report("conv2d_grad_input_split", hash_bytes(grad_in, sizeof grad_in));
+    uint32_t counter = 0xfffffff8u;
+    const tt_sgd sgd = {6000.0f, 0.7f, TT_ROUND_STOCHASTIC, &counter};
+    tt_conv2d_weight_update_split(&regular, 0.037f, -5, x, grad_out, weight_scale, -1, &sgd,
+                                  &cols, scratch);
+    report("conv2d_weight_update_split", hash_bytes(slice_cols, sizeof slice_cols) ^ counter);
+    tt_conv2d_weight_update_split(&depthwise, 0.037f, 6, x, grad_out, weight_scale, 1, &sgd,
+                                  &rows, scratch);
+    report("conv2d_weight_update_split_depthwise", hash_bytes(slice_rows, 3 * K * K) ^ counter);
+    tt_linear_weight_update_split(N, 3 * C, O, 0.037f, -5, x, grad_out, weight_scale, 1, &sgd,
+                                  &columns, scratch);
+    report("linear_weight_update_split", hash_bytes(slice_cols, O * 3) ^ counter);
+}
+
 void run_checksums(void)
 {
     fill();
@@ -205,4 +252,5 @@ void run_checksums(void)
     check_loss();
     check_backward();
     check_updates();
+    check_split();
 }
