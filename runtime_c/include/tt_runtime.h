@@ -466,6 +466,65 @@ void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t o
                                    const float *weight_scale, int32_t power, const tt_sgd *sgd,
                                    const tt_split_weight *weight, float *scratch);
 
+/* ======================================================================= streamed bottleneck */
+
+/*
+ * tt.bottleneck (pass tt-stream-frozen): an inverted bottleneck of three int8 convs
+ *     [expand]  1x1, groups 1:       input  [N, H, W, C]    -> hidden [N, H, W, C_e]  (optional)
+ *     depthwise KHxKW, stride, pad:  hidden [N, H, W, C_e]  -> dw     [N, H_o, W_o, C_e]
+ *     project   1x1, groups 1:       dw     [N, H_o, W_o, C_e] -> output [N, H_o, W_o, C_o]
+ * computed row by row so that neither intermediate tensor exists: each output row needs the
+ * depthwise output row, which needs KH rows of the expanded tensor; these are kept in a ring
+ * of KH rows in `scratch` (row r in slot r % KH), each computed once, and the depthwise row
+ * follows them in `scratch`. Without an expand conv (expansion ratio 1, has_expand == 0) the
+ * depthwise conv reads the input rows directly and there is no ring.
+ *
+ * Every value is bit identical to tt_conv2d applied three times: each stage is requantized by
+ * its own tt_channel_quant (multiplier[o], shift[o] = quantize_multiplier(in_scale *
+ * w_scale[o] / out_scale), as for tt_conv2d) with its own zero points and clamp; the 1x1 stages
+ * are tt_conv2d itself on one row, the depthwise stage the rule of tt_conv2d (taps outside the
+ * input skipped) ending in tt_requantize_to_int8.
+ */
+typedef struct {
+    int32_t batch;
+    int32_t input_h, input_w, input_c;
+    int32_t hidden_c; /* C_e: channels of the expanded tensor (== input_c without an expand) */
+    int32_t output_h, output_w, output_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    int32_t has_expand; /* 1: an expand conv is present; 0: the depthwise conv reads the input */
+} tt_bottleneck_shape;
+
+/* One conv of a bottleneck: its requantization, int8 OHWI weight and int32 bias (may be NULL).
+ * Weights: expand [C_e, 1, 1, C], depthwise [C_e, KH, KW, 1], project [C_o, 1, 1, C_e]. */
+typedef struct {
+    const tt_channel_quant *quant;
+    const int8_t *weight;
+    const int32_t *bias;
+} tt_conv_stage;
+
+/* 1 when `shape` is consistent (positive sizes, has_expand 0 or 1, hidden_c == input_c without
+ * an expand conv, output sizes as tt_conv_output_size), else 0. tt_bottleneck assumes it. */
+int tt_bottleneck_shape_is_valid(const tt_bottleneck_shape *shape);
+
+/*
+ * Bytes of int8 scratch tt_bottleneck needs (the compiler's bottleneck_scratch_bytes in
+ * passes/memory/liveness.py is the same formula):
+ *     has_expand * kernel_h * input_w * hidden_c    (the ring of expanded rows)
+ *   + output_w * hidden_c                           (one depthwise output row)
+ */
+size_t tt_bottleneck_scratch_size(const tt_bottleneck_shape *shape);
+
+/*
+ * tt.bottleneck. expand is ignored (may be NULL) when has_expand == 0. input and output must
+ * not overlap each other or scratch; scratch holds tt_bottleneck_scratch_size(shape) bytes
+ * (its contents on entry do not matter). Output rows are written in order, each once.
+ */
+void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand,
+                   const tt_conv_stage *depthwise, const tt_conv_stage *project,
+                   const int8_t *input, int8_t *output, int8_t *scratch);
+
 #ifdef __cplusplus
 }
 #endif

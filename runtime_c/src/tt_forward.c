@@ -2,7 +2,9 @@
  * tt_forward.c - int8 forward kernels: conv2d (general, depthwise, pointwise), linear, add,
  * global average pool, requantize, clamp, quantize, dequantize.
  *
- * Integer sums are exact, so the specialised loops give the same bits as the general one.
+ * Integer sums are exact, so the specialised loops give the same bits as the general one, and
+ * conv2d / linear can run one output channel at a time (its weight row read once through
+ * tt_weight_row, which is what lets split weights assemble a row once per channel).
  */
 #include <math.h>
 #include <string.h>

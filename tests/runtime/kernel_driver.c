@@ -480,6 +480,7 @@ static void run_bias_update(request *r)
 }
 
 #include "kernel_driver_split.h" /* SPLIT_KERNELS */
+#include "kernel_driver_bottleneck.h" /* BOTTLENECK_KERNELS */
 
 typedef struct {
     const char *name;
@@ -515,6 +516,7 @@ static const kernel_entry KERNELS[] = {
     {"linear_weight_update", run_linear_weight_update},
     {"bias_update", run_bias_update},
     SPLIT_KERNELS
+    BOTTLENECK_KERNELS
 };
 
 int main(void)

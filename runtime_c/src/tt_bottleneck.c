@@ -1,0 +1,168 @@
+/*
+ * tt_bottleneck.c - tt.bottleneck: [expand 1x1 ->] depthwise KHxKW -> project 1x1, row-streamed.
+ *
+ * The expanded tensor is produced one row at a time into a ring of kernel_h rows, the depthwise
+ * conv of one output row reads its rows from the ring, and the project conv turns that row into
+ * one output row. The 1x1 convs are tt_conv2d on a one-row tensor; the depthwise row is the
+ * depthwise rule of tt_conv2d with the same requantization call, so every value is the same as
+ * the unfused convs'.
+ */
+#include "tt_internal.h"
+
+/* Where the depthwise conv of one image reads its input rows from. */
+typedef struct {
+    const tt_bottleneck_shape *shape;
+    const tt_conv_stage *expand;
+    const int8_t *image;  /* input rows of the current image, [input_h, input_w, input_c] */
+    int8_t *ring;         /* kernel_h rows of [input_w, hidden_c] (with an expand conv) */
+    int32_t next_row;     /* expanded rows below this one are done (or never needed) */
+} row_source;
+
+int tt_bottleneck_shape_is_valid(const tt_bottleneck_shape *s)
+{
+    const int32_t sizes[] = {s->batch,    s->input_h,  s->input_w,  s->input_c,
+                             s->hidden_c, s->output_h, s->output_w, s->output_c,
+                             s->kernel_h, s->kernel_w, s->stride_h, s->stride_w};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i) {
+        if (sizes[i] < 1) {
+            return 0;
+        }
+    }
+    if (s->pad_h < 0 || s->pad_w < 0 || (s->has_expand != 0 && s->has_expand != 1)) {
+        return 0;
+    }
+    if (!s->has_expand && s->hidden_c != s->input_c) {
+        return 0;
+    }
+    return s->output_h == tt_conv_output_size(s->input_h, s->kernel_h, s->stride_h, s->pad_h) &&
+           s->output_w == tt_conv_output_size(s->input_w, s->kernel_w, s->stride_w, s->pad_w);
+}
+
+static size_t ring_size(const tt_bottleneck_shape *s)
+{
+    if (!s->has_expand) {
+        return 0;
+    }
+    return (size_t)s->kernel_h * (size_t)s->input_w * (size_t)s->hidden_c;
+}
+
+size_t tt_bottleneck_scratch_size(const tt_bottleneck_shape *s)
+{
+    return ring_size(s) + (size_t)s->output_w * (size_t)s->hidden_c;
+}
+
+/* The shape of a 1x1 conv over one row of `width` pixels. */
+static tt_conv_shape pointwise_row(int32_t width, int32_t in_channels, int32_t out_channels)
+{
+    const tt_conv_shape shape = {1, 1, width, in_channels, 1, width, out_channels,
+                                 1, 1, 1, 1,     0,           0, 1};
+    return shape;
+}
+
+static void run_stage(const tt_conv_stage *stage, const tt_conv_shape *shape,
+                      const int8_t *input, int8_t *output)
+{
+    tt_conv2d(shape, stage->quant, input, stage->weight, stage->bias, output);
+}
+
+static size_t hidden_row_size(const tt_bottleneck_shape *s)
+{
+    return (size_t)s->input_w * (size_t)s->hidden_c;
+}
+
+/* Expanded rows [first, end) made available (each computed at most once per image). */
+static void prepare_rows(row_source *src, int32_t first, int32_t end)
+{
+    const tt_bottleneck_shape *s = src->shape;
+    if (!s->has_expand) {
+        return;
+    }
+    if (src->next_row < first) {
+        src->next_row = first; /* rows in between are skipped by the stride: never needed */
+    }
+    const tt_conv_shape shape = pointwise_row(s->input_w, s->input_c, s->hidden_c);
+    const size_t input_row = (size_t)s->input_w * (size_t)s->input_c;
+    for (; src->next_row < end; ++src->next_row) {
+        const int32_t row = src->next_row;
+        int8_t *slot = src->ring + (size_t)(row % s->kernel_h) * hidden_row_size(s);
+        run_stage(src->expand, &shape, src->image + (size_t)row * input_row, slot);
+    }
+}
+
+/* Expanded row `row` (prepared), [input_w, hidden_c]. */
+static const int8_t *hidden_row(const row_source *src, int32_t row)
+{
+    const tt_bottleneck_shape *s = src->shape;
+    if (!s->has_expand) {
+        return src->image + (size_t)row * hidden_row_size(s);
+    }
+    return src->ring + (size_t)(row % s->kernel_h) * hidden_row_size(s);
+}
+
+/* The first and one-past-last kernel taps along one axis that land inside the input. */
+static void valid_taps(int32_t origin, int32_t kernel, int32_t size, int32_t *first,
+                       int32_t *end)
+{
+    *first = origin < 0 ? -origin : 0;
+    *end = size - origin < kernel ? size - origin : kernel;
+}
+
+/* Depthwise output pixel (oh, ow) of every channel into out[hidden_c]. */
+static void depthwise_pixel(const row_source *src, const tt_conv_stage *dw, int32_t ih0,
+                            int32_t kh_first, int32_t kh_end, int32_t ow, int8_t *out)
+{
+    const tt_bottleneck_shape *s = src->shape;
+    const tt_channel_quant *q = dw->quant;
+    const int32_t channels = s->hidden_c;
+    const int32_t taps = s->kernel_h * s->kernel_w;
+    const int32_t iw0 = ow * s->stride_w - s->pad_w;
+    int32_t kw_first, kw_end;
+    valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
+    for (int32_t c = 0; c < channels; ++c) {
+        const int8_t *w = dw->weight + (size_t)c * (size_t)taps;
+        int32_t sum = 0;
+        for (int32_t kh = kh_first; kh < kh_end; ++kh) {
+            const int8_t *x = hidden_row(src, ih0 + kh) + c;
+            for (int32_t kw = kw_first; kw < kw_end; ++kw) {
+                const int32_t value = x[(size_t)(iw0 + kw) * (size_t)channels];
+                sum += (value - q->input_zero_point) * w[kh * s->kernel_w + kw];
+            }
+        }
+        const int64_t acc = (int64_t)sum + (dw->bias != NULL ? dw->bias[c] : 0);
+        out[c] = tt_requantize_to_int8(acc, q->multiplier[c], q->shift[c], q->output_zero_point,
+                                       q->act_min, q->act_max);
+    }
+}
+
+/* Depthwise output row `oh` into dw_row [output_w, hidden_c]. */
+static void depthwise_row(row_source *src, const tt_conv_stage *dw, int32_t oh, int8_t *dw_row)
+{
+    const tt_bottleneck_shape *s = src->shape;
+    const int32_t ih0 = oh * s->stride_h - s->pad_h;
+    int32_t kh_first, kh_end;
+    valid_taps(ih0, s->kernel_h, s->input_h, &kh_first, &kh_end);
+    prepare_rows(src, ih0 + kh_first, ih0 + kh_end);
+    for (int32_t ow = 0; ow < s->output_w; ++ow) {
+        depthwise_pixel(src, dw, ih0, kh_first, kh_end, ow,
+                        dw_row + (size_t)ow * (size_t)s->hidden_c);
+    }
+}
+
+void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand,
+                   const tt_conv_stage *depthwise, const tt_conv_stage *project,
+                   const int8_t *input, int8_t *output, int8_t *scratch)
+{
+    const tt_bottleneck_shape *s = shape;
+    const size_t image_size = (size_t)s->input_h * (size_t)s->input_w * (size_t)s->input_c;
+    const size_t output_row = (size_t)s->output_w * (size_t)s->output_c;
+    const tt_conv_shape project_shape = pointwise_row(s->output_w, s->hidden_c, s->output_c);
+    int8_t *dw_row = scratch + ring_size(s);
+    for (int32_t n = 0; n < s->batch; ++n) {
+        row_source src = {s, expand, input + (size_t)n * image_size, scratch, 0};
+        for (int32_t oh = 0; oh < s->output_h; ++oh) {
+            depthwise_row(&src, depthwise, oh, dw_row);
+            int8_t *out = output + ((size_t)n * (size_t)s->output_h + (size_t)oh) * output_row;
+            run_stage(project, &project_shape, dw_row, out);
+        }
+    }
+}
