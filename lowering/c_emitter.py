@@ -524,6 +524,44 @@ def lower_bias_update(e: FunctionEmitter, op: tt.BiasUpdateOp) -> list[str]:
     ]
 
 
+def _bottleneck_stage(
+    e: FunctionEmitter, weight_ref, bias_ref, in_type: QTensorType, out_type: QTensorType, act
+) -> str:
+    """A `tt_conv_stage` table of one conv of a tt.bottleneck (its quant as tt_conv2d's)."""
+    weight = e.param(weight_ref)
+    if weight.scales is None:  # fused convs are frozen: their weights are never split
+        raise LoweringError(f"tt.bottleneck weight @{weight.symbol} has no scales")
+    real = in_type.real_scale * weight.scales.astype(np.float64) / out_type.real_scale
+    multipliers, shifts = nx.quantize_multipliers(real)
+    mult = e.tables.array("int32_t", multipliers, "multiplier")
+    shift = e.tables.array("int32_t", shifts, "shift")
+    act_min, act_max = _ints(act)
+    fields = [str(in_type.zp), str(out_type.zp), str(act_min), str(act_max), mult, shift]
+    quant = e.tables.struct("tt_channel_quant", fields, "quant")
+    stage = [f"&{quant}", weight.c_name, _bias_pointer(e, bias_ref)]
+    return "&" + e.tables.struct("tt_conv_stage", stage, "stage")
+
+
+def lower_bottleneck(e: FunctionEmitter, op: tt.BottleneckOp) -> list[str]:
+    """tt_bottleneck: the three convs' tables, the shape, and its scratch in the arena."""
+    xt, yt, dt = _qtype(op.input), _qtype(op.output), op.depthwise_type
+    n, h, w, c = _shape(op.input)
+    _, oh, ow, hidden = dt.get_shape()
+    expand, source = "NULL", xt
+    if op.expand_weight is not None:
+        assert op.expanded_type is not None
+        expand = _bottleneck_stage(e, op.expand_weight, op.expand_bias, xt, op.expanded_type, op.expand_act)
+        source = op.expanded_type
+    depthwise = _bottleneck_stage(e, op.depthwise_weight, op.depthwise_bias, source, dt, op.depthwise_act)
+    project = _bottleneck_stage(e, op.project_weight, op.project_bias, dt, yt, op.project_act)
+    (kh, kw), (sh, sw), (ph, pw) = op.kernel(), _ints(op.stride), _ints(op.padding)
+    fields = [n, h, w, c, hidden, oh, ow, yt.get_shape()[3], kh, kw, sh, sw, ph, pw, int(op.has_expand)]
+    shape = e.tables.struct("tt_bottleneck_shape", [str(v) for v in fields], "bottleneck_shape")
+    return [
+        f"tt_bottleneck(&{shape}, {expand}, {depthwise}, {project}, {e.buffer(op.input)}, "
+        f"{e.buffer(op.output)}, {e.scratch(op, 'int8_t')});"
+    ]
+
 OP_RULES: dict[type[Operation], Callable[[FunctionEmitter, Operation], list[str]]] = {
     tt.Conv2DOp: lower_conv2d,
     tt.LinearOp: lower_linear,
@@ -549,5 +587,6 @@ OP_RULES: dict[type[Operation], Callable[[FunctionEmitter, Operation], list[str]
     tt.Conv2DWeightUpdateOp: lower_conv2d_weight_update,
     tt.LinearWeightUpdateOp: lower_linear_weight_update,
     tt.BiasUpdateOp: lower_bias_update,
+    tt.BottleneckOp: lower_bottleneck,
 }  # type: ignore[dict-item]
 """One lowering rule per op: it returns the C statements that run the op on its planned buffers."""
