@@ -39,6 +39,8 @@ ROUNDING = {
     "truncate": "TT_ROUND_TRUNCATE",
 }
 MIN_ALIGNMENT = 4
+SPLIT_ROW = "tt_split_row"
+"""The static int8 row split-weight kernels assemble in (passes/memory/slices.py sizes it)."""
 
 
 class LoweringError(ValueError):
@@ -284,6 +286,11 @@ def lower_conv2d(e: FunctionEmitter, op: tt.Conv2DOp) -> list[str]:
     weight = e.param(op.weight)
     shape = conv_shape(e, op, _shape(op.input), weight.values.shape, _shape(op.output))
     quant = channel_quant(e, op, weight)
+    if weight.split is not None:
+        return [
+            f"tt_conv2d_split({shape}, {quant}, {e.buffer(op.input)}, &{weight.split_name}, "
+            f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)}, {SPLIT_ROW});"
+        ]
     return [
         f"tt_conv2d({shape}, {quant}, {e.buffer(op.input)}, {weight.c_name}, "
         f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)});"
@@ -295,6 +302,11 @@ def lower_linear(e: FunctionEmitter, op: tt.LinearOp) -> list[str]:
     n, k = _shape(op.input)
     o = weight.values.shape[0]
     quant = channel_quant(e, op, weight)
+    if weight.split is not None:
+        return [
+            f"tt_linear_split({n}, {k}, {o}, {quant}, {e.buffer(op.input)}, &{weight.split_name}, "
+            f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)}, {SPLIT_ROW});"
+        ]
     return [
         f"tt_linear({n}, {k}, {o}, {quant}, {e.buffer(op.input)}, {weight.c_name}, "
         f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)});"
@@ -390,6 +402,11 @@ def lower_cross_entropy_grad(e: FunctionEmitter, op: tt.CrossEntropyGradOp) -> l
 def lower_conv2d_grad_input(e: FunctionEmitter, op: tt.Conv2DGradInputOp) -> list[str]:
     weight = e.param(op.weight)
     shape = conv_shape(e, op, _shape(op.grad_input), weight.values.shape, _shape(op.grad_output))
+    if weight.split is not None:
+        return [
+            f"tt_conv2d_grad_input_split({shape}, {e.buffer(op.grad_output)}, &{weight.split_name}, "
+            f"{e.scales(weight)}, {e.buffer(op.grad_input)}, {SPLIT_ROW});"
+        ]
     return [
         f"tt_conv2d_grad_input({shape}, {e.buffer(op.grad_output)}, {weight.c_name}, {e.scales(weight)}, "
         f"{e.buffer(op.grad_input)});"
@@ -421,6 +438,11 @@ def lower_linear_grad_input(e: FunctionEmitter, op: tt.LinearGradInputOp) -> lis
     weight = e.param(op.weight)
     n, o = _shape(op.grad_output)
     k = weight.values.shape[1]
+    if weight.split is not None:
+        return [
+            f"tt_linear_grad_input_split({n}, {k}, {o}, {e.buffer(op.grad_output)}, &{weight.split_name}, "
+            f"{e.scales(weight)}, {e.buffer(op.grad_input)}, {SPLIT_ROW});"
+        ]
     return [
         f"tt_linear_grad_input({n}, {k}, {o}, {e.buffer(op.grad_output)}, {weight.c_name}, "
         f"{e.scales(weight)}, {e.buffer(op.grad_input)});"
@@ -487,6 +509,10 @@ def lower_sgd_update(e: FunctionEmitter, op: tt.SGDUpdateOp) -> list[str]:
     param = e.param(op.param)
     shape = param.values.shape
     channels = _ints(op.channels)
+    if param.split is not None:  # the slice is the gradient's shape: a dense update of it
+        fields = ["1", "1", str(param.sram_values.size), "NULL", "0"]
+        slice_name = e.tables.struct("tt_param_slice", fields, "slice")
+        return [f"tt_sgd_update_s8(&{slice_name}, {e.sgd(op)}, {e.buffer(op.grad)}, {param.slice_name});"]
     if channels and op.channel_axis is not None:
         axis = _int(op.channel_axis)
         outer, size, inner = int(np.prod(shape[:axis])), shape[axis], int(np.prod(shape[axis + 1 :]))
@@ -499,8 +525,21 @@ def lower_sgd_update(e: FunctionEmitter, op: tt.SGDUpdateOp) -> list[str]:
     return [f"tt_sgd_update_{kind}(&{slice_name}, {e.sgd(op)}, {e.buffer(op.grad)}, {param.c_name});"]
 
 
+def _split_update_args(e: FunctionEmitter, op: tt._ConvWeightGradLike | tt.LinearWeightUpdateOp) -> str:
+    """The arguments of a fused update before `weight_scale` on a split weight."""
+    xt = _qtype(op.input)
+    return f"{c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}"
+
+
 def lower_conv2d_weight_update(e: FunctionEmitter, op: tt.Conv2DWeightUpdateOp) -> list[str]:
     param = e.param(op.param)
+    if param.split is not None:
+        kh, kw = _ints(op.kernel)
+        shape = conv_shape(e, op, _shape(op.input), (0, kh, kw, 0), _shape(op.grad_output))
+        return [
+            f"tt_conv2d_weight_update_split({shape}, {_split_update_args(e, op)}, {e.scales(param)}, "
+            f"{_int(op.power)}, {e.sgd(op)}, &{param.split_name}, {e.scratch(op)});"
+        ]
     return [
         f"tt_conv2d_weight_update({_conv_weight_args(e, op)}, {e.scales(param)}, {_int(op.power)}, "
         f"{e.sgd(op)}, {param.c_name}, {e.scratch(op)});"
@@ -509,6 +548,13 @@ def lower_conv2d_weight_update(e: FunctionEmitter, op: tt.Conv2DWeightUpdateOp) 
 
 def lower_linear_weight_update(e: FunctionEmitter, op: tt.LinearWeightUpdateOp) -> list[str]:
     param = e.param(op.param)
+    if param.split is not None:
+        n, k = _shape(op.input)
+        o = _shape(op.grad_output)[1]
+        return [
+            f"tt_linear_weight_update_split({n}, {k}, {o}, {_split_update_args(e, op)}, {e.scales(param)}, "
+            f"{_int(op.power)}, {e.sgd(op)}, &{param.split_name}, {e.scratch(op)});"
+        ]
     return [
         f"tt_linear_weight_update({_linear_weight_args(e, op)}, {e.scales(param)}, {_int(op.power)}, "
         f"{e.sgd(op)}, {param.c_name}, {e.scratch(op)});"
@@ -522,6 +568,7 @@ def lower_bias_update(e: FunctionEmitter, op: tt.BiasUpdateOp) -> list[str]:
         f"tt_bias_update({positions}, {channels}, {e.buffer(op.grad_output)}, {e.scales(param)}, "
         f"{_int(op.power)}, {e.sgd(op)}, {param.c_name});"
     ]
+
 
 
 def _bottleneck_stage(

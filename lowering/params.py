@@ -14,31 +14,53 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
+from passes.memory.slices import SplitSlice, split_slices
 from ttdialect import dialect as tt
 from ttdialect.weights import WeightStore, module_params
 
 
 @dataclass(frozen=True)
 class CParam:
-    """One tt.param: its C array name, values, per-output-channel scales and storage."""
+    """One tt.param: its C array name, values, per-output-channel scales and storage.
+
+    A partially updated weight (`split` set) keeps its full values `const` in flash and only the
+    trained channels in SRAM (`sram_values`), as the runtime's tt_split_weight describes.
+    """
 
     symbol: str
     c_name: str
     values: np.ndarray
     scales: np.ndarray | None
     trainable: bool
+    split: SplitSlice | None = None
 
     @property
     def c_type(self) -> str:
         return "int8_t" if self.values.dtype == np.int8 else "int32_t"
 
     @property
+    def sram_values(self) -> np.ndarray:
+        """What lives in SRAM: the trained channels of a split weight, else every value."""
+        if self.split is None:
+            return self.values
+        return np.take(self.values, self.split.channels, axis=self.split.axis)
+
+    @property
     def nbytes(self) -> int:
-        return int(self.values.nbytes)
+        """Bytes of SRAM (and of an export) a trainable parameter takes."""
+        return int(self.sram_values.nbytes)
 
     @property
     def scales_name(self) -> str:
         return f"{self.c_name}_scales"
+
+    @property
+    def slice_name(self) -> str:
+        return f"{self.c_name}_slice"
+
+    @property
+    def split_name(self) -> str:
+        return f"{self.c_name}_split"
 
 
 def c_identifier(text: str) -> str:
@@ -56,6 +78,7 @@ def collect_params(module: ModuleOp, base_dir: Path, prefix: str) -> dict[str, C
     """Every parameter by symbol name, with values loaded from the module's weights."""
     store = WeightStore(module, base_dir)
     updated = updated_symbols(module)
+    splits = split_slices(module)
     params: dict[str, CParam] = {}
     taken: set[str] = set()
     for symbol, op in module_params(module).items():
@@ -64,5 +87,6 @@ def collect_params(module: ModuleOp, base_dir: Path, prefix: str) -> dict[str, C
             c_name += "_"
         taken.add(c_name)
         scales = store.scales(op).astype(np.float32) if op.scales is not None else None
-        params[symbol] = CParam(symbol, c_name, store.value(op), scales, symbol in updated)
+        trainable = symbol in updated
+        params[symbol] = CParam(symbol, c_name, store.value(op), scales, trainable, splits.get(symbol))
     return params

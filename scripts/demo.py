@@ -1,41 +1,30 @@
 #!/usr/bin/env python3
-"""The main job on the bundled default model: compile its training step, train it, report.
+"""The main job on the bundled default model: compile it for on-device training, build it for the
+Cortex-M7, train it on the emulated board, and print the memory and the loss.
 
-1. copies the bundled int8 digits CNN (trained on digits 0-5) into a work folder;
-2. compiles its training step with `tt-opt` (autodiff, sparse update, QAS);
-3. trains it with the reference interpreter on digits 6-9, which it never saw, and prints the
-   loss as it falls and the held-out accuracy before and after.
+1. `tt-compile bundled --target qemu-m7`: imports the bundled int8 digits CNN (trained on digits
+   0-5), runs tt-training-pipeline (autodiff, sparse update, QAS, fused updates, streamed frozen
+   blocks, reordering, memory planning), emits C and writes a QEMU mps2-an500 project with the
+   digits 6-9 the model never saw as training and held-out samples;
+2. `make run` in that project: arm-none-eabi-gcc builds it for the Cortex-M7 (the link enforces
+   1 MB flash / 320 KB RAM), QEMU runs it: held-out accuracy before, the loss as it falls,
+   instructions per step, accuracy after, and the linked flash/SRAM.
 
-Usage: python scripts/demo.py [--steps N] [--scheme S] [--lr LR] [--work DIR]
+Usage: python scripts/demo.py [--steps N] [--scheme S] [--lr LR] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 
-from ttdialect.bundled import NEW_TASK_CLASSES, copy_model, new_task
-from ttdialect.ir_io import TTError, load_module
-from ttdialect.trainer import InterpreterTrainer
-
-REPORT_EVERY = 50
-
-
-def compile_training_step(work: Path, scheme: str, lr: float) -> Path:
-    """Copy the bundled model into `work` and run the training pipeline on it with tt-opt."""
-    work.mkdir(parents=True, exist_ok=True)
-    model = copy_model(work)
-    step = work / "train_step.mlir"
-    pipeline = f"tt-autodiff{{lr={lr}}},tt-sparse-update{{scheme={scheme}}},tt-qas"
-    command = ["tt-opt", "-p", pipeline, str(model), "-o", str(step)]
-    print("$", " ".join(command[:2]), f"'{pipeline}'", *command[3:])
-    subprocess.run(command, check=True)
-    return step
+def run(command: list[str], cwd: Path | None = None) -> None:
+    print("$", " ".join(command), flush=True)
+    subprocess.run(command, check=True, cwd=cwd)
 
 
 def main() -> int:
@@ -46,34 +35,43 @@ def main() -> int:
     parser.add_argument("--scheme", default="last-3", help="sparse update scheme (default last-3)")
     parser.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
     parser.add_argument(
-        "--work", type=Path, default=Path("build/demo"), help="work folder (default build/demo)"
+        "--out", type=Path, default=Path("build/demo"), help="project folder (default build/demo)"
     )
     args = parser.parse_args()
+    report = args.out.parent / f"{args.out.name}.report.json"
     try:
-        step = compile_training_step(args.work, args.scheme, args.lr)
-        trainer = InterpreterTrainer(load_module(step), step.parent)
-    except (TTError, subprocess.CalledProcessError) as error:
-        print(f"demo: error: {error}", file=sys.stderr)
+        run(
+            [
+                "tt-compile",
+                "bundled",
+                "--target",
+                "qemu-m7",
+                "--scheme",
+                args.scheme,
+                "--lr",
+                str(args.lr),
+                "--steps",
+                str(args.steps),
+                "--out",
+                str(args.out),
+                "--report",
+                str(report),
+            ]
+        )
+        figures = json.loads(report.read_text())
+        print(
+            f"planned memory: arena {figures['arena_bytes']} B "
+            f"(lower bound {figures['lower_bound_bytes']} B), "
+            f"trainable {figures['trainable_sram_bytes']} B, total SRAM {figures['total_sram_bytes']} B, "
+            f"model data in flash {figures['flash_bytes']} B"
+        )
+        run(["make", "-s", "run"], cwd=args.out)
+    except subprocess.CalledProcessError as error:
+        print(
+            f"demo: error: `{' '.join(map(str, error.cmd))}` failed (exit {error.returncode})",
+            file=sys.stderr,
+        )
         return 1
-    task = new_task()
-    print(f"new task: digits {NEW_TASK_CLASSES} ({len(task.train_y)} training, {len(task.test_y)} held-out)")
-    before = trainer.accuracy(task.test_x, task.test_y)
-    print(f"held-out accuracy before training: {before:.1%}")
-    start = time.perf_counter()
-
-    recent: list[float] = []
-
-    def report(index: int, loss: float) -> None:
-        recent.append(loss)
-        if len(recent) == REPORT_EVERY or index + 1 == args.steps:
-            print(f"  step {index + 1:4d}  mean loss of the last {len(recent)}: {np.mean(recent):.3f}")
-            recent.clear()
-
-    trainer.train(task.train_x, task.train_y, args.steps, on_step=report)
-    seconds = time.perf_counter() - start
-    after = trainer.accuracy(task.test_x, task.test_y)
-    print(f"{args.steps} steps in {seconds:.1f} s (reference interpreter)")
-    print(f"held-out accuracy after training: {after:.1%} (before {before:.1%})")
     return 0
 
 

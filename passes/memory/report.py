@@ -8,7 +8,8 @@ planned here with default options):
 - `lower_bound_bytes`: the peak live bytes of the schedule, which no arena can beat;
 - `trainable_sram_bytes`: SRAM copies of the updated weights and biases (only the updated
   channel slices of partial updates);
-- `runtime_state_bytes`: the update RNG counter;
+- `runtime_state_bytes`: the update RNG counter and the weight row that kernels of split
+  weights (partial channel updates) assemble in (passes/memory/slices.py);
 - `total_sram_bytes`: arena + trainable + runtime state (the stack is measured on the linked
   image, not here);
 - `flash_bytes`: the model data in flash: every parameter's initial values plus per-output-channel
@@ -27,8 +28,8 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 
 from passes.autodiff import find_function
 from passes.memory.liveness import Liveness, analyze
+from passes.memory.slices import split_scratch_bytes, updated_slices
 from passes.memory_plan import ARENA_ATTR, BOUND_ATTR, plan_function
-from ttdialect import dialect as tt
 from ttdialect.weights import module_params
 
 RUNTIME_STATE_BYTES = 4
@@ -75,31 +76,6 @@ def _int_attr(function: func.FuncOp, name: str) -> int | None:
     return attr.value.data if isinstance(attr, IntegerAttr) else None
 
 
-def updated_slices(module: ModuleOp) -> dict[str, int]:
-    """Bytes of SRAM each updated parameter needs (its updated channel slice)."""
-    params = module_params(module)
-    sizes: dict[str, int] = {}
-    for op in module.walk():
-        if not isinstance(op, tt.UPDATE_OPS):
-            continue
-        param = params[op.param.root_reference.data]
-        shape = list(param.shape)
-        channels = getattr(op, "channels", None)
-        if channels is not None:
-            axis = _update_axis(op)
-            shape[axis] = len(channels.get_values())
-        width = 1 if param.element_width == 8 else 4
-        sizes[param.sym_name.data] = width * int(np.prod(shape))
-    return sizes
-
-
-def _update_axis(op: tt.SGDUpdateOp | tt._FusedUpdateLike) -> int:
-    if isinstance(op, tt.SGDUpdateOp):
-        assert op.channel_axis is not None
-        return op.channel_axis.value.data
-    return op.update_axis()
-
-
 def flash_bytes(module: ModuleOp) -> int:
     total = 0
     for param in module_params(module).values():
@@ -122,13 +98,14 @@ def memory_report(module: ModuleOp, function_name: str = "train_step") -> Memory
     ops = list(function.body.block.ops)
     slices = updated_slices(module)
     trainable = sum(slices.values())
+    state = RUNTIME_STATE_BYTES + split_scratch_bytes(module)
     return MemoryReport(
         function=function.sym_name.data,
         arena_bytes=arena,
         lower_bound_bytes=bound,
         trainable_sram_bytes=trainable,
-        runtime_state_bytes=RUNTIME_STATE_BYTES,
-        total_sram_bytes=arena + trainable + RUNTIME_STATE_BYTES,
+        runtime_state_bytes=state,
+        total_sram_bytes=arena + trainable + state,
         flash_bytes=flash_bytes(module),
         buffers=len(liveness.buffers),
         steps=liveness.steps,
