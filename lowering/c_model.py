@@ -81,15 +81,21 @@ def _check_functions(module: ModuleOp) -> tuple[func.FuncOp, func.FuncOp | None]
     if step is not None:
         if len(step.args) != 2 or _shape(step.args[0])[0] != 1:
             raise LoweringError("@train_step must take (image, label) with batch 1")
-        if str(step.function_type.outputs.data[0]) != "f32":
-            raise LoweringError("@train_step must return the loss (build it with tt-autodiff emit=updates)")
+        outputs = step.function_type.outputs.data
+        if len(outputs) != 1 or str(outputs[0]) != "f32":
+            raise LoweringError(
+                "@train_step must return only the loss (build it with tt-autodiff emit=updates)"
+            )
     return forward, step
 
 
 def _arena_bytes(function: func.FuncOp) -> int:
     attr = function.attributes.get(ARENA_ATTR)
     if not isinstance(attr, IntegerAttr):
-        raise LoweringError(f"@{function.sym_name.data} is not planned: run tt-memory-plan before -t c")
+        raise LoweringError(
+            f"@{function.sym_name.data} is not planned: "
+            "run tt-memory-plan (or tt-training-pipeline) before -t c"
+        )
     return int(attr.value.data)
 
 
@@ -179,8 +185,8 @@ def _schedule_file(
     if "train_step" in bodies:
         out += [
             "",
-            f"float {name}_train_step({name}_context *ctx, const int8_t *image, int32_t label,",
-            "                         float learning_rate)",
+            f"float {name}_train_step({name}_context *ctx, const int8_t *image, int32_t label, "
+            "float learning_rate)",
             "{",
             _indent(bodies["train_step"]),
             "}",
@@ -298,8 +304,8 @@ def _header_file(
             "/* One SGD step on (image, label): forward, loss, backward and the in-place updates of the",
             " * trainable parameters. Returns the loss before the update; NaN (nothing updated) when",
             f" * label is outside [0, {upper}_NUM_CLASSES). */",
-            f"float {name}_train_step({name}_context *ctx, const int8_t *image, int32_t label,",
-            "                         float learning_rate);",
+            f"float {name}_train_step({name}_context *ctx, const int8_t *image, int32_t label, "
+            "float learning_rate);",
             "",
         ]
     lines += [
@@ -393,6 +399,7 @@ def emit_model(module: ModuleOp, base_dir: Path, name: str) -> ModelFiles:
     if c_identifier(name) != name:
         raise LoweringError(f"model name '{name}' is not a C identifier (try '{c_identifier(name)}')")
     forward, step = _check_functions(module)
+    arena = max(_arena_bytes(f) for f in (forward, step) if f is not None)
     params = collect_params(module, base_dir, name)
     tables = ConstTables(name)
     upper = name.upper()
@@ -404,7 +411,6 @@ def emit_model(module: ModuleOp, base_dir: Path, name: str) -> ModelFiles:
         emitter = FunctionEmitter(function, params, tables)
         bodies[function.sym_name.data] = build(emitter, upper)
         emitters.append(emitter)
-    arena = max(_arena_bytes(f) for f in (forward, step) if f is not None)
     trainable = [p for p in params.values() if p.trainable]
     trainable_bytes = sum(p.nbytes for p in trainable)
     learning_rate = _compiled_learning_rate(emitters)
