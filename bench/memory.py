@@ -167,11 +167,17 @@ def main() -> int:
         "",
         text,
         "",
-        "Where the sparse targets are missed: the peak is either a frozen early layer's forward",
-        "(mbv2-w0.35: the first expand conv's 64x64x48 output next to its input) or an input",
-        "gradient in the updated blocks, whose float32 input and output gradients (4 bytes per",
-        "element) are live together with the saved int8 activations. Memory-lean execution of the",
-        "frozen layers and per-channel backward are the next steps (issue 5).",
+        "Frozen inverted bottlenecks run row-streamed (`tt-stream-frozen`: `tt.bottleneck` keeps",
+        "KH rows of the expanded tensor and one depthwise row instead of both intermediates), so",
+        "no forward layer sets a sparse preset's peak any more: the forward part of every step",
+        "peaks at 112 KB (the 128x128x3 image next to the 64x64x16 stem output); mbv2-w0.35's",
+        "presets went from 240 KB (its first expand conv's 64x64x48 output) to the figures above.",
+        "Where the sparse targets are still missed, the peak is an input gradient in the updated",
+        "blocks (`tt.conv2d_grad_input`): its float32 input and output gradients (4 bytes per",
+        "element; 104 / 48 / 72 KB at the peaks of mbv2-w0.35 / proxyless-w0.3 / mcunet-5fps)",
+        "next to the int8 activations saved for the backward (16-250 KB, growing with the number",
+        "of updated biases and weights). Per-channel backward and leaner saved activations are the",
+        "next steps (issue 5).",
     ]
     if torch_rss:
         lines.append("")
