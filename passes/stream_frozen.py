@@ -18,6 +18,10 @@ a weight gradient), the expand conv stays and the depthwise -> project pair is f
 when %d has another user (saved for the backward pass), nothing is fused. In `@train_step`
 this applies exactly to the frozen blocks, whose forward activations are not saved.
 
+A chain reading a split weight (one whose updates train only some channels: the C runtime keeps
+those channels apart from the rest, passes/memory/slices.py) is left alone, e.g. a trained block
+in `@forward`.
+
 Run it after tt-autodiff and tt-sparse-update (which see only `tt.conv2d`), as
 tt-training-pipeline does: after tt-fuse-update, before tt-reorder.
 """
@@ -33,6 +37,7 @@ from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
+from passes.memory.slices import split_slices
 from ttdialect import dialect as tt
 
 
@@ -157,9 +162,10 @@ class StreamFrozenPass(ModulePass):
     name = "tt-stream-frozen"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        split = set(split_slices(op))
         for function in [o for o in op.walk() if isinstance(o, func.FuncOp)]:
             projects = [o for o in function.body.block.ops if isinstance(o, tt.Conv2DOp)]
             for project in projects:
                 chain = find_chain(project)
-                if chain is not None:
+                if chain is not None and not _params(chain) & split:
                     fuse(chain)

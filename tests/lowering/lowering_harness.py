@@ -15,11 +15,8 @@ from passes.memory.report import memory_report
 from ttdialect.interpreter import make_interpreter
 from ttdialect.ir_io import load_module
 
-TRAINING_PASSES = (
-    "tt-autodiff{{lr={lr}}},tt-sparse-update{{scheme={scheme}}},tt-qas,tt-fuse-update,"
-    "tt-reorder{{quiet=true}},tt-memory-plan"
-)
-"""The training pipeline's passes (without tt-stream-frozen until tt.bottleneck has a C rule)."""
+TRAINING_PASSES = "tt-training-pipeline{{scheme={scheme} lr={lr}}}"
+"""The whole training pipeline (autodiff through memory planning)."""
 SANITIZE = "-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 
