@@ -80,6 +80,13 @@ def _import(source: str, work: Path, num_classes: int) -> Path:
     return output
 
 
+def _default_name(source: str) -> str:
+    """The C name of the model: `digits_cnn` for the bundled model, else from INPUT's file stem."""
+    if source == BUNDLED:
+        return "digits_cnn"
+    return c_identifier(Path(source).stem.replace("-", "_").replace(".", "_"))
+
+
 def _pipeline(args: argparse.Namespace) -> str:
     qas = "false" if args.no_qas else "true"
     return f"tt-training-pipeline{{scheme={args.scheme} lr={args.lr} rounding={args.rounding} qas={qas}}}"
@@ -119,7 +126,7 @@ def compile_model(args: argparse.Namespace) -> tuple[ModelFiles, dict]:
         if find_function(module, "train_step") is None:
             print(f"tt-compile: {_pipeline(args)}", file=sys.stderr)
             apply_pipeline(module, _pipeline(args), source.parent)
-        name = args.name or c_identifier(Path(args.input).stem.replace("-", "_").replace(".", "_"))
+        name = args.name or _default_name(args.input)
         model = emit_model(module, source.parent, name)
         report = json.loads(memory_report(module).to_json())
     image = module_image_shape(module)
