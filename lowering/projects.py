@@ -126,6 +126,38 @@ def _qemu(folder: Path, model: ModelFiles, samples: Samples, input_bytes: int, r
         script.write_text(text.replace(budget, f"LENGTH = {ram_kb}K"))
 
 
+STM32_FLASH_BYTES = 1024 * 1024
+STM32_SRAM_BYTES = 320 * 1024
+
+
+def _stm32_memory_rows(model: ModelFiles, samples: Samples, report: dict) -> str:
+    """Rows of the README's table: what the folder puts in the F746's RAM and FLASH regions."""
+    arena = int(report.get("arena_bytes", model.arena_bytes))
+    trainable = int(report.get("trainable_sram_bytes", model.trainable_bytes))
+    state = int(report.get("runtime_state_bytes", 0))
+    ram = arena + trainable + state
+    model_flash = int(report.get("flash_bytes", 0))
+    sample_flash = sum(int(a.nbytes) for a in (samples.train_x, samples.test_x))
+    sample_flash += 4 * (len(samples.train_y) + len(samples.test_y))
+    flash = model_flash + sample_flash
+
+    def share(used: int, size: int) -> str:
+        return f"{used} ({100.0 * used / size:.1f} % of {size // 1024} KB)"
+
+    return "\n".join(
+        [
+            f"| RAM | arena (`.bss`, static in tt_app.c) | {arena} |",
+            f"| RAM | trained parameters (`.data`) | {trainable} |",
+            f"| RAM | runtime state (rounding counter, split-weight row) | {state} |",
+            f"| RAM | **total, stack excluded** | {share(ram, STM32_SRAM_BYTES)} |",
+            f"| FLASH | model data (weights, biases, requantization) | {model_flash} |",
+            f"| FLASH | samples ({len(samples.train_y)} training, {len(samples.test_y)} held-out images) "
+            f"| {sample_flash} |",
+            f"| FLASH | **total, code excluded** | {share(flash, STM32_FLASH_BYTES)} |",
+        ]
+    )
+
+
 def _stm32(folder: Path, model: ModelFiles, samples: Samples, input_bytes: int, report: dict) -> None:
     _copy_runtime(folder)
     hook = (TEMPLATES / "tt_app.c").read_text()
@@ -133,6 +165,7 @@ def _stm32(folder: Path, model: ModelFiles, samples: Samples, input_bytes: int, 
     readme = (TEMPLATES / "stm32_README.md").read_text()
     for placeholder, value in (("@MODEL@", model.name), ("@UPPER@", model.name.upper())):
         hook, header, readme = (text.replace(placeholder, value) for text in (hook, header, readme))
+    readme = readme.replace("@MEMORY@", _stm32_memory_rows(model, samples, report))
     readme = readme.replace("@REPORT@", _report_table(report))
     model_dir = folder / "model"
     model_dir.mkdir()
