@@ -5,6 +5,7 @@
  * Built for the host (printf) or, with -DTT_APP_BOARD, for a board with board.h (QEMU mps2-an500:
  * instructions counted with SysTick under -icount shift=0). -DTT_APP_TRACE prints every step's
  * loss and the trained parameters exactly (%a, hex), which the tests compare across builds.
+ * -DTT_APP_INFER_ONLY skips training: only the logits of the held-out samples (tt-run's @forward).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -82,7 +83,7 @@ static void print_accuracy(@MODEL@_context *ctx, const char *when)
 }
 #endif
 
-#if @UPPER@_HAS_TRAIN_STEP
+#if @UPPER@_HAS_TRAIN_STEP && !defined(TT_APP_INFER_ONLY)
 static int train(@MODEL@_context *ctx)
 {
     double window = 0.0;
@@ -165,7 +166,7 @@ int main(void)
                (unsigned)@UPPER@_ARENA_BYTES, (unsigned)@UPPER@_PARAMS_BYTES, @UPPER@_INPUT_HEIGHT,
                @UPPER@_INPUT_WIDTH, @UPPER@_INPUT_CHANNELS);
     print_accuracy(&ctx, "before training");
-#if @UPPER@_HAS_TRAIN_STEP
+#if @UPPER@_HAS_TRAIN_STEP && !defined(TT_APP_INFER_ONLY)
     status = train(&ctx);
     print_accuracy(&ctx, "after training");
 #endif

@@ -2,6 +2,13 @@
 
 Inputs are keyed `arg0, arg1, ...` in argument order. Outputs are keyed by the result names the
 function declares (`-> (f32 {tt.name = "loss"}, ...)`), `result0, result1, ...` otherwise.
+
+`--backend interpreter` (default) runs the reference interpreter on any function. `--backend host`
+and `--backend qemu` run @forward or @train_step of a planned module (after tt-training-pipeline
+or tt-memory-plan) as generated C, built with gcc on this machine or for the Cortex-M7 and run in
+QEMU mps2-an500 (lowering/c_run.py): same inputs, outputs and `--save-params`. The C loss is
+float32 and its updates round float32 deltas, so it agrees with the interpreter (float64) within
+the tolerance docs state (tests/lowering/test_tt_run_backends.py); host and qemu agree bit for bit.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from ttdialect.types import QTensorType
 from ttdialect.weights import WeightsError, WeightStore
 
 RESULT_NAME_ATTR = "tt.name"
-BACKENDS = ("interpreter",)
+BACKENDS = ("interpreter", "host", "qemu")
 
 
 def find_function(module: ModuleOp, name: str) -> func.FuncOp:
@@ -101,25 +108,47 @@ def run(args: argparse.Namespace) -> None:
     module = load_module(path)
     function = find_function(module, args.func)
     inputs = load_inputs(Path(args.inputs), function)
-    state = ParamState(WeightStore(module, path.parent))
-    try:
-        results = run_function(module, args.func, inputs, path.parent, state)
-    except (WeightsError, InterpretationError, NumericsError) as error:
-        raise TTError(f"{path}: @{args.func}: {error}") from None
+    if args.backend == "interpreter":
+        results, params = _interpret(module, path, args.func, inputs)
+    else:
+        results, params = _run_c(module, path, args.func, inputs, args.backend)
     outputs = {
         name: np.asarray(value, dtype=np.float32 if isinstance(value, float) else None)
         for name, value in zip(result_names(function), results, strict=True)
     }
     save_npz_atomically(Path(args.outputs), outputs)
     if args.save_params:
-        params = {name: state.value(name) for name in state.params}
         save_npz_atomically(Path(args.save_params), params)
+
+
+def _interpret(
+    module: ModuleOp, path: Path, name: str, inputs: list[Any]
+) -> tuple[list[Any], dict[str, np.ndarray]]:
+    state = ParamState(WeightStore(module, path.parent))
+    try:
+        results = run_function(module, name, inputs, path.parent, state)
+    except (WeightsError, InterpretationError, NumericsError) as error:
+        raise TTError(f"{path}: @{name}: {error}") from None
+    return list(results), {param: state.value(param) for param in state.params}
+
+
+def _run_c(
+    module: ModuleOp, path: Path, name: str, inputs: list[Any], backend: str
+) -> tuple[list[Any], dict[str, np.ndarray]]:
+    from lowering.c_run import CRunError, run_c
+
+    try:
+        run = run_c(module, path.parent, name, inputs, backend)
+    except (CRunError, WeightsError, NumericsError) as error:
+        raise TTError(f"{path}: @{name}: {error}") from None
+    return list(run.results), run.params
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tt-run",
-        description="Run a function of a tt IR file with the reference interpreter.",
+        description="Run a function of a tt IR file with the reference interpreter, or as generated C "
+        "on this machine (host) or on the Cortex-M7 in QEMU (qemu).",
     )
     parser.add_argument("file", help="tt IR file (.mlir); its weights file is read from beside it")
     parser.add_argument("--func", default="forward", help="function to run (default: forward)")
@@ -130,7 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NPZ",
         help="also write every parameter's integer values after the run (e.g. after updates)",
     )
-    parser.add_argument("--backend", choices=BACKENDS, default="interpreter", help="where to run it")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="interpreter",
+        help="interpreter (default), or generated C: host (gcc) or qemu (Cortex-M7 in QEMU mps2-an500); "
+        "the C backends need a planned module (tt-training-pipeline)",
+    )
     return parser
 
 
