@@ -112,19 +112,19 @@ def _ints(attr: DenseArrayBase | None) -> list[int]:
     return [] if attr is None else [int(v) for v in attr.get_values()]
 
 
-def _qtype(value: SSAValue) -> QTensorType:
+def value_qtype(value: SSAValue) -> QTensorType:
     assert isinstance(value.type, QTensorType), value.type
     return value.type
 
 
-def _shape(value: SSAValue) -> tuple[int, ...]:
+def value_shape(value: SSAValue) -> tuple[int, ...]:
     value_type = value.type
     assert isinstance(value_type, QTensorType | TensorType)
     return tuple(value_type.get_shape())
 
 
 def _count(value: SSAValue) -> int:
-    return int(np.prod(_shape(value)))
+    return int(np.prod(value_shape(value)))
 
 
 def _element_c_type(value: SSAValue) -> str:
@@ -263,62 +263,60 @@ def conv_shape(emitter: FunctionEmitter, op: tt._ConvLike, input_shape, weight_s
     return "&" + emitter.tables.struct("tt_conv_shape", fields, "conv_shape")
 
 
-def channel_quant(emitter: FunctionEmitter, op: tt.Conv2DOp | tt.LinearOp, weight: CParam) -> str:
-    xt, yt = _qtype(op.input), _qtype(op.output)
-    assert weight.scales is not None
+def channel_quant(
+    e: FunctionEmitter, xt: QTensorType, yt: QTensorType, act: tuple[int, int], weight: CParam
+) -> str:
+    """`&` the tt_channel_quant of a conv or linear: per-output-channel multipliers of
+    input_scale * weight_scale[o] / output_scale, the zero points and the clamp."""
+    if weight.scales is None:
+        raise LoweringError(f"@{weight.symbol} has no scales")
     real = xt.real_scale * weight.scales.astype(np.float64) / yt.real_scale
     multipliers, shifts = nx.quantize_multipliers(real)
-    mult = emitter.tables.array("int32_t", multipliers, "multiplier")
-    shift = emitter.tables.array("int32_t", shifts, "shift")
-    fields = [str(xt.zp), str(yt.zp), str(_int(op.act_min)), str(_int(op.act_max)), mult, shift]
-    return "&" + emitter.tables.struct("tt_channel_quant", fields, "quant")
+    mult = e.tables.array("int32_t", multipliers, "multiplier")
+    shift = e.tables.array("int32_t", shifts, "shift")
+    fields = [str(xt.zp), str(yt.zp), str(act[0]), str(act[1]), mult, shift]
+    return "&" + e.tables.struct("tt_channel_quant", fields, "quant")
+
+
+def _op_quant(e: FunctionEmitter, op: tt.Conv2DOp | tt.LinearOp, weight: CParam) -> str:
+    act = (_int(op.act_min), _int(op.act_max))
+    return channel_quant(e, value_qtype(op.input), value_qtype(op.output), act, weight)
 
 
 def _bias_pointer(emitter: FunctionEmitter, ref) -> str:
     return "NULL" if ref is None else emitter.param(ref).c_name
 
 
-def _multiplier(real_scale: float) -> tuple[int, int]:
-    return nx.quantize_multiplier(real_scale)
+def _weight_call(kernel: str, weight: CParam, before: str, after: str) -> list[str]:
+    """`kernel(before, weight, after)`, or `kernel_split(...)` with the shared scratch row when
+    only some channels of the weight are trained (its SRAM slice beside the flash weight)."""
+    if weight.split is not None:
+        return [f"{kernel}_split({before}, &{weight.split_name}, {after}, {SPLIT_ROW});"]
+    return [f"{kernel}({before}, {weight.c_name}, {after});"]
 
 
 def lower_conv2d(e: FunctionEmitter, op: tt.Conv2DOp) -> list[str]:
     weight = e.param(op.weight)
-    shape = conv_shape(e, op, _shape(op.input), weight.values.shape, _shape(op.output))
-    quant = channel_quant(e, op, weight)
-    if weight.split is not None:
-        return [
-            f"tt_conv2d_split({shape}, {quant}, {e.buffer(op.input)}, &{weight.split_name}, "
-            f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)}, {SPLIT_ROW});"
-        ]
-    return [
-        f"tt_conv2d({shape}, {quant}, {e.buffer(op.input)}, {weight.c_name}, "
-        f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)});"
-    ]
+    shape = conv_shape(e, op, value_shape(op.input), weight.values.shape, value_shape(op.output))
+    quant = _op_quant(e, op, weight)
+    before = f"{shape}, {quant}, {e.buffer(op.input)}"
+    return _weight_call("tt_conv2d", weight, before, f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)}")
 
 
 def lower_linear(e: FunctionEmitter, op: tt.LinearOp) -> list[str]:
     weight = e.param(op.weight)
-    n, k = _shape(op.input)
+    n, k = value_shape(op.input)
     o = weight.values.shape[0]
-    quant = channel_quant(e, op, weight)
-    if weight.split is not None:
-        return [
-            f"tt_linear_split({n}, {k}, {o}, {quant}, {e.buffer(op.input)}, &{weight.split_name}, "
-            f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)}, {SPLIT_ROW});"
-        ]
-    return [
-        f"tt_linear({n}, {k}, {o}, {quant}, {e.buffer(op.input)}, {weight.c_name}, "
-        f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)});"
-    ]
+    before = f"{n}, {k}, {o}, {_op_quant(e, op, weight)}, {e.buffer(op.input)}"
+    return _weight_call("tt_linear", weight, before, f"{_bias_pointer(e, op.bias)}, {e.buffer(op.output)}")
 
 
 def lower_add(e: FunctionEmitter, op: tt.AddOp) -> list[str]:
-    at, bt, yt = _qtype(op.lhs), _qtype(op.rhs), _qtype(op.output)
+    at, bt, yt = value_qtype(op.lhs), value_qtype(op.rhs), value_qtype(op.output)
     twice_max = 2 * max(at.real_scale, bt.real_scale)
-    lhs = _multiplier(at.real_scale / twice_max)
-    rhs = _multiplier(bt.real_scale / twice_max)
-    out = _multiplier(twice_max / ((1 << nx.ADD_LEFT_SHIFT) * yt.real_scale))
+    lhs = nx.quantize_multiplier(at.real_scale / twice_max)
+    rhs = nx.quantize_multiplier(bt.real_scale / twice_max)
+    out = nx.quantize_multiplier(twice_max / ((1 << nx.ADD_LEFT_SHIFT) * yt.real_scale))
     fields = [str(v) for v in (at.zp, *lhs, bt.zp, *rhs, yt.zp, *out, _int(op.act_min), _int(op.act_max))]
     quant = e.tables.struct("tt_add_quant", fields, "add_quant")
     return [
@@ -328,9 +326,9 @@ def lower_add(e: FunctionEmitter, op: tt.AddOp) -> list[str]:
 
 
 def lower_global_avg_pool(e: FunctionEmitter, op: tt.GlobalAvgPoolOp) -> list[str]:
-    xt, yt = _qtype(op.input), _qtype(op.output)
-    n, h, w, c = _shape(op.input)
-    mult, shift = _multiplier(xt.real_scale / (h * w * yt.real_scale))
+    xt, yt = value_qtype(op.input), value_qtype(op.output)
+    n, h, w, c = value_shape(op.input)
+    mult, shift = nx.quantize_multiplier(xt.real_scale / (h * w * yt.real_scale))
     return [
         f"tt_global_avg_pool({n}, {h}, {w}, {c}, {xt.zp}, {yt.zp}, {mult}, {shift}, "
         f"{e.buffer(op.input)}, {e.buffer(op.output)});"
@@ -345,7 +343,7 @@ def lower_reshape(e: FunctionEmitter, op: tt.ReshapeOp) -> list[str]:
 
 
 def lower_quantize(e: FunctionEmitter, op: tt.QuantizeOp) -> list[str]:
-    yt = _qtype(op.output)
+    yt = value_qtype(op.output)
     return [
         f"tt_quantize({_count(op.output)}, {c_float(yt.real_scale)}, {yt.zp}, {e.buffer(op.input)}, "
         f"{e.buffer(op.output)});"
@@ -353,7 +351,7 @@ def lower_quantize(e: FunctionEmitter, op: tt.QuantizeOp) -> list[str]:
 
 
 def lower_dequantize(e: FunctionEmitter, op: tt.DequantizeOp) -> list[str]:
-    xt = _qtype(op.input)
+    xt = value_qtype(op.input)
     return [
         f"tt_dequantize({_count(op.input)}, {c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, "
         f"{e.buffer(op.output)});"
@@ -361,8 +359,8 @@ def lower_dequantize(e: FunctionEmitter, op: tt.DequantizeOp) -> list[str]:
 
 
 def lower_requantize(e: FunctionEmitter, op: tt.RequantizeOp) -> list[str]:
-    xt, yt = _qtype(op.input), _qtype(op.output)
-    mult, shift = _multiplier(xt.real_scale / yt.real_scale)
+    xt, yt = value_qtype(op.input), value_qtype(op.output)
+    mult, shift = nx.quantize_multiplier(xt.real_scale / yt.real_scale)
     return [
         f"tt_requantize_tensor({_count(op.input)}, {xt.zp}, {yt.zp}, {mult}, {shift}, "
         f"{e.buffer(op.input)}, {e.buffer(op.output)});"
@@ -377,9 +375,9 @@ def lower_clamp(e: FunctionEmitter, op: tt.ClampOp) -> list[str]:
 
 
 def _logits_args(e: FunctionEmitter, op: tt._LossLike) -> tuple[str, str]:
-    n, k = _shape(op.logits)
+    n, k = value_shape(op.logits)
     if isinstance(op.logits.type, QTensorType):
-        lt = _qtype(op.logits)
+        lt = value_qtype(op.logits)
         return (
             "",
             f"{n}, {k}, {c_float(lt.real_scale)}, {lt.zp}, {e.buffer(op.logits)}, {e.buffer(op.labels)}",
@@ -401,16 +399,9 @@ def lower_cross_entropy_grad(e: FunctionEmitter, op: tt.CrossEntropyGradOp) -> l
 
 def lower_conv2d_grad_input(e: FunctionEmitter, op: tt.Conv2DGradInputOp) -> list[str]:
     weight = e.param(op.weight)
-    shape = conv_shape(e, op, _shape(op.grad_input), weight.values.shape, _shape(op.grad_output))
-    if weight.split is not None:
-        return [
-            f"tt_conv2d_grad_input_split({shape}, {e.buffer(op.grad_output)}, &{weight.split_name}, "
-            f"{e.scales(weight)}, {e.buffer(op.grad_input)}, {SPLIT_ROW});"
-        ]
-    return [
-        f"tt_conv2d_grad_input({shape}, {e.buffer(op.grad_output)}, {weight.c_name}, {e.scales(weight)}, "
-        f"{e.buffer(op.grad_input)});"
-    ]
+    shape = conv_shape(e, op, value_shape(op.grad_input), weight.values.shape, value_shape(op.grad_output))
+    after = f"{e.scales(weight)}, {e.buffer(op.grad_input)}"
+    return _weight_call("tt_conv2d_grad_input", weight, f"{shape}, {e.buffer(op.grad_output)}", after)
 
 
 def _channel_args(e: FunctionEmitter, channels: DenseArrayBase | None) -> str:
@@ -422,8 +413,8 @@ def _channel_args(e: FunctionEmitter, channels: DenseArrayBase | None) -> str:
 
 def _conv_weight_args(e: FunctionEmitter, op: tt._ConvWeightGradLike) -> str:
     kh, kw = _ints(op.kernel)
-    shape = conv_shape(e, op, _shape(op.input), (0, kh, kw, 0), _shape(op.grad_output))
-    xt = _qtype(op.input)
+    shape = conv_shape(e, op, value_shape(op.input), (0, kh, kw, 0), value_shape(op.grad_output))
+    xt = value_qtype(op.input)
     return (
         f"{shape}, {c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}, "
         f"{_channel_args(e, op.channels)}"
@@ -436,23 +427,16 @@ def lower_conv2d_grad_weight(e: FunctionEmitter, op: tt.Conv2DGradWeightOp) -> l
 
 def lower_linear_grad_input(e: FunctionEmitter, op: tt.LinearGradInputOp) -> list[str]:
     weight = e.param(op.weight)
-    n, o = _shape(op.grad_output)
+    n, o = value_shape(op.grad_output)
     k = weight.values.shape[1]
-    if weight.split is not None:
-        return [
-            f"tt_linear_grad_input_split({n}, {k}, {o}, {e.buffer(op.grad_output)}, &{weight.split_name}, "
-            f"{e.scales(weight)}, {e.buffer(op.grad_input)}, {SPLIT_ROW});"
-        ]
-    return [
-        f"tt_linear_grad_input({n}, {k}, {o}, {e.buffer(op.grad_output)}, {weight.c_name}, "
-        f"{e.scales(weight)}, {e.buffer(op.grad_input)});"
-    ]
+    after = f"{e.scales(weight)}, {e.buffer(op.grad_input)}"
+    return _weight_call("tt_linear_grad_input", weight, f"{n}, {k}, {o}, {e.buffer(op.grad_output)}", after)
 
 
 def _linear_weight_args(e: FunctionEmitter, op: tt.LinearGradWeightOp | tt.LinearWeightUpdateOp) -> str:
-    n, k = _shape(op.input)
-    o = _shape(op.grad_output)[1]
-    xt = _qtype(op.input)
+    n, k = value_shape(op.input)
+    o = value_shape(op.grad_output)[1]
+    xt = value_qtype(op.input)
     return (
         f"{n}, {k}, {o}, {c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, "
         f"{e.buffer(op.grad_output)}, {_channel_args(e, op.channels)}"
@@ -464,7 +448,7 @@ def lower_linear_grad_weight(e: FunctionEmitter, op: tt.LinearGradWeightOp) -> l
 
 
 def _positions_channels(value: SSAValue) -> tuple[int, int]:
-    shape = _shape(value)
+    shape = value_shape(value)
     return int(np.prod(shape[:-1])), shape[-1]
 
 
@@ -481,7 +465,7 @@ def lower_clamp_grad(e: FunctionEmitter, op: tt.ClampGradOp) -> list[str]:
 
 
 def lower_global_avg_pool_grad(e: FunctionEmitter, op: tt.GlobalAvgPoolGradOp) -> list[str]:
-    n, h, w, c = _shape(op.grad_input)
+    n, h, w, c = value_shape(op.grad_input)
     return [
         f"tt_global_avg_pool_grad({n}, {h}, {w}, {c}, {e.buffer(op.grad_output)}, {e.buffer(op.grad_input)});"
     ]
@@ -495,7 +479,7 @@ def lower_grad_accumulate(e: FunctionEmitter, op: tt.GradAccumulateOp) -> list[s
 
 
 def lower_scale_grad(e: FunctionEmitter, op: tt.ScaleGradOp) -> list[str]:
-    shape = _shape(op.grad)
+    shape = value_shape(op.grad)
     rows, row_size = shape[0], int(np.prod(shape[1:]))
     channels = _ints(op.channels)
     table = e.tables.array("int32_t", channels, "channels") if channels else "NULL"
@@ -527,7 +511,7 @@ def lower_sgd_update(e: FunctionEmitter, op: tt.SGDUpdateOp) -> list[str]:
 
 def _split_update_args(e: FunctionEmitter, op: tt._ConvWeightGradLike | tt.LinearWeightUpdateOp) -> str:
     """The arguments of a fused update before `weight_scale` on a split weight."""
-    xt = _qtype(op.input)
+    xt = value_qtype(op.input)
     return f"{c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}"
 
 
@@ -535,7 +519,7 @@ def lower_conv2d_weight_update(e: FunctionEmitter, op: tt.Conv2DWeightUpdateOp) 
     param = e.param(op.param)
     if param.split is not None:
         kh, kw = _ints(op.kernel)
-        shape = conv_shape(e, op, _shape(op.input), (0, kh, kw, 0), _shape(op.grad_output))
+        shape = conv_shape(e, op, value_shape(op.input), (0, kh, kw, 0), value_shape(op.grad_output))
         return [
             f"tt_conv2d_weight_update_split({shape}, {_split_update_args(e, op)}, {e.scales(param)}, "
             f"{_int(op.power)}, {e.sgd(op)}, &{param.split_name}, {e.scratch(op)});"
@@ -549,8 +533,8 @@ def lower_conv2d_weight_update(e: FunctionEmitter, op: tt.Conv2DWeightUpdateOp) 
 def lower_linear_weight_update(e: FunctionEmitter, op: tt.LinearWeightUpdateOp) -> list[str]:
     param = e.param(op.param)
     if param.split is not None:
-        n, k = _shape(op.input)
-        o = _shape(op.grad_output)[1]
+        n, k = value_shape(op.input)
+        o = value_shape(op.grad_output)[1]
         return [
             f"tt_linear_weight_update_split({n}, {k}, {o}, {_split_update_args(e, op)}, {e.scales(param)}, "
             f"{_int(op.power)}, {e.sgd(op)}, &{param.split_name}, {e.scratch(op)});"
@@ -570,29 +554,21 @@ def lower_bias_update(e: FunctionEmitter, op: tt.BiasUpdateOp) -> list[str]:
     ]
 
 
-
 def _bottleneck_stage(
     e: FunctionEmitter, weight_ref, bias_ref, in_type: QTensorType, out_type: QTensorType, act
 ) -> str:
     """A `tt_conv_stage` table of one conv of a tt.bottleneck (its quant as tt_conv2d's)."""
     weight = e.param(weight_ref)
-    if weight.scales is None:  # fused convs are frozen: their weights are never split
-        raise LoweringError(f"tt.bottleneck weight @{weight.symbol} has no scales")
-    real = in_type.real_scale * weight.scales.astype(np.float64) / out_type.real_scale
-    multipliers, shifts = nx.quantize_multipliers(real)
-    mult = e.tables.array("int32_t", multipliers, "multiplier")
-    shift = e.tables.array("int32_t", shifts, "shift")
     act_min, act_max = _ints(act)
-    fields = [str(in_type.zp), str(out_type.zp), str(act_min), str(act_max), mult, shift]
-    quant = e.tables.struct("tt_channel_quant", fields, "quant")
-    stage = [f"&{quant}", weight.c_name, _bias_pointer(e, bias_ref)]
+    quant = channel_quant(e, in_type, out_type, (act_min, act_max), weight)
+    stage = [quant, weight.c_name, _bias_pointer(e, bias_ref)]
     return "&" + e.tables.struct("tt_conv_stage", stage, "stage")
 
 
 def lower_bottleneck(e: FunctionEmitter, op: tt.BottleneckOp) -> list[str]:
     """tt_bottleneck: the three convs' tables, the shape, and its scratch in the arena."""
-    xt, yt, dt = _qtype(op.input), _qtype(op.output), op.depthwise_type
-    n, h, w, c = _shape(op.input)
+    xt, yt, dt = value_qtype(op.input), value_qtype(op.output), op.depthwise_type
+    n, h, w, c = value_shape(op.input)
     _, oh, ow, hidden = dt.get_shape()
     expand, source = "NULL", xt
     if op.expand_weight is not None:
@@ -608,6 +584,7 @@ def lower_bottleneck(e: FunctionEmitter, op: tt.BottleneckOp) -> list[str]:
         f"tt_bottleneck(&{shape}, {expand}, {depthwise}, {project}, {e.buffer(op.input)}, "
         f"{e.buffer(op.output)}, {e.scratch(op, 'int8_t')});"
     ]
+
 
 OP_RULES: dict[type[Operation], Callable[[FunctionEmitter, Operation], list[str]]] = {
     tt.Conv2DOp: lower_conv2d,

@@ -27,12 +27,13 @@ from lowering.c_emitter import (
     ConstTables,
     FunctionEmitter,
     LoweringError,
-    _qtype,
-    _shape,
     c_float,
     c_initializer,
+    value_qtype,
+    value_shape,
 )
 from lowering.params import CParam, c_identifier, collect_params
+from passes.autodiff import find_function
 from passes.memory.slices import split_scratch_bytes
 from passes.memory_plan import ARENA_ATTR
 from ttdialect.types import QTensorType
@@ -57,13 +58,6 @@ class ModelFiles:
         return sum(param.nbytes for param in self.trainable)
 
 
-def _function(module: ModuleOp, name: str) -> func.FuncOp | None:
-    for op in module.ops:
-        if isinstance(op, func.FuncOp) and op.sym_name.data == name:
-            return op
-    return None
-
-
 def _check_functions(module: ModuleOp) -> tuple[func.FuncOp, func.FuncOp | None]:
     names = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)]
     unknown = [n for n in names if n not in ("forward", "train_step")]
@@ -72,14 +66,14 @@ def _check_functions(module: ModuleOp) -> tuple[func.FuncOp, func.FuncOp | None]
             f"the C target lowers @forward and @train_step (tt-autodiff emit=updates); "
             f"@{unknown[0]} is not supported"
         )
-    forward = _function(module, "forward")
+    forward = find_function(module, "forward")
     if forward is None:
         raise LoweringError("the C target needs a @forward function")
     if len(forward.args) != 1 or len(forward.function_type.outputs.data) != 1:
         raise LoweringError("@forward must take one image and return the logits")
-    step = _function(module, "train_step")
+    step = find_function(module, "train_step")
     if step is not None:
-        if len(step.args) != 2 or _shape(step.args[0])[0] != 1:
+        if len(step.args) != 2 or value_shape(step.args[0])[0] != 1:
             raise LoweringError("@train_step must take (image, label) with batch 1")
         outputs = step.function_type.outputs.data
         if len(outputs) != 1 or str(outputs[0]) != "f32":
@@ -241,7 +235,7 @@ def _header_file(
     learning_rate: float | None,
 ) -> str:
     upper = name.upper()
-    image = _qtype(forward.args[0])
+    image = value_qtype(forward.args[0])
     (logits_value,) = forward.function_type.outputs.data
     assert isinstance(logits_value, QTensorType)
     _, h, w, c = image.get_shape()
