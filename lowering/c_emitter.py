@@ -509,40 +509,41 @@ def lower_sgd_update(e: FunctionEmitter, op: tt.SGDUpdateOp) -> list[str]:
     return [f"tt_sgd_update_{kind}(&{slice_name}, {e.sgd(op)}, {e.buffer(op.grad)}, {param.c_name});"]
 
 
-def _split_update_args(e: FunctionEmitter, op: tt._ConvWeightGradLike | tt.LinearWeightUpdateOp) -> str:
-    """The arguments of a fused update before `weight_scale` on a split weight."""
+def _fused_update(
+    e: FunctionEmitter,
+    op: tt.Conv2DWeightUpdateOp | tt.LinearWeightUpdateOp,
+    kernel: str,
+    leading: Callable[[], str],
+    leading_split: Callable[[], str],
+) -> list[str]:
+    """`kernel(leading, scales, power, sgd, weight, scratch)`, or on a split weight
+    `kernel_split(leading_split, ...)`; only the arguments of the call emitted are built (each
+    may add a table, and an unused static table would not compile warning-free)."""
+    param = e.param(op.param)
     xt = value_qtype(op.input)
-    return f"{c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}"
+    if param.split is not None:
+        data = f"{c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}"
+        head, weight, name = f"{leading_split()}, {data}", f"&{param.split_name}", f"{kernel}_split"
+    else:
+        head, weight, name = leading(), param.c_name, kernel
+    tail = f"{e.scales(param)}, {_int(op.power)}, {e.sgd(op)}, {weight}, {e.scratch(op)}"
+    return [f"{name}({head}, {tail});"]
 
 
 def lower_conv2d_weight_update(e: FunctionEmitter, op: tt.Conv2DWeightUpdateOp) -> list[str]:
-    param = e.param(op.param)
-    if param.split is not None:
+    def split_shape() -> str:
         kh, kw = _ints(op.kernel)
-        shape = conv_shape(e, op, value_shape(op.input), (0, kh, kw, 0), value_shape(op.grad_output))
-        return [
-            f"tt_conv2d_weight_update_split({shape}, {_split_update_args(e, op)}, {e.scales(param)}, "
-            f"{_int(op.power)}, {e.sgd(op)}, &{param.split_name}, {e.scratch(op)});"
-        ]
-    return [
-        f"tt_conv2d_weight_update({_conv_weight_args(e, op)}, {e.scales(param)}, {_int(op.power)}, "
-        f"{e.sgd(op)}, {param.c_name}, {e.scratch(op)});"
-    ]
+        return conv_shape(e, op, value_shape(op.input), (0, kh, kw, 0), value_shape(op.grad_output))
+
+    return _fused_update(e, op, "tt_conv2d_weight_update", lambda: _conv_weight_args(e, op), split_shape)
 
 
 def lower_linear_weight_update(e: FunctionEmitter, op: tt.LinearWeightUpdateOp) -> list[str]:
-    param = e.param(op.param)
-    if param.split is not None:
+    def sizes() -> str:
         n, k = value_shape(op.input)
-        o = value_shape(op.grad_output)[1]
-        return [
-            f"tt_linear_weight_update_split({n}, {k}, {o}, {_split_update_args(e, op)}, {e.scales(param)}, "
-            f"{_int(op.power)}, {e.sgd(op)}, &{param.split_name}, {e.scratch(op)});"
-        ]
-    return [
-        f"tt_linear_weight_update({_linear_weight_args(e, op)}, {e.scales(param)}, {_int(op.power)}, "
-        f"{e.sgd(op)}, {param.c_name}, {e.scratch(op)});"
-    ]
+        return f"{n}, {k}, {value_shape(op.grad_output)[1]}"
+
+    return _fused_update(e, op, "tt_linear_weight_update", lambda: _linear_weight_args(e, op), sizes)
 
 
 def lower_bias_update(e: FunctionEmitter, op: tt.BiasUpdateOp) -> list[str]:
