@@ -411,14 +411,24 @@ def _channel_args(e: FunctionEmitter, channels: DenseArrayBase | None) -> str:
     return f"{e.tables.array('int32_t', values, 'channels')}, {len(values)}"
 
 
-def _conv_weight_args(e: FunctionEmitter, op: tt._ConvWeightGradLike) -> str:
-    kh, kw = _ints(op.kernel)
-    shape = conv_shape(e, op, value_shape(op.input), (0, kh, kw, 0), value_shape(op.grad_output))
+def _input_and_grad(e: FunctionEmitter, op: tt._ConvWeightGradLike | tt.LinearGradWeightOp) -> str:
+    """The int8 input (scale, zero point, buffer) and the output gradient a weight gradient reads."""
     xt = value_qtype(op.input)
-    return (
-        f"{shape}, {c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}, "
-        f"{_channel_args(e, op.channels)}"
-    )
+    return f"{c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}"
+
+
+def _weight_grad_shape(e: FunctionEmitter, op: tt._ConvWeightGradLike) -> str:
+    kh, kw = _ints(op.kernel)
+    return conv_shape(e, op, value_shape(op.input), (0, kh, kw, 0), value_shape(op.grad_output))
+
+
+def _linear_sizes(op: tt.LinearGradWeightOp | tt.LinearWeightUpdateOp) -> str:
+    n, k = value_shape(op.input)
+    return f"{n}, {k}, {value_shape(op.grad_output)[1]}"
+
+
+def _conv_weight_args(e: FunctionEmitter, op: tt._ConvWeightGradLike) -> str:
+    return f"{_weight_grad_shape(e, op)}, {_input_and_grad(e, op)}, {_channel_args(e, op.channels)}"
 
 
 def lower_conv2d_grad_weight(e: FunctionEmitter, op: tt.Conv2DGradWeightOp) -> list[str]:
@@ -434,13 +444,7 @@ def lower_linear_grad_input(e: FunctionEmitter, op: tt.LinearGradInputOp) -> lis
 
 
 def _linear_weight_args(e: FunctionEmitter, op: tt.LinearGradWeightOp | tt.LinearWeightUpdateOp) -> str:
-    n, k = value_shape(op.input)
-    o = value_shape(op.grad_output)[1]
-    xt = value_qtype(op.input)
-    return (
-        f"{n}, {k}, {o}, {c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, "
-        f"{e.buffer(op.grad_output)}, {_channel_args(e, op.channels)}"
-    )
+    return f"{_linear_sizes(op)}, {_input_and_grad(e, op)}, {_channel_args(e, op.channels)}"
 
 
 def lower_linear_grad_weight(e: FunctionEmitter, op: tt.LinearGradWeightOp) -> list[str]:
@@ -510,40 +514,26 @@ def lower_sgd_update(e: FunctionEmitter, op: tt.SGDUpdateOp) -> list[str]:
 
 
 def _fused_update(
-    e: FunctionEmitter,
-    op: tt.Conv2DWeightUpdateOp | tt.LinearWeightUpdateOp,
-    kernel: str,
-    leading: Callable[[], str],
-    leading_split: Callable[[], str],
+    e: FunctionEmitter, op: tt.Conv2DWeightUpdateOp | tt.LinearWeightUpdateOp, kernel: str, sizes: str
 ) -> list[str]:
-    """`kernel(leading, scales, power, sgd, weight, scratch)`, or on a split weight
-    `kernel_split(leading_split, ...)`; only the arguments of the call emitted are built (each
-    may add a table, and an unused static table would not compile warning-free)."""
+    """`kernel(sizes, input and gradient, channels, scales, power, sgd, weight, scratch)`, or on
+    a split weight `kernel_split(...)` with the split weight (which holds the channels)."""
     param = e.param(op.param)
-    xt = value_qtype(op.input)
+    head = f"{sizes}, {_input_and_grad(e, op)}"
     if param.split is not None:
-        data = f"{c_float(xt.real_scale)}, {xt.zp}, {e.buffer(op.input)}, {e.buffer(op.grad_output)}"
-        head, weight, name = f"{leading_split()}, {data}", f"&{param.split_name}", f"{kernel}_split"
+        kernel, weight = f"{kernel}_split", f"&{param.split_name}"
     else:
-        head, weight, name = leading(), param.c_name, kernel
+        head, weight = f"{head}, {_channel_args(e, op.channels)}", param.c_name
     tail = f"{e.scales(param)}, {_int(op.power)}, {e.sgd(op)}, {weight}, {e.scratch(op)}"
-    return [f"{name}({head}, {tail});"]
+    return [f"{kernel}({head}, {tail});"]
 
 
 def lower_conv2d_weight_update(e: FunctionEmitter, op: tt.Conv2DWeightUpdateOp) -> list[str]:
-    def split_shape() -> str:
-        kh, kw = _ints(op.kernel)
-        return conv_shape(e, op, value_shape(op.input), (0, kh, kw, 0), value_shape(op.grad_output))
-
-    return _fused_update(e, op, "tt_conv2d_weight_update", lambda: _conv_weight_args(e, op), split_shape)
+    return _fused_update(e, op, "tt_conv2d_weight_update", _weight_grad_shape(e, op))
 
 
 def lower_linear_weight_update(e: FunctionEmitter, op: tt.LinearWeightUpdateOp) -> list[str]:
-    def sizes() -> str:
-        n, k = value_shape(op.input)
-        return f"{n}, {k}, {value_shape(op.grad_output)[1]}"
-
-    return _fused_update(e, op, "tt_linear_weight_update", lambda: _linear_weight_args(e, op), sizes)
+    return _fused_update(e, op, "tt_linear_weight_update", _linear_sizes(op))
 
 
 def lower_bias_update(e: FunctionEmitter, op: tt.BiasUpdateOp) -> list[str]:
