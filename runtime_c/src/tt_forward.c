@@ -29,10 +29,8 @@ int tt_conv_shape_is_valid(const tt_conv_shape *s)
     const int32_t sizes[] = {s->batch,    s->input_h,  s->input_w,  s->input_c,
                              s->output_h, s->output_w, s->output_c, s->kernel_h,
                              s->kernel_w, s->stride_h, s->stride_w, s->groups};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; ++i) {
-        if (sizes[i] < 1) {
-            return 0;
-        }
+    if (!tt_all_positive(sizes, sizeof sizes / sizeof sizes[0])) {
+        return 0;
     }
     if (s->pad_h < 0 || s->pad_w < 0) {
         return 0;

@@ -27,6 +27,17 @@ static inline size_t tt_nhwc_offset(int32_t height, int32_t width, int32_t chann
                (size_t)channels + (size_t)c;
 }
 
+/* 1 when every one of the `count` sizes is positive, else 0 (the shape validity checks). */
+static inline int tt_all_positive(const int32_t *sizes, size_t count)
+{
+    for (size_t i = 0; i < count; ++i) {
+        if (sizes[i] < 1) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static inline int32_t tt_clamp_i64(int64_t value, int32_t low, int32_t high)
 {
     if (value < low) {
