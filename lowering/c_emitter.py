@@ -80,28 +80,33 @@ def c_initializer(values: np.ndarray, per_line: int = 24) -> str:
 class ConstTables:
     """The `static const` tables of NAME.c, each emitted once whatever the number of users."""
 
-    prefix: str
     lines: list[str] = field(default_factory=list)
     _names: dict[tuple[str, bytes, str], str] = field(default_factory=dict)
 
-    def array(self, c_type: str, values: np.ndarray | Sequence[float | int], hint: str) -> str:
-        dtype = {"int32_t": np.int32, "float": np.float32}[c_type]
-        data = np.asarray(values, dtype=dtype)
-        key = (c_type, data.tobytes(), hint)
+    def _define(self, c_type: str, content: bytes, hint: str, definition: Callable[[str], str]) -> str:
+        """The name of the table (`hint` + a number), defined by `definition(name)` on first use."""
+        key = (c_type, content, hint)
         if key not in self._names:
             name = f"{hint}{len(self._names)}"
             self._names[key] = name
-            self.lines.append(f"static const {c_type} {name}[{data.size}] = {c_initializer(data)};")
+            self.lines.append(definition(name))
         return self._names[key]
+
+    def array(self, c_type: str, values: np.ndarray | Sequence[float | int], hint: str) -> str:
+        data = np.asarray(values, dtype={"int32_t": np.int32, "float": np.float32}[c_type])
+        initializer = c_initializer(data)
+        return self._define(
+            c_type,
+            data.tobytes(),
+            hint,
+            lambda name: f"static const {c_type} {name}[{data.size}] = {initializer};",
+        )
 
     def struct(self, c_type: str, fields: Sequence[str], hint: str) -> str:
         body = ", ".join(fields)
-        key = (c_type, body.encode(), hint)
-        if key not in self._names:
-            name = f"{hint}{len(self._names)}"
-            self._names[key] = name
-            self.lines.append(f"static const {c_type} {name} = {{{body}}};")
-        return self._names[key]
+        return self._define(
+            c_type, body.encode(), hint, lambda name: f"static const {c_type} {name} = {{{body}}};"
+        )
 
 
 def _int(attr: IntegerAttr | FloatAttr) -> int:
