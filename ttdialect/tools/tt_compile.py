@@ -17,11 +17,13 @@ import json
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import PassFailedException
 
 from lowering.app import Samples
 from lowering.c_emitter import LoweringError
@@ -32,7 +34,7 @@ from passes import apply_pipeline
 from passes.autodiff import find_function
 from passes.memory.report import memory_report
 from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice, import_tiny_training, import_zoo
-from ttdialect.ir_io import TTError, load_module
+from ttdialect.ir_io import TTError, load_module, write_text_atomically
 from ttdialect.numerics import NumericsError
 from ttdialect.weights import WeightsError
 
@@ -57,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--name", help="C name of the model (default: from INPUT)")
     parser.add_argument("--samples", type=Path, help="samples .npz (train_x, train_y, test_x, test_y)")
-    parser.add_argument("--steps", type=int, help="training steps main.c runs (default: one epoch, <= 200)")
+    parser.add_argument(
+        "--steps", type=_positive, help="training steps main.c runs (default: one epoch, <= 200)"
+    )
     return parser
 
 
@@ -92,10 +96,47 @@ def _pipeline(args: argparse.Namespace) -> str:
     return f"tt-training-pipeline{{scheme={args.scheme} lr={args.lr} rounding={args.rounding} qas={qas}}}"
 
 
+SAMPLE_KEYS = ("train_x", "train_y", "test_x", "test_y")
+
+
+def _load_samples(path: Path, image_shape: tuple[int, ...], classes: int) -> list[np.ndarray]:
+    """train_x, train_y, test_x, test_y of a samples .npz, checked against the model."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [key for key in SAMPLE_KEYS if key not in data.files]
+            if missing:
+                raise TTError(f"{path}: missing {', '.join(missing)} (needs {', '.join(SAMPLE_KEYS)})")
+            arrays = [data[key] for key in SAMPLE_KEYS]
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise TTError(f"{path}: not a samples .npz ({error})") from None
+    for images, labels, which in ((arrays[0], arrays[1], "train"), (arrays[2], arrays[3], "test")):
+        if images.shape[1:] != image_shape or len(images) != len(labels):
+            raise TTError(
+                f"{path}: {which}_x must be int8 [N, {', '.join(map(str, image_shape))}] with one label "
+                f"each in {which}_y, got {images.shape} and {labels.shape}"
+            )
+        if len(labels) and (labels.min() < 0 or labels.max() >= classes):
+            raise TTError(f"{path}: {which}_y holds labels outside [0, {classes})")
+    if not len(arrays[1]):
+        raise TTError(f"{path}: train_x holds no images")
+    return [
+        arrays[0].astype(np.int8),
+        arrays[1].astype(np.int32),
+        arrays[2].astype(np.int8),
+        arrays[3].astype(np.int32),
+    ]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _samples(args: argparse.Namespace, image_shape: tuple[int, ...], classes: int) -> tuple[Samples, str]:
     if args.samples is not None:
-        with np.load(args.samples) as data:
-            arrays = [data[key] for key in ("train_x", "train_y", "test_x", "test_y")]
+        arrays = _load_samples(args.samples, image_shape, classes)
         steps = args.steps or min(len(arrays[1]), 200)
         return Samples(*arrays, steps), f"{len(arrays[1])} training samples from {args.samples}"
     if args.input == BUNDLED:
@@ -120,13 +161,15 @@ def _samples(args: argparse.Namespace, image_shape: tuple[int, ...], classes: in
 
 def compile_model(args: argparse.Namespace) -> tuple[ModelFiles, dict]:
     """Import, run the training pipeline, emit C and write the project; the model and report."""
+    name = args.name or _default_name(args.input)
+    if c_identifier(name) != name:
+        raise LoweringError(f"model name '{name}' is not a C identifier (try '{c_identifier(name)}')")
     with tempfile.TemporaryDirectory(prefix="tt-compile-") as tmp:
         source = _import(args.input, Path(tmp), args.num_classes)
         module = load_module(source)
         if find_function(module, "train_step") is None:
             print(f"tt-compile: {_pipeline(args)}", file=sys.stderr)
             apply_pipeline(module, _pipeline(args), source.parent)
-        name = args.name or _default_name(args.input)
         model = emit_model(module, source.parent, name)
         report = json.loads(memory_report(module).to_json())
     image = module_image_shape(module)
@@ -155,10 +198,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         model, report = compile_model(args)
         if args.report is not None:
-            args.report.write_text(json.dumps(report, indent=2) + "\n")
-    except (TTError, LoweringError, NumericsError, WeightsError, ValueError, OSError) as error:
+            write_text_atomically(args.report, json.dumps(report, indent=2) + "\n")
+    except (
+        TTError,
+        LoweringError,
+        NumericsError,
+        WeightsError,
+        ValueError,
+        OSError,
+        PassFailedException,
+    ) as error:
         print(f"tt-compile: error: {error}", file=sys.stderr)
         sys.exit(1)
+    except Exception as error:  # a bug in tt, not bad input: still one line, and a non-zero status
+        print(
+            f"tt-compile: internal error: {type(error).__name__}: {error} (please report it)", file=sys.stderr
+        )
+        sys.exit(2)
     print(
         f"tt-compile: wrote {args.out} ({args.target}) in {time.perf_counter() - start:.1f} s: arena "
         f"{report['arena_bytes']} B, trainable {report['trainable_sram_bytes']} B, flash data "
