@@ -1,8 +1,8 @@
 """`tt-opt -t 'c{name=NAME dir=DIR}'`: the planned module as C sources.
 
 Without `dir` the files are printed one after the other, each after a `// ----- FILE: <name>`
-line (what FileCheck tests read); with `dir` they are written there (all or none) and their
-names are printed.
+line (what FileCheck tests read); with `dir` they are written there once all of them are
+generated (each file atomically) and their names are printed.
 """
 
 from __future__ import annotations
