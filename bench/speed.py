@@ -23,12 +23,13 @@ from bench.report import machine, markdown_table, write_section
 from lowering.app import Samples
 from lowering.build import build_and_run
 from lowering.c_model import emit_model
-from lowering.projects import write_project
+from lowering.projects import QEMU_RAM_KB, write_project
 from passes import apply_pipeline
 from passes.memory.report import memory_report
 from ttdialect.bundled import copy_model
 from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice, default_zoo_dir, import_zoo
 from ttdialect.ir_io import load_module
+from ttdialect.tools.tt_compile import module_image_shape
 
 LARGEST_PRESET = {
     "mbv2-w0.35": "mbv2-w0.35/138kb",
@@ -36,7 +37,6 @@ LARGEST_PRESET = {
     "mcunet-5fps": "mcunet-5fps/148kb",
 }
 STEPS = 2
-QEMU_RAM_KB = 4096
 
 
 def measure(source: Path, scheme: str, work: Path) -> list[str]:
@@ -44,7 +44,7 @@ def measure(source: Path, scheme: str, work: Path) -> list[str]:
     apply_pipeline(module, f"tt-training-pipeline{{scheme={scheme} lr=0.01}}", source.parent)
     report = memory_report(module)
     model = emit_model(module, source.parent, "model")
-    image_shape = tuple(module_input_shape(module))
+    image_shape = module_image_shape(module)
     rng = np.random.default_rng(0)
     images = rng.integers(-128, 128, size=(2, *image_shape), dtype=np.int8)
     empty = np.zeros((0, *image_shape), dtype=np.int8)
@@ -62,14 +62,6 @@ def measure(source: Path, scheme: str, work: Path) -> list[str]:
         kb(run.linked["flash"]),
         "yes" if run.linked["SRAM"] <= 320 * 1024 else "no",
     ]
-
-
-def module_input_shape(module) -> list[int]:
-    from passes.autodiff import find_function
-
-    forward = find_function(module, "forward")
-    assert forward is not None
-    return list(forward.args[0].type.get_shape()[1:])
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from lowering.build import BuildError, build_and_run
 from lowering.c_emitter import LoweringError
 from lowering.c_model import ModelFiles, emit_model
 from lowering.params import CParam, collect_params
-from lowering.projects import write_project
+from lowering.projects import QEMU_RAM_KB, write_project
 from passes.autodiff import find_function
 from passes.memory_plan import ARENA_ATTR
 
@@ -40,7 +40,6 @@ TOOLS = {
     "host": ("make", "cc"),
     "qemu": ("make", "arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"),
 }
-QEMU_RAM_KB = 4096
 MODEL_NAME = "tt_model"
 
 

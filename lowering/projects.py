@@ -110,6 +110,8 @@ def _host(folder: Path, model: ModelFiles, samples: Samples, input_bytes: int) -
 
 
 BOARD_RAM_KB = 320
+QEMU_RAM_KB = 4096
+"""RAM of QEMU's mps2-an500 (SSRAM2&3): the limit for runs of models over the board budget."""
 STACK_BYTES = 4096
 
 
@@ -193,7 +195,7 @@ def write_project(
     """Write the `target` project folder for `model` to `out` (replacing an earlier one).
 
     `ram_kb` (qemu-m7 only) changes the RAM the linker allows: the board's 320 KB budget by
-    default; QEMU's mps2-an500 has 4096 KB to run models over budget."""
+    default; QEMU_RAM_KB to run models over budget."""
     if target not in TARGETS:
         raise ValueError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
     out = out.resolve()

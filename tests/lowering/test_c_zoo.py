@@ -16,6 +16,7 @@ from lowering_harness import TRAINING_PASSES, assert_params_close, compiled, int
 
 from lowering.app import Samples
 from lowering.build import build_and_run
+from lowering.projects import QEMU_RAM_KB
 from ttdialect.importers.tiny_training import HeadChoice, default_zoo_dir, import_zoo
 
 ZOO = default_zoo_dir()
@@ -53,7 +54,7 @@ def test_zoo_step_host_vs_interpreter_and_qemu_vs_host(tmp_path: Path, zoo_name:
     assert host.logits[-1] == [int(v) for v in logits[0]]
     assert_params_close(model, host, state)
 
-    write("qemu-m7", module, tmp_path, samples, tmp_path / "qemu", ram_kb=4096)
+    write("qemu-m7", module, tmp_path, samples, tmp_path / "qemu", ram_kb=QEMU_RAM_KB)
     qemu = build_and_run(tmp_path / "qemu", "qemu", steps=STEPS, trace=True)
     assert qemu.losses == host.losses
     assert qemu.logits == host.logits

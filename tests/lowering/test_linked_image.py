@@ -14,6 +14,7 @@ import pytest
 from lowering_harness import TRAINING_PASSES, compiled, write
 
 from lowering.app import Samples
+from lowering.projects import QEMU_RAM_KB
 from passes.memory.report import memory_report
 from passes.schemes import PRESETS
 from ttdialect.importers.tiny_training import HeadChoice, default_zoo_dir, import_zoo
@@ -45,7 +46,7 @@ def test_linked_image_matches_report(tmp_path: Path, preset: str) -> None:
     report = memory_report(module)
     image = np.zeros((1, 128, 128, 3), dtype=np.int8)
     samples = Samples(image, np.zeros(1, dtype=np.int32), image[:0], np.zeros(0, dtype=np.int32), 1)
-    write("qemu-m7", module, tmp_path, samples, tmp_path / "qemu", ram_kb=4096)
+    write("qemu-m7", module, tmp_path, samples, tmp_path / "qemu", ram_kb=QEMU_RAM_KB)
     subprocess.run(["make", "-s", "train.elf"], cwd=tmp_path / "qemu", check=True, capture_output=True)
     sizes = section_sizes(tmp_path / "qemu" / "train.elf")
 
