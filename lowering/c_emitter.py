@@ -141,6 +141,8 @@ def _element_c_type(value: SSAValue) -> str:
         return "float"
     if isinstance(element, IntegerType) and element.width.data == 32:
         return "int32_t"
+    if isinstance(element, IntegerType) and element.width.data == 1:
+        return "uint8_t"
     raise LoweringError(f"no C type for {value.type}")
 
 
@@ -180,7 +182,7 @@ class FunctionEmitter:
         if offset is None or offset < 0:
             raise LoweringError(f"value {value.name_hint or value} has no arena offset")
         c_type = _element_c_type(value)
-        if c_type != "int8_t" and offset % MIN_ALIGNMENT:
+        if c_type not in ("int8_t", "uint8_t") and offset % MIN_ALIGNMENT:
             raise LoweringError(
                 f"{c_type} buffer at offset {offset} is not {MIN_ALIGNMENT}-byte aligned: "
                 "plan with alignment >= 4"
@@ -405,6 +407,10 @@ def lower_cross_entropy_grad(e: FunctionEmitter, op: tt.CrossEntropyGradOp) -> l
 def lower_conv2d_grad_input(e: FunctionEmitter, op: tt.Conv2DGradInputOp) -> list[str]:
     weight = e.param(op.weight)
     shape = conv_shape(e, op, value_shape(op.grad_input), weight.values.shape, value_shape(op.grad_output))
+    if e.offsets[op.grad_input] == e.offsets[op.grad_output]:  # planned in place (liveness.py)
+        grad = f"{shape}, {e.buffer(op.grad_input)}"
+        scratch = f"{e.scales(weight)}, {e.scratch(op)}"
+        return _weight_call("tt_depthwise_grad_input_in_place", weight, grad, scratch)
     after = f"{e.scales(weight)}, {e.buffer(op.grad_input)}"
     return _weight_call("tt_conv2d_grad_input", weight, f"{shape}, {e.buffer(op.grad_output)}", after)
 
@@ -470,6 +476,20 @@ def lower_clamp_grad(e: FunctionEmitter, op: tt.ClampGradOp) -> list[str]:
     return [
         f"tt_clamp_grad({_count(op.grad_output)}, {_int(op.act_min)}, {_int(op.act_max)}, "
         f"{e.buffer(op.grad_output)}, {e.buffer(op.output)}, {e.buffer(op.grad_input)});"
+    ]
+
+
+def lower_clamp_mask(e: FunctionEmitter, op: tt.ClampMaskOp) -> list[str]:
+    return [
+        f"tt_clamp_mask({_count(op.output)}, {_int(op.act_min)}, {_int(op.act_max)}, "
+        f"{e.buffer(op.output)}, {e.buffer(op.mask)});"
+    ]
+
+
+def lower_mask_grad(e: FunctionEmitter, op: tt.MaskGradOp) -> list[str]:
+    return [
+        f"tt_mask_grad({_count(op.grad_output)}, {e.buffer(op.grad_output)}, {e.buffer(op.mask)}, "
+        f"{e.buffer(op.grad_input)});"
     ]
 
 
@@ -600,6 +620,8 @@ OP_RULES: dict[type[Operation], Callable[[FunctionEmitter, Operation], list[str]
     tt.LinearGradWeightOp: lower_linear_grad_weight,
     tt.BiasGradOp: lower_bias_grad,
     tt.ClampGradOp: lower_clamp_grad,
+    tt.ClampMaskOp: lower_clamp_mask,
+    tt.MaskGradOp: lower_mask_grad,
     tt.GlobalAvgPoolGradOp: lower_global_avg_pool_grad,
     tt.GradAccumulateOp: lower_grad_accumulate,
     tt.ScaleGradOp: lower_scale_grad,

@@ -14,6 +14,7 @@ PASSES = {
     "tt-qas": "passes.qas:QASPass",
     "tt-fuse-update": "passes.fuse_update:FuseUpdatePass",
     "tt-stream-frozen": "passes.stream_frozen:StreamFrozenPass",
+    "tt-clamp-masks": "passes.clamp_masks:ClampMasksPass",
     "tt-reorder": "passes.reorder:ReorderPass",
     "tt-memory-plan": "passes.memory_plan:MemoryPlanPass",
     "tt-training-pipeline": "passes.training_pipeline:TrainingPipelinePass",

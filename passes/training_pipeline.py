@@ -1,8 +1,8 @@
 """tt-training-pipeline{scheme=S}: the whole training job in one pass.
 
 Runs, in order: tt-autodiff{lr, rounding}, tt-sparse-update{scheme}, tt-qas{enabled=qas},
-tt-fuse-update, tt-stream-frozen, tt-reorder (quiet) and tt-memory-plan{alignment}: from @forward to a planned
-@train_step ready for C emission.
+tt-fuse-update, tt-stream-frozen, tt-clamp-masks, tt-reorder (quiet) and
+tt-memory-plan{alignment}: from @forward to a planned @train_step ready for C emission.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from passes.autodiff import AutodiffPass
+from passes.clamp_masks import ClampMasksPass
 from passes.fuse_update import FuseUpdatePass
 from passes.memory_plan import MemoryPlanPass
 from passes.qas import QASPass
@@ -24,8 +25,8 @@ from passes.stream_frozen import StreamFrozenPass
 
 @dataclass(frozen=True)
 class TrainingPipelinePass(ModulePass):
-    """autodiff -> sparse update -> QAS -> fused updates -> streamed frozen blocks -> reordering
-    -> memory plan."""
+    """autodiff -> sparse update -> QAS -> fused updates -> streamed frozen blocks -> clamp masks
+    -> reordering -> memory plan."""
 
     name = "tt-training-pipeline"
 
@@ -42,6 +43,7 @@ class TrainingPipelinePass(ModulePass):
             QASPass(enabled=self.qas),
             FuseUpdatePass(),
             StreamFrozenPass(),
+            ClampMasksPass(),
             ReorderPass(quiet=True),
             MemoryPlanPass(alignment=self.alignment),
         ]

@@ -1,4 +1,5 @@
-"""Scheduling passes (tt-fuse-update, ...) preserve what @train_step computes, on the zoo models.
+"""Scheduling passes (tt-fuse-update, tt-clamp-masks, ...) preserve what @train_step computes, on
+the zoo models.
 
 Oracle: the same training step before the pass, run by the interpreter on the same image and
 label from the same parameters: the loss and every parameter after the step must be identical
@@ -79,6 +80,18 @@ def test_fuse_update_preserves_the_step(zoo_models: dict[str, Path], name: str, 
 
 @needs_zoo
 @pytest.mark.parametrize(("name", "scheme"), CASES)
+def test_clamp_masks_preserve_the_step(zoo_models: dict[str, Path], name: str, scheme: str) -> None:
+    before, after = assert_same_step(zoo_models[name], scheme, "tt-fuse-update,tt-clamp-masks")
+    masked = sum(isinstance(op, tt.MaskGradOp) for op in after.walk())
+    clamp_grads_before = sum(isinstance(op, tt.ClampGradOp) for op in before.walk())
+    kept = [op for op in after.walk() if isinstance(op, tt.ClampGradOp)]
+    assert masked > 0 and masked + len(kept) == clamp_grads_before
+    for op in kept:  # every int8 output kept for the backward is read there by more than its clamp
+        assert any(not isinstance(use.operation, tt.ClampGradOp | tt.Conv2DOp) for use in op.output.uses)
+
+
+@needs_zoo
+@pytest.mark.parametrize(("name", "scheme"), CASES)
 def test_reorder_preserves_the_step_and_never_raises_the_bound(
     zoo_models: dict[str, Path], name: str, scheme: str
 ) -> None:
@@ -99,8 +112,9 @@ def independent_overlaps(function) -> list[str]:  # noqa: ANN001
     """Pairs of values live at the same step whose planned byte ranges intersect.
 
     Lifetimes are recomputed here from the IR (definition to last use). Two values may share
-    bytes only if one is a view of the other: a tt.reshape of it, or an elementwise op's result
-    written over its first operand at the same offset."""
+    bytes only if one is a view of the other: a tt.reshape of it, or an op's result written over
+    its first operand at the same offset (an elementwise op, or a same-shape depthwise input
+    gradient)."""
     ops = list(function.body.block.ops)
     step = {op: i + 1 for i, op in enumerate(ops)}
     ranges = []
@@ -114,7 +128,8 @@ def independent_overlaps(function) -> list[str]:  # noqa: ANN001
 
     def storage(value):  # noqa: ANN001, ANN202
         op = value.owner
-        views = (tt.ReshapeOp, tt.ClampGradOp, tt.GradAccumulateOp, tt.ScaleGradOp)
+        views = (tt.ReshapeOp, tt.ClampGradOp, tt.MaskGradOp, tt.GradAccumulateOp, tt.ScaleGradOp)
+        views += (tt.Conv2DGradInputOp,)
         if isinstance(op, views) and offset_of.get(op.operands[0]) == offset_of[value]:
             return storage(op.operands[0])
         return value
@@ -136,7 +151,7 @@ def independent_overlaps(function) -> list[str]:  # noqa: ANN001
 @needs_zoo
 @pytest.mark.parametrize(("name", "scheme"), CASES)
 def test_memory_plans_are_overlap_free_and_tight(zoo_models: dict[str, Path], name: str, scheme: str) -> None:
-    pipeline = "tt-fuse-update,tt-reorder{quiet=true},tt-memory-plan"
+    pipeline = "tt-fuse-update,tt-clamp-masks,tt-reorder{quiet=true},tt-memory-plan"
     _, after = assert_same_step(zoo_models[name], scheme, pipeline)
     train = next(op for op in after.walk() if getattr(op, "sym_name", None) == StringAttr("train_step"))
     assert independent_overlaps(train) == []

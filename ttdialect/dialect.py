@@ -27,6 +27,7 @@ from xdsl.dialects.builtin import (
     SymbolRefAttr,
     TensorType,
     f32,
+    i1,
     i32,
     i64,
 )
@@ -86,6 +87,13 @@ def _expect_f32_tensor(value: SSAValue, what: str, rank: int | None = None) -> T
         raise VerifyException(f"{what} must have rank {rank}, got shape {typ.get_shape()}")
     if any(dim < 0 for dim in typ.get_shape()):
         raise VerifyException(f"{what} must have a static shape, got {typ}")
+    return typ
+
+
+def _expect_mask(value: SSAValue, what: str) -> TensorType:
+    typ = value.type
+    if not isinstance(typ, TensorType) or typ.element_type != i1:
+        raise VerifyException(f"{what} must be a tensor of i1, got {typ}")
     return typ
 
 
@@ -597,6 +605,14 @@ class Conv2DGradInputOp(_ConvLike):
         weight_shape = _check_weight(self, self.weight, 4)
         self.check_conv_shapes(_shape(self.grad_input), weight_shape, _shape(self.grad_output))
 
+    def can_run_in_place(self) -> bool:
+        """A depthwise conv (groups = channels) whose input and output shapes agree (stride 1,
+        same padding): each channel of the input gradient reads only its own channel of the
+        output gradient, so the runtime can write it over that channel (one plane of scratch)."""
+        _, _, groups = self.conv_params()
+        shape = _shape(self.grad_input)
+        return groups == shape[3] and shape == _shape(self.grad_output)
+
 
 class _ConvWeightGradLike(_ConvLike):
     """Shared operands and shape rule of ops that compute a conv weight gradient."""
@@ -765,6 +781,57 @@ class ClampGradOp(IRDLOperation):
         _expect_f32_tensor(self.grad_input, "grad_input")
         if not _shape(self.grad_output) == _shape(self.output) == _shape(self.grad_input):
             raise VerifyException("grad_output, output and grad_input shapes must match")
+
+
+@irdl_op_definition
+class ClampMaskOp(IRDLOperation):
+    """The bit mask a tt.clamp_grad reads, taken in the forward: 1 where act_min < output < act_max.
+
+    Its result is a `tensor<...xi1>` of the output's shape: 1 bit per element (8 elements per
+    byte, element i at bit i % 8 of byte i / 8), so the backward keeps an eighth of the bytes of
+    the int8 output it replaces.
+    """
+
+    name = "tt.clamp_mask"
+
+    output = operand_def(QTensorType)
+    mask = result_def(TensorType)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$output attr-dict `:` type($output) `->` type($mask)"
+
+    def verify_(self) -> None:
+        _check_clamp(self.act_min, self.act_max)
+        _expect_mask(self.mask, "mask")
+        if _shape(self.mask) != _shape(self.output):
+            raise VerifyException(f"mask shape {_shape(self.mask)} must be {_shape(self.output)}")
+
+
+@irdl_op_definition
+class MaskGradOp(IRDLOperation):
+    """tt.clamp_grad through a tt.clamp_mask: grad_input = grad_output where the mask bit is 1, else 0."""
+
+    name = "tt.mask_grad"
+
+    grad_output = operand_def(TensorType)
+    mask = operand_def(TensorType)
+    grad_input = result_def(TensorType)
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$grad_output `,` $mask attr-dict `:` type($grad_output) `,` type($mask) `->` type($grad_input)"
+    )
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output")
+        _expect_f32_tensor(self.grad_input, "grad_input")
+        _expect_mask(self.mask, "mask")
+        if not _shape(self.grad_output) == _shape(self.mask) == _shape(self.grad_input):
+            raise VerifyException("grad_output, mask and grad_input shapes must match")
 
 
 @irdl_op_definition
@@ -1147,6 +1214,8 @@ TT = Dialect(
         LinearGradWeightOp,
         BiasGradOp,
         ClampGradOp,
+        ClampMaskOp,
+        MaskGradOp,
         GlobalAvgPoolGradOp,
         GradAccumulateOp,
         ScaleGradOp,

@@ -319,8 +319,15 @@ class TTFunctions(InterpreterFunctions):
     @impl(tt.ClampGradOp)
     def run_clamp_grad(self, interpreter: Interpreter, op: tt.ClampGradOp, args: tuple[Any, ...]):
         grad, y = args
-        inside = (y > _ints(op.act_min)) & (y < _ints(op.act_max))
-        return (np.where(inside, grad, np.float32(0)).astype(np.float32),)
+        return (_masked(grad, _inside_clamp(op, y)),)
+
+    @impl(tt.ClampMaskOp)
+    def run_clamp_mask(self, interpreter: Interpreter, op: tt.ClampMaskOp, args: tuple[Any, ...]):
+        return (_inside_clamp(op, args[0]),)
+
+    @impl(tt.MaskGradOp)
+    def run_mask_grad(self, interpreter: Interpreter, op: tt.MaskGradOp, args: tuple[Any, ...]):
+        return (_masked(args[0], args[1]),)
 
     @impl(tt.GlobalAvgPoolGradOp)
     def run_global_avg_pool_grad(
@@ -413,6 +420,15 @@ class TTFunctions(InterpreterFunctions):
 
 def _channel_list(channels: Any) -> list[int]:
     return [int(v) for v in channels.get_values()]
+
+
+def _inside_clamp(op: tt.ClampGradOp | tt.ClampMaskOp, output: np.ndarray) -> np.ndarray:
+    """Where an int8 clamp output lies strictly inside [act_min, act_max]: the gradient passes."""
+    return (output > _ints(op.act_min)) & (output < _ints(op.act_max))
+
+
+def _masked(grad: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    return np.where(inside, grad, np.float32(0)).astype(np.float32)
 
 
 def _bias_grad(grad_out: np.ndarray) -> np.ndarray:

@@ -1,13 +1,15 @@
 """Buffers of a scheduled function: what each value occupies in the arena, and when.
 
 Every tensor value of `@train_step` (arguments included) is a buffer of its byte size (int8
-activations 1 byte per element, f32 gradients and i32 labels 4), live from the step that defines
-it to its last use, in the function's op order (step 0 holds the arguments, op i is step i + 1).
-Buffers are shared where the runtime writes in place: `tt.reshape` aliases its input, and an
-elementwise op (`tt.clamp_grad`, `tt.grad_accumulate`, `tt.scale_grad`) writes over its first
-operand when that operand dies there. Kernel scratch (e.g. the one-channel gradient of a fused
-update, the row buffers of a streamed bottleneck) is a buffer live during its op only. Scalars
-(the loss, the learning rate) are not buffers.
+activations 1 byte per element, f32 gradients and i32 labels 4, i1 clamp masks 1 bit), live
+from the step that defines it to its last use, in the function's op order (step 0 holds the
+arguments, op i is step i + 1). Buffers are shared where the runtime writes in place:
+`tt.reshape` aliases its input; an elementwise op (`tt.clamp_grad`, `tt.mask_grad`,
+`tt.grad_accumulate`, `tt.scale_grad`) writes over its first operand when that operand dies
+there, and so does a same-shape depthwise `tt.conv2d_grad_input` (one channel at a time, with
+a plane of scratch). Kernel scratch (e.g. the one-channel gradient of a fused update, the row
+buffers of a streamed bottleneck) is a buffer live during its op only. Scalars (the loss, the
+learning rate) are not buffers.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import TensorType, i1
 from xdsl.ir import Operation, SSAValue
 
 from ttdialect import dialect as tt
 from ttdialect.types import QTensorType
 
-IN_PLACE_OPS = (tt.ClampGradOp, tt.GradAccumulateOp, tt.ScaleGradOp)
+IN_PLACE_OPS = (tt.ClampGradOp, tt.MaskGradOp, tt.GradAccumulateOp, tt.ScaleGradOp)
 ALIAS_OPS = (tt.ReshapeOp,)
 
 
@@ -32,12 +34,16 @@ def value_bytes(value: SSAValue) -> int:
     if isinstance(typ, QTensorType):
         return int(np.prod(typ.get_shape()))
     if isinstance(typ, TensorType):
-        return 4 * int(np.prod(typ.get_shape()))
+        count = int(np.prod(typ.get_shape()))
+        return -(-count // 8) if typ.element_type == i1 else 4 * count
     return 0
 
 
-def scratch_bytes(op: Operation) -> int:
-    """Caller-owned kernel scratch an op needs (the runtime's tt_*_scratch_size functions agree)."""
+def scratch_bytes(op: Operation, in_place: bool = False) -> int:
+    """Caller-owned kernel scratch an op needs (the runtime's tt_*_scratch_size functions agree);
+    `in_place`: the op writes its result over its first operand."""
+    if isinstance(op, tt.Conv2DGradInputOp):
+        return 4 * in_place_plane(op) if in_place else 0
     if isinstance(op, tt.Conv2DWeightUpdateOp):
         kh, kw, i = op.weight_grad_shape()[1:]
         return 4 * kh * kw * i
@@ -46,6 +52,12 @@ def scratch_bytes(op: Operation) -> int:
     if isinstance(op, tt.BottleneckOp):
         return bottleneck_scratch_bytes(op)
     return 0
+
+
+def in_place_plane(op: tt.Conv2DGradInputOp) -> int:
+    """Floats of the one-channel plane an in-place depthwise input gradient copies aside."""
+    n, h, w, _ = op.grad_output.type.get_shape()
+    return n * h * w
 
 
 def bottleneck_scratch_bytes(op: tt.BottleneckOp) -> int:
@@ -118,17 +130,19 @@ def analyze(function: func.FuncOp, alignment: int = 1) -> Liveness:
 
     for step, values in _defined_values(function, ops):
         op = ops[step - 1] if step else None
+        in_place = False
         for value in values:
             if not value_bytes(value):
                 continue
             shared = _shared_operand(op, owner, step) if op is not None else None
             if shared is not None:
                 track(value, owner[shared])
+                in_place = True
                 continue
             buffer = Buffer(_name(value, len(buffers)), _aligned(value_bytes(value), alignment), step, step)
             buffers.append(buffer)
             track(value, buffer)
-        if op is not None and (scratch := scratch_bytes(op)):
+        if op is not None and (scratch := scratch_bytes(op, in_place)):
             buffers.append(Buffer(f"scratch{step}", _aligned(scratch, alignment), step, step, [], op))
     return Liveness(buffers, len(ops) + 1)
 
@@ -148,6 +162,7 @@ def _shared_operand(op: Operation, owner: dict[SSAValue, Buffer], step: int) -> 
     if isinstance(op, ALIAS_OPS):
         return source
     in_place = isinstance(op, IN_PLACE_OPS) and value_bytes(source) == value_bytes(op.results[0])
+    in_place = in_place or (isinstance(op, tt.Conv2DGradInputOp) and op.can_run_in_place())
     return source if in_place and owner[source].last <= step else None
 
 

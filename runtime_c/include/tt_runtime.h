@@ -220,6 +220,17 @@ void tt_conv2d_grad_input(const tt_conv_shape *shape, const float *grad_output,
                           const int8_t *weight, const float *weight_scale, float *grad_input);
 
 /*
+ * tt.conv2d_grad_input of a depthwise conv (groups == input_c == output_c) whose input and
+ * output shapes agree (stride 1, same padding), written over its own input: `grad` holds
+ * grad_output on entry and grad_input on return. One channel at a time, its output-gradient
+ * plane is copied to `plane` (batch * output_h * output_w floats) and scattered back as in
+ * tt_conv2d_grad_input, in the same order, so the result is bit identical to it.
+ */
+void tt_depthwise_grad_input_in_place(const tt_conv_shape *shape, float *grad,
+                                      const int8_t *weight, const float *weight_scale,
+                                      float *plane);
+
+/*
  * tt.conv2d_grad_weight: d loss / d weight in real units, with the int8 input dequantized on
  * the fly (input_scale, input_zero_point). Result layout [rows, kernel_h, kernel_w, cols]:
  * - channels == NULL:       rows = output_c, cols = input_c / groups (every kind of conv);
@@ -264,6 +275,14 @@ void tt_bias_grad(size_t positions, int32_t channels, const float *grad_output,
  * grad_input may alias grad_output. */
 void tt_clamp_grad(size_t count, int32_t act_min, int32_t act_max, const float *grad_output,
                    const int8_t *output, float *grad_input);
+
+/* tt.clamp_mask: bit i % 8 of mask[i / 8] = 1 where act_min < output[i] < act_max, else 0
+ * (count bits in (count + 7) / 8 bytes; the unused high bits of the last byte are 0). */
+void tt_clamp_mask(size_t count, int32_t act_min, int32_t act_max, const int8_t *output, uint8_t *mask);
+
+/* tt.mask_grad: grad_input = grad_output where the bit of tt_clamp_mask is 1, else 0 (exact).
+ * grad_input may alias grad_output. */
+void tt_mask_grad(size_t count, const float *grad_output, const uint8_t *mask, float *grad_input);
 
 /* tt.global_avg_pool_grad: grad_input[n, h, w, c] = grad_output[n, c] / (height * width). */
 void tt_global_avg_pool_grad(int32_t batch, int32_t height, int32_t width, int32_t channels,
@@ -437,6 +456,12 @@ void tt_linear_split(int32_t batch, int32_t in_features, int32_t out_features,
 void tt_conv2d_grad_input_split(const tt_conv_shape *shape, const float *grad_output,
                                 const tt_split_weight *weight, const float *weight_scale,
                                 float *grad_input, int8_t *scratch);
+
+/* tt_depthwise_grad_input_in_place on a split weight (trained channels on axis 0); bit identical. */
+void tt_depthwise_grad_input_in_place_split(const tt_conv_shape *shape, float *grad,
+                                            const tt_split_weight *weight,
+                                            const float *weight_scale, float *plane,
+                                            int8_t *scratch);
 
 /* tt.linear_grad_input on a split weight: the order of tt_linear_grad_input, bit identical. */
 void tt_linear_grad_input_split(int32_t batch, int32_t in_features, int32_t out_features,

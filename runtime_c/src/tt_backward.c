@@ -91,6 +91,39 @@ void tt_conv2d_grad_input(const tt_conv_shape *shape, const float *grad_output,
     tt_conv2d_grad_input_rows(shape, grad_output, &rows, weight_scale, grad_input);
 }
 
+void tt_depthwise_grad_input_in_place_rows(const tt_conv_shape *s, float *grad,
+                                           const tt_weight_rows *rows, const float *weight_scale,
+                                           float *plane)
+{
+    const int32_t channels = s->input_c;
+    const size_t pixels = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
+    for (int32_t c = 0; c < channels; ++c) {
+        for (size_t p = 0; p < pixels; ++p) {
+            plane[p] = grad[p * (size_t)channels + (size_t)c];
+            grad[p * (size_t)channels + (size_t)c] = 0.0f;
+        }
+        const int8_t *w_row = tt_weight_row(rows, c);
+        size_t p = 0;
+        for (int32_t n = 0; n < s->batch; ++n) {
+            for (int32_t oh = 0; oh < s->output_h; ++oh) {
+                for (int32_t ow = 0; ow < s->output_w; ++ow, ++p) {
+                    if (plane[p] != 0.0f) {
+                        scatter_row(s, n, oh, ow, c, w_row, plane[p] * weight_scale[c], grad);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void tt_depthwise_grad_input_in_place(const tt_conv_shape *shape, float *grad,
+                                      const int8_t *weight, const float *weight_scale,
+                                      float *plane)
+{
+    const tt_weight_rows rows = tt_complete_rows(weight, tt_conv2d_weight_row_size(shape));
+    tt_depthwise_grad_input_in_place_rows(shape, grad, &rows, weight_scale, plane);
+}
+
 tt_weight_grad_layout tt_conv2d_weight_grad_layout(const tt_conv_shape *shape,
                                                    const int32_t *channels,
                                                    int32_t channel_count)
@@ -259,12 +292,35 @@ void tt_bias_grad(size_t positions, int32_t channels, const float *grad_output,
     }
 }
 
+/* The straight-through rule of a clamp's backward: the gradient passes strictly inside the range. */
+static int inside_clamp(int8_t output, int32_t act_min, int32_t act_max)
+{
+    return output > act_min && output < act_max;
+}
+
 void tt_clamp_grad(size_t count, int32_t act_min, int32_t act_max, const float *grad_output,
                    const int8_t *output, float *grad_input)
 {
     for (size_t i = 0; i < count; ++i) {
-        const int inside = output[i] > act_min && output[i] < act_max;
-        grad_input[i] = inside ? grad_output[i] : 0.0f;
+        grad_input[i] = inside_clamp(output[i], act_min, act_max) ? grad_output[i] : 0.0f;
+    }
+}
+
+void tt_clamp_mask(size_t count, int32_t act_min, int32_t act_max, const int8_t *output, uint8_t *mask)
+{
+    for (size_t byte = 0; byte < (count + 7u) / 8u; ++byte) {
+        uint8_t bits = 0;
+        for (size_t bit = 0; bit < 8u && byte * 8u + bit < count; ++bit) {
+            bits |= (uint8_t)(inside_clamp(output[byte * 8u + bit], act_min, act_max) << bit);
+        }
+        mask[byte] = bits;
+    }
+}
+
+void tt_mask_grad(size_t count, const float *grad_output, const uint8_t *mask, float *grad_input)
+{
+    for (size_t i = 0; i < count; ++i) {
+        grad_input[i] = (mask[i / 8u] >> (i % 8u)) & 1u ? grad_output[i] : 0.0f;
     }
 }
 

@@ -108,6 +108,9 @@ void tt_linear_rows(int32_t batch, int32_t in_features, int32_t out_features,
 void tt_conv2d_grad_input_rows(const tt_conv_shape *shape, const float *grad_output,
                                const tt_weight_rows *rows, const float *weight_scale,
                                float *grad_input);
+void tt_depthwise_grad_input_in_place_rows(const tt_conv_shape *shape, float *grad,
+                                           const tt_weight_rows *rows, const float *weight_scale,
+                                           float *plane);
 void tt_linear_grad_input_rows(int32_t batch, int32_t in_features, int32_t out_features,
                                const float *grad_output, const tt_weight_rows *rows,
                                const float *weight_scale, float *grad_input);

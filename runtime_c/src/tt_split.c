@@ -138,6 +138,15 @@ void tt_conv2d_grad_input_split(const tt_conv_shape *shape, const float *grad_ou
     tt_conv2d_grad_input_rows(shape, grad_output, &rows, weight_scale, grad_input);
 }
 
+void tt_depthwise_grad_input_in_place_split(const tt_conv_shape *shape, float *grad,
+                                            const tt_split_weight *weight,
+                                            const float *weight_scale, float *plane,
+                                            int8_t *scratch)
+{
+    const tt_weight_rows rows = split_rows(weight, tt_conv2d_weight_row_size(shape), 1, scratch);
+    tt_depthwise_grad_input_in_place_rows(shape, grad, &rows, weight_scale, plane);
+}
+
 void tt_linear_grad_input_split(int32_t batch, int32_t in_features, int32_t out_features,
                                 const float *grad_output, const tt_split_weight *weight,
                                 const float *weight_scale, float *grad_input, int8_t *scratch)

@@ -357,6 +357,12 @@ static void run_conv2d_grad_input(request *r)
     tt_conv2d_grad_input(&shape, arr_f32(r, 1), arr_i8(r, 2), arr_f32(r, 3), arr_f32(r, 4));
 }
 
+static void run_depthwise_grad_input_in_place(request *r)
+{ /* shape, grad (in: grad_output, out: grad_input), weight, weight_scale, plane */
+    const tt_conv_shape shape = conv_shape(r, 0);
+    tt_depthwise_grad_input_in_place(&shape, arr_f32(r, 1), arr_i8(r, 2), arr_f32(r, 3), arr_f32(r, 4));
+}
+
 static void run_conv2d_grad_weight(request *r)
 { /* shape, input scale, input zp, input, grad_output, channels, grad_weight */
     const tt_conv_shape shape = conv_shape(r, 0);
@@ -394,6 +400,16 @@ static void run_clamp_grad(request *r)
 { /* act_min, act_max, grad_output, output, grad_input */
     tt_clamp_grad(count_of(r, 2), scalar_i32(r, 0), scalar_i32(r, 1), arr_f32(r, 2),
                   arr_i8(r, 3), arr_f32(r, 4));
+}
+
+static void run_clamp_mask(request *r)
+{ /* act_min, act_max, output, mask (bytes) */
+    tt_clamp_mask(count_of(r, 2), scalar_i32(r, 0), scalar_i32(r, 1), arr_i8(r, 2), (uint8_t *)arr_i8(r, 3));
+}
+
+static void run_mask_grad(request *r)
+{ /* grad_output, mask (bytes), grad_input */
+    tt_mask_grad(count_of(r, 0), arr_f32(r, 0), (const uint8_t *)arr_i8(r, 1), arr_f32(r, 2));
 }
 
 static void run_global_avg_pool_grad(request *r)
@@ -502,11 +518,14 @@ static const kernel_entry KERNELS[] = {
     {"cross_entropy", run_cross_entropy},
     {"cross_entropy_f32", run_cross_entropy_f32},
     {"conv2d_grad_input", run_conv2d_grad_input},
+    {"depthwise_grad_input_in_place", run_depthwise_grad_input_in_place},
     {"conv2d_grad_weight", run_conv2d_grad_weight},
     {"linear_grad_input", run_linear_grad_input},
     {"linear_grad_weight", run_linear_grad_weight},
     {"bias_grad", run_bias_grad},
     {"clamp_grad", run_clamp_grad},
+    {"clamp_mask", run_clamp_mask},
+    {"mask_grad", run_mask_grad},
     {"global_avg_pool_grad", run_global_avg_pool_grad},
     {"grad_accumulate", run_grad_accumulate},
     {"scale_grad", run_scale_grad},

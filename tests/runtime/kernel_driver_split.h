@@ -72,6 +72,17 @@ static void run_conv2d_grad_input_split(request *r)
     free(scratch);
 }
 
+static void run_depthwise_grad_input_in_place_split(request *r)
+{ /* shape, grad (in: grad_output, out: grad_input), split(4), weight_scale, plane */
+    const tt_conv_shape shape = conv_shape(r, 0);
+    const tt_split_weight weight = split_of(r, 2);
+    check_slice(r, 2, tt_conv2d_split_slice_size(&shape, &weight));
+    int8_t *scratch = scratch_bytes(tt_conv2d_split_scratch_size(&shape, &weight));
+    tt_depthwise_grad_input_in_place_split(&shape, arr_f32(r, 1), &weight, arr_f32(r, 6),
+                                           arr_f32(r, 7), scratch);
+    free(scratch);
+}
+
 static void run_linear_grad_input_split(request *r)
 { /* dims[3], grad_output, split(4), weight_scale, grad_input */
     const int32_t *d = arr_i32(r, 0);
@@ -114,6 +125,7 @@ static void run_linear_weight_update_split(request *r)
     {"conv2d_split", run_conv2d_split}, {"linear_split", run_linear_split},                    \
         {"conv2d_grad_input_split", run_conv2d_grad_input_split},                              \
         {"linear_grad_input_split", run_linear_grad_input_split},                              \
+        {"depthwise_grad_input_in_place_split", run_depthwise_grad_input_in_place_split},      \
         {"conv2d_weight_update_split", run_conv2d_weight_update_split},                        \
         {"linear_weight_update_split", run_linear_weight_update_split},
 

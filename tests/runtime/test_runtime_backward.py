@@ -3,7 +3,8 @@
 The interpreter computes in float64 and rounds to float32; the kernels compute in float32 in a
 fixed order. Tolerance (runtime_c/README.md): every element within RTOL of the expected value,
 or within RTOL of the largest expected magnitude of the tensor (sums that cancel). Elementwise
-kernels without sums (clamp_grad, grad_accumulate, global_avg_pool_grad) are bit exact.
+kernels without sums (clamp_grad, clamp_mask + mask_grad, grad_accumulate, global_avg_pool_grad)
+are bit exact.
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ CONV_CASES = {
     "regular_5x3_mixed": (1, 10, 7, 2, 3, (5, 3), (2, 1), (2, 0), 1),
     "depthwise_3x3_s1_p1": (2, 6, 6, 6, 6, (3, 3), (1, 1), (1, 1), 6),
     "depthwise_3x3_s2_p1": (1, 9, 10, 5, 5, (3, 3), (2, 2), (1, 1), 5),
+    "depthwise_5x5_s1_p2": (1, 7, 5, 9, 9, (5, 5), (1, 1), (2, 2), 9),
     "pointwise_s1": (2, 5, 5, 7, 4, (1, 1), (1, 1), (0, 0), 1),
     "pointwise_s2": (1, 7, 6, 4, 8, (1, 1), (2, 2), (0, 0), 1),
     "grouped_2": (1, 6, 5, 4, 6, (3, 3), (1, 1), (1, 1), 2),
@@ -161,6 +163,28 @@ def test_conv2d_grad_input(driver: KernelDriver, name: str) -> None:
     shape = conv_shape(in_shape, out_shape, kernel, stride, padding, groups)
     got = driver.call("conv2d_grad_input", shape, g, weight, scales, np.full(in_shape, np.nan, np.float32))[4]
     assert_grad_close(got, expected, rtol=RTOL)
+
+
+@pytest.mark.parametrize("name", ["depthwise_3x3_s1_p1", "depthwise_5x5_s1_p2"])
+def test_depthwise_grad_input_in_place(driver: KernelDriver, name: str) -> None:
+    """Written over its own input with one plane of scratch: close to the interpreter, and bit
+    identical to tt_conv2d_grad_input (the order it documents)."""
+    rng, in_shape, w_shape, out_shape, kernel, stride, padding, groups = conv_case(name)
+    assert in_shape == out_shape
+    weight = rand_weight(rng, w_shape)
+    scales = np.float32(rng.uniform(0.5, 2.0, size=w_shape[0]) / 64.0)
+    g = rand_grad(rng, out_shape)
+    shape = conv_shape(in_shape, out_shape, kernel, stride, padding, groups)
+    plane = np.full(in_shape[:3], np.nan, np.float32)
+    out_of_place, in_place = driver.call_many(
+        [
+            ("conv2d_grad_input", [shape, g, weight, scales, np.full(in_shape, np.nan, np.float32)]),
+            ("depthwise_grad_input_in_place", [shape, g.copy(), weight, scales, plane]),
+        ]
+    )
+    expected = oracle.conv2d_grad_input(g, weight, scales, in_shape, stride, padding, groups)
+    assert_grad_close(in_place[1], expected, rtol=RTOL)
+    np.testing.assert_array_equal(in_place[1], out_of_place[4])
 
 
 GRAD_WEIGHT_CASES = [(name, None) for name in CONV_CASES] + [
@@ -239,6 +263,24 @@ def test_clamp_grad_exact(driver: KernelDriver, act) -> None:
     expected = oracle.clamp_grad(g, y, Q(0.1, 0), act)
     got = driver.call("clamp_grad", act[0], act[1], g, y, np.full(y.shape, np.nan, np.float32))[4]
     np.testing.assert_array_equal(got, expected)
+
+
+CLAMP_MASK_CASES = [((-128, 127), (2, 4, 4, 6)), ((0, 127), (1, 3, 5, 7)), ((-10, 6), (13,))]
+
+
+@pytest.mark.parametrize(("act", "shape"), CLAMP_MASK_CASES)
+def test_clamp_mask_then_mask_grad_equal_clamp_grad(driver: KernelDriver, act, shape) -> None:
+    """The 1-bit mask path gives clamp_grad's gradient bit for bit; the mask bytes are the
+    little-endian bit packing of the inside-the-range predicate (unused high bits 0)."""
+    rng = np.random.default_rng(act[1] + 300)
+    y = rand_int8(rng, shape)
+    g = rand_grad(rng, shape, zeros=0.0)
+    count = y.size
+    mask = driver.call("clamp_mask", act[0], act[1], y, np.full((count + 7) // 8, -1, np.int8))[3]
+    inside = (y.reshape(-1) > act[0]) & (y.reshape(-1) < act[1])
+    np.testing.assert_array_equal(mask.view(np.uint8), np.packbits(inside, bitorder="little"))
+    got = driver.call("mask_grad", g, mask, np.full(shape, np.nan, np.float32))[2]
+    np.testing.assert_array_equal(got, oracle.clamp_grad(g, y, Q(0.1, 0), act))
 
 
 @pytest.mark.parametrize("in_shape", [(2, 5, 5, 8), (1, 7, 3, 5), (1, 1, 1, 3)])

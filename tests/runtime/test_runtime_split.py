@@ -257,6 +257,31 @@ def test_conv2d_grad_input_split(driver: KernelDriver, kind: str, seed: int) -> 
         check_untouched(split, got[2], got[3])
 
 
+STRIDE_1_DEPTHWISE_SEEDS = [
+    seed for seed in range(20) if make_conv("depthwise", seed).stride == (1, 1)
+][: len(SEEDS)]
+
+
+@pytest.mark.parametrize("seed", STRIDE_1_DEPTHWISE_SEEDS)
+def test_depthwise_grad_input_in_place_split(driver: KernelDriver, seed: int) -> None:
+    """Over its own input on a split weight: bit identical to tt_conv2d_grad_input unsplit."""
+    p = make_conv("depthwise", seed)
+    rng = np.random.default_rng(seed + 29)
+    g = rand_grad(rng, p.out_shape)
+    splits = splits_of(rng, p.weight, [0, 3])
+    calls = [("conv2d_grad_input", [p.shape(), g, p.weight, p.scales, np.zeros(p.x.shape, np.float32)])]
+    plane = np.zeros(p.out_shape[:3], np.float32)
+    calls += [
+        ("depthwise_grad_input_in_place_split", [p.shape(), g.copy(), *s.args(), p.scales, plane])
+        for s in splits
+    ]
+    results = driver.call_many(calls)
+    unsplit = results[0][4]
+    for split, got in zip(splits, results[1:], strict=True):
+        np.testing.assert_array_equal(got[1].view(np.uint32), unsplit.view(np.uint32))
+        check_untouched(split, got[2], got[3])
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_linear_grad_input_split(driver: KernelDriver, seed: int) -> None:
     rng = np.random.default_rng(seed + 400)

@@ -3,7 +3,7 @@
 
 // Backward ops: conv2d_grad_input, conv2d_grad_weight (with and without `channels`, regular
 // and depthwise), linear_grad_input, linear_grad_weight (with and without `channels`),
-// bias_grad, clamp_grad, global_avg_pool_grad, grad_accumulate.
+// bias_grad, clamp_grad, clamp_mask, mask_grad, global_avg_pool_grad, grad_accumulate.
 
 builtin.module {
   tt.param @w : tensor<4x3x3x2xi8> scales dense<[1.000000e-01, 2.000000e-01, 3.000000e-01, 4.000000e-01]> : tensor<4xf32> = #tt.external<"w">
@@ -50,6 +50,10 @@ builtin.module {
   func.func @activation_grads(%g: tensor<1x2x2x3xf32>, %y: !tt.qtensor<1x2x2x3, 0.75:0>, %gp: tensor<1x1x1x3xf32>) -> tensor<1x2x2x3xf32> {
     // CHECK-NEXT: %gc = tt.clamp_grad %g, %y {act_min = 0 : i64, act_max = 127 : i64} : tensor<1x2x2x3xf32>, !tt.qtensor<1x2x2x3, 0.75:0> -> tensor<1x2x2x3xf32>
     %gc = tt.clamp_grad %g, %y {act_min = 0 : i64, act_max = 127 : i64} : tensor<1x2x2x3xf32>, !tt.qtensor<1x2x2x3, 0.75:0> -> tensor<1x2x2x3xf32>
+    // CHECK-NEXT: %m = tt.clamp_mask %y {act_min = 0 : i64, act_max = 127 : i64} : !tt.qtensor<1x2x2x3, 0.75:0> -> tensor<1x2x2x3xi1>
+    %m = tt.clamp_mask %y {act_min = 0 : i64, act_max = 127 : i64} : !tt.qtensor<1x2x2x3, 0.75:0> -> tensor<1x2x2x3xi1>
+    // CHECK-NEXT: %gm = tt.mask_grad %g, %m : tensor<1x2x2x3xf32>, tensor<1x2x2x3xi1> -> tensor<1x2x2x3xf32>
+    %gm = tt.mask_grad %g, %m : tensor<1x2x2x3xf32>, tensor<1x2x2x3xi1> -> tensor<1x2x2x3xf32>
     // CHECK-NEXT: %gpool = tt.global_avg_pool_grad %gp : tensor<1x1x1x3xf32> -> tensor<1x2x2x3xf32>
     %gpool = tt.global_avg_pool_grad %gp : tensor<1x1x1x3xf32> -> tensor<1x2x2x3xf32>
     // CHECK-NEXT: %sum = tt.grad_accumulate %gc, %gpool : tensor<1x2x2x3xf32>

@@ -1,7 +1,7 @@
 // RUN: tt-opt %s --split-input-file --verify-diagnostics | filecheck %s
 
 // Verifier errors of the backward ops (tt.conv2d_grad_input, tt.conv2d_grad_weight,
-// tt.linear_grad_input, tt.linear_grad_weight, tt.bias_grad, tt.clamp_grad,
+// tt.linear_grad_input, tt.linear_grad_weight, tt.bias_grad, tt.clamp_grad, tt.clamp_mask, tt.mask_grad,
 // tt.global_avg_pool_grad, tt.grad_accumulate), one per chunk.
 
 // tt.conv2d_grad_input: integer grad_output
@@ -668,6 +668,61 @@ builtin.module {
   func.func @f(%g: tensor<1x4x4x4xf32>) {
     // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.bias_grad' op grad_bias shape (1,) must be (4,)
     %y = tt.bias_grad %g : tensor<1x4x4x4xf32> -> tensor<1xf32>
+    func.return
+  }
+}
+
+// -----
+
+// tt.clamp_mask: act range
+builtin.module {
+  func.func @f(%y: !tt.qtensor<1x2x3, 0.5:0>) {
+    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.clamp_mask' op activation range must satisfy -128 <= act_min <= act_max <= 127, got [0, 200]
+    %r = tt.clamp_mask %y {act_min = 0 : i64, act_max = 200 : i64} : !tt.qtensor<1x2x3, 0.5:0> -> tensor<1x2x3xi1>
+    func.return
+  }
+}
+
+// -----
+
+// tt.clamp_mask: mask of i8
+builtin.module {
+  func.func @f(%y: !tt.qtensor<1x2x3, 0.5:0>) {
+    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.clamp_mask' op mask must be a tensor of i1, got tensor<1x2x3xi8>
+    %r = tt.clamp_mask %y {act_min = 0 : i64, act_max = 127 : i64} : !tt.qtensor<1x2x3, 0.5:0> -> tensor<1x2x3xi8>
+    func.return
+  }
+}
+
+// -----
+
+// tt.clamp_mask: shape differs from the output
+builtin.module {
+  func.func @f(%y: !tt.qtensor<1x2x3, 0.5:0>) {
+    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.clamp_mask' op mask shape (1, 3, 2) must be (1, 2, 3)
+    %r = tt.clamp_mask %y {act_min = 0 : i64, act_max = 127 : i64} : !tt.qtensor<1x2x3, 0.5:0> -> tensor<1x3x2xi1>
+    func.return
+  }
+}
+
+// -----
+
+// tt.mask_grad: mask of f32
+builtin.module {
+  func.func @f(%g: tensor<1x2x3xf32>, %m: tensor<1x2x3xf32>) {
+    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.mask_grad' op mask must be a tensor of i1, got tensor<1x2x3xf32>
+    %r = tt.mask_grad %g, %m : tensor<1x2x3xf32>, tensor<1x2x3xf32> -> tensor<1x2x3xf32>
+    func.return
+  }
+}
+
+// -----
+
+// tt.mask_grad: mask shape differs
+builtin.module {
+  func.func @f(%g: tensor<1x2x3xf32>, %m: tensor<1x3x2xi1>) {
+    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.mask_grad' op grad_output, mask and grad_input shapes must match
+    %r = tt.mask_grad %g, %m : tensor<1x2x3xf32>, tensor<1x3x2xi1> -> tensor<1x2x3xf32>
     func.return
   }
 }

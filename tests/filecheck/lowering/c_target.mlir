@@ -13,15 +13,18 @@
 // CHECK:       float small_train_step(small_context *ctx, const int8_t *image, int32_t label, float learning_rate);
 
 // The schedule: the image copied to its planned offset, one runtime call per op; the learning
-// rate is the argument; last-1 updates the pointwise conv and the classifier in place.
+// rate is the argument; last-1 updates the pointwise conv and the classifier in place; the
+// pointwise output is saved as a 1-bit clamp mask, read in place by tt_mask_grad.
 // CHECK-LABEL: // ----- FILE: small.c
 // CHECK:       float small_train_step(
 // CHECK:         return (float)NAN;
 // CHECK:         memcpy(TT_ARENA(int8_t, [[IMG:[0-9]+]]), image, SMALL_INPUT_BYTES);
 // CHECK:         const tt_sgd sgd0 = {learning_rate, 1.0f, TT_ROUND_STOCHASTIC, &ctx->rng_counter};
 // CHECK:         tt_conv2d(&conv_shape0, &quant3, TT_ARENA(int8_t, [[IMG]]), small_stem_weight, small_stem_bias,
+// CHECK:         tt_clamp_mask(16, -128, 127, TT_ARENA(int8_t, {{[0-9]+}}), TT_ARENA(uint8_t, [[MASK:[0-9]+]]));
 // CHECK:         const float loss{{[0-9]+}} = tt_cross_entropy(1, 3,
 // CHECK:         tt_linear_weight_update({{.*}}small_classifier_weight_scales, -1, &sgd0, small_classifier_weight, TT_ARENA(float,
+// CHECK:         tt_mask_grad(16, TT_ARENA(float, [[G:[0-9]+]]), TT_ARENA(uint8_t, [[MASK]]), TT_ARENA(float, [[G]]));
 // CHECK:         tt_conv2d_weight_update({{.*}}, &sgd0, small_block_pw_weight, TT_ARENA(float,
 // CHECK:         tt_bias_update({{.*}}small_block_pw_bias);
 // CHECK:         return loss{{[0-9]+}};

@@ -71,14 +71,16 @@ builtin.module {
 }
 
 // In the training pipeline, @forward and @train_step both stream the frozen block (only the
-// project conv's bias is updated: its output is saved, not the intermediates); the bias update
-// stays after the bottleneck that reads the bias, and the bottleneck gets its scratch.
+// project conv's bias is updated: only the clamp mask of its output is saved, not the
+// intermediates); the bias update stays after the bottleneck that reads the bias, and the
+// bottleneck gets its scratch.
 // STEP-LABEL: func.func @forward(
 // STEP:         %block_pw = tt.bottleneck %stem depthwise @block.dw.weight, @block.dw.bias project @block.pw.weight, @block.pw.bias
 // STEP-LABEL: func.func @train_step(
 // STEP-NOT:     tt.conv2d %stem
 // STEP:         %block_pw = tt.bottleneck %stem depthwise @block.dw.weight, @block.dw.bias project @block.pw.weight, @block.pw.bias {tt.scratch_offset = {{[0-9]+}} : i64
-// STEP:         tt.clamp_grad %{{.*}}, %block_pw
+// STEP-NEXT:    %block_pw_mask = tt.clamp_mask %block_pw
+// STEP:         tt.mask_grad %{{.*}}, %block_pw_mask
 // STEP:         tt.bias_update @block.pw.bias
 
 // With every bias updated, the depthwise output is saved for its clamp gradient: @train_step

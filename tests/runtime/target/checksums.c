@@ -166,6 +166,15 @@ static void check_backward(void)
     report("bias_grad", hash_bytes(grad_w, O * sizeof(float)));
     tt_clamp_grad(N * H * W * O, -3, 100, grad_out, x, grad_in);
     report("clamp_grad", hash_bytes(grad_in, N * H * W * O * sizeof(float)));
+    tt_clamp_mask(N * H * W * O, -3, 100, x, (uint8_t *)y);
+    report("clamp_mask", hash_bytes(y, (N * H * W * O + 7) / 8));
+    tt_mask_grad(N * H * W * O, grad_out, (const uint8_t *)y, grad_in);
+    report("mask_grad", hash_bytes(grad_in, N * H * W * O * sizeof(float)));
+    for (size_t i = 0; i < (size_t)N * H * W * C; ++i) {
+        floats[i] = grad_out[i];
+    }
+    tt_depthwise_grad_input_in_place(&depthwise, floats, weight, weight_scale, grad_w);
+    report("depthwise_grad_input_in_place", hash_bytes(floats, sizeof floats));
     tt_global_avg_pool_grad(N, H, W, C, grad_out, grad_in);
     report("global_avg_pool_grad", hash_bytes(grad_in, sizeof grad_in));
     tt_grad_accumulate(N * H * W * C, grad_in, grad_out, grad_in);
