@@ -15,8 +15,10 @@ How a plan is found:
 3. If the peak still exceeds the lower bound, the groups above it are searched, highest first,
    sharing the budget: an exact branch and bound for small groups (up to EXACT_MAX_BUFFERS), and
    for larger ones seeded local searches taking turns: ruin and recreate (remove the buffers
-   around the peak, place them again) and moves in the space of first-fit placement orders.
-   Every search stops as soon as the peak reaches the lower bound.
+   around the peak, place them again) and moves in the space of first-fit placement orders; with
+   half of the work, the same searches on the large buffers alone, the small ones then fitted
+   into the gaps (many long-lived small buffers, such as clamp masks, trap the searches of the
+   whole group). Every search stops as soon as the peak reaches the lower bound.
 
 Searching first-fit placement orders loses nothing: placing the buffers of any plan by first fit
 in the order of their offsets puts each at or below its offset. The branch and bound enumerates
@@ -41,6 +43,10 @@ WORK_PER_SECOND = 2_000_000
 
 EXACT_MAX_BUFFERS = 14
 """Groups of up to this many buffers get the exact branch and bound instead of the local search."""
+
+SMALL_FRACTION = 64
+"""Buffers under 1/SMALL_FRACTION of the group's peak live load count as small (see
+`_large_first`)."""
 
 SEED = 0x7474
 """Seed of the local search: fixed, so plans are reproducible."""
@@ -545,8 +551,35 @@ def _improve(
         proved = exact.best_peak <= bound or (exact.complete and exact.best_peak > goal)
         note = "branch and bound" + (" (optimal)" if proved else "")
         return exact.best, note, work - exact.work_left
-    improved, used = _local_search(group, goal, offsets, work, deadline)
+    improved, used = _local_search(group, goal, offsets, work // 2, deadline)
+    if group.peak(improved) > goal:
+        separate, separate_used = _large_first(group, goal, offsets, work - used, deadline)
+        used += separate_used
+        if group.peak(separate) < group.peak(improved):
+            return separate, "local search on the large buffers", used
     return improved, "local search", used
+
+
+def _large_first(
+    group: _Group, goal: int, offsets: list[int], work: int, deadline: float
+) -> tuple[list[int], int]:
+    """Search a placement of the large buffers alone (from their place in `offsets`), then fit
+    the small ones around them, largest first, by first fit. Returns the placement and the work."""
+    limit = max(group.loads(), default=0)
+    small = [size * SMALL_FRACTION < limit for size in group.sizes]
+    large = [i for i, is_small in enumerate(small) if not is_small]
+    if len(large) in (0, len(group)):
+        return offsets, 0
+    subgroup = _make_group(list(zip(group.sizes, group.first, group.last, strict=True)), large)
+    placed, used = _local_search(subgroup, goal, [offsets[i] for i in large], work, deadline)
+    result = [-1] * len(group)
+    for i, offset in zip(large, placed, strict=True):
+        result[i] = offset
+    rest = sorted(
+        (i for i in range(len(group)) if small[i]), key=lambda i: (-group.sizes[i], group.first[i], i)
+    )
+    used += _place(group, rest, _first_fit, result)
+    return result, used
 
 
 def plan_memory(buffers: Sequence[Buffer], alignment: int = 16, time_budget_s: float = 2.0) -> Plan:
