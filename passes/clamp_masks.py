@@ -27,7 +27,11 @@ BACKWARD_READERS = (
     tt.LinearWeightUpdateOp,
     tt.CrossEntropyGradOp,
 )
-"""Backward ops that read int8 activations themselves: a value they read stays alive anyway."""
+"""Backward ops that read int8 activations themselves: a value they read stays alive anyway.
+(Missing one here costs memory, not correctness: the mask is then kept next to the value.)"""
+
+MaskKey = tuple[SSAValue, int, int]
+"""(clamped output, act_min, act_max): one mask per output and clamp range."""
 
 
 def _readers(value: SSAValue) -> list[Operation]:
@@ -44,7 +48,7 @@ def _only_masks_needed(output: SSAValue) -> bool:
     return not any(isinstance(reader, BACKWARD_READERS) for reader in _readers(output))
 
 
-def _mask_of(output: SSAValue, grad: tt.ClampGradOp, masks: dict) -> SSAValue:
+def _mask_of(output: SSAValue, grad: tt.ClampGradOp, masks: dict[MaskKey, SSAValue]) -> SSAValue:
     """The mask of `output` for `grad`'s clamp range, created after `output`'s definition once."""
     key = (output, grad.act_min.value.data, grad.act_max.value.data)
     if key not in masks:
@@ -64,7 +68,7 @@ def _mask_of(output: SSAValue, grad: tt.ClampGradOp, masks: dict) -> SSAValue:
 
 def use_clamp_masks(function: func.FuncOp) -> int:
     """Rewrite the clamp gradients of `function` that can use a mask; returns how many."""
-    masks: dict = {}
+    masks: dict[MaskKey, SSAValue] = {}
     rewritten = 0
     for grad in [op for op in function.body.block.ops if isinstance(op, tt.ClampGradOp)]:
         output = grad.output
