@@ -254,6 +254,24 @@ static void check_split(void)
     report("linear_weight_update_split", hash_bytes(slice_cols, O * 3) ^ counter);
 }
 
+/* Row-streamed bottlenecks (tt_bottleneck.c): expand -> depthwise s2 -> project, and
+ * depthwise s1 -> project without an expand conv; every stage O channels of `weight`. */
+static int8_t bottleneck_scratch[K * W * O + W * O];
+
+static void check_bottleneck(void)
+{
+    const tt_channel_quant quant = {-7, 3, 3, 127, multiplier, shift};
+    const tt_conv_stage expand = {&quant, weight, bias};
+    const tt_conv_stage depthwise = {&quant, weight + O * C, bias};
+    const tt_conv_stage project = {&quant, weight + O * C + O * K * K, NULL};
+    const tt_bottleneck_shape strided = {N, H, W, C, O, 5, 4, O, K, K, 2, 2, 1, 1, 1};
+    const tt_bottleneck_shape no_expand = {N, H, W, C, C, H, W, O, K, K, 1, 1, 1, 1, 0};
+    tt_bottleneck(&strided, &expand, &depthwise, &project, x, y, bottleneck_scratch);
+    report("bottleneck", hash_bytes(y, (size_t)N * 5 * 4 * O));
+    tt_bottleneck(&no_expand, NULL, &depthwise, &project, x, y, bottleneck_scratch);
+    report("bottleneck_no_expand", hash_bytes(y, sizeof y));
+}
+
 void run_checksums(void)
 {
     fill();
@@ -262,4 +280,5 @@ void run_checksums(void)
     check_backward();
     check_updates();
     check_split();
+    check_bottleneck();
 }
