@@ -170,6 +170,16 @@ def rand_grad(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return g.astype(np.float32)
 
 
+def assert_input_grads_bit_identical(
+    splits: list[Split], results: list[list[np.ndarray]], index: int, unsplit: np.ndarray
+) -> None:
+    """Each split call's input gradient (argument `index`) has the bits of the unsplit kernel's,
+    and the call left the frozen weight (argument 2) and its slice (argument 3) alone."""
+    for split, got in zip(splits, results, strict=True):
+        np.testing.assert_array_equal(got[index].view(np.uint32), unsplit.view(np.uint32))
+        check_untouched(split, got[2], got[3])
+
+
 def splits_of(rng: np.random.Generator, weight: np.ndarray, axes: list[int]) -> list[Split]:
     """The weight split on each axis with each channel subset."""
     return [split_weight(rng, weight, axis, subset) for axis in axes for subset in SUBSETS]
@@ -252,9 +262,7 @@ def test_conv2d_grad_input_split(driver: KernelDriver, kind: str, seed: int) -> 
     results = driver.call_many(calls)
     unsplit = results[0][4]
     assert_grad_close(unsplit, expected, rtol=GRAD_RTOL)
-    for split, got in zip(splits, results[1:], strict=True):
-        np.testing.assert_array_equal(got[7].view(np.uint32), unsplit.view(np.uint32))
-        check_untouched(split, got[2], got[3])
+    assert_input_grads_bit_identical(splits, results[1:], 7, unsplit)
 
 
 STRIDE_1_DEPTHWISE_SEEDS = [
@@ -277,9 +285,7 @@ def test_depthwise_grad_input_in_place_split(driver: KernelDriver, seed: int) ->
     ]
     results = driver.call_many(calls)
     unsplit = results[0][4]
-    for split, got in zip(splits, results[1:], strict=True):
-        np.testing.assert_array_equal(got[1].view(np.uint32), unsplit.view(np.uint32))
-        check_untouched(split, got[2], got[3])
+    assert_input_grads_bit_identical(splits, results[1:], 1, unsplit)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -297,9 +303,7 @@ def test_linear_grad_input_split(driver: KernelDriver, seed: int) -> None:
     results = driver.call_many(calls)
     unsplit = results[0][4]
     assert_grad_close(unsplit, expected, rtol=GRAD_RTOL)
-    for split, got in zip(splits, results[1:], strict=True):
-        np.testing.assert_array_equal(got[7].view(np.uint32), unsplit.view(np.uint32))
-        check_untouched(split, got[2], got[3])
+    assert_input_grads_bit_identical(splits, results[1:], 7, unsplit)
 
 
 # --------------------------------------------------------------------------- fused updates
