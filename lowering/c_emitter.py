@@ -215,8 +215,9 @@ class FunctionEmitter:
             raise LoweringError("updates must take the function's one learning-rate constant")
         return "learning_rate"
 
-    def sgd(self, op: tt.SGDUpdateOp | tt._FusedUpdateLike) -> str:
+    def sgd(self, op: tt.SGDUpdateOp | tt._FusedUpdateLike | tt.ExpandDepthwiseGradInputOp) -> str:
         """A `tt_sgd` local for the op's grad_scale and rounding (declared once per function)."""
+        assert op.lr is not None and op.grad_scale is not None and op.rounding is not None
         self.lr(op.lr)
         grad_scale = float(op.grad_scale.value.data)
         rounding = op.rounding.data
@@ -250,7 +251,7 @@ class FunctionEmitter:
 
     def _constant(self, op: arith.ConstantOp) -> None:
         uses = {use.operation for use in op.result.uses}
-        if uses and all(isinstance(user, tt.UPDATE_OPS) for user in uses):
+        if uses and all(tt.updated_param(user) is not None for user in uses):
             if self.learning_rate is not None:
                 raise LoweringError("the C target takes one learning rate per function; found two constants")
             self.learning_rate = op.result
@@ -262,7 +263,12 @@ class FunctionEmitter:
 
 
 def conv_shape(emitter: FunctionEmitter, op: tt._ConvLike, input_shape, weight_shape, output_shape) -> str:
-    (sh, sw), (ph, pw), groups = op.conv_params()
+    return conv_shape_of(emitter, op.conv_params(), input_shape, weight_shape, output_shape)
+
+
+def conv_shape_of(emitter: FunctionEmitter, params, input_shape, weight_shape, output_shape) -> str:
+    """`&` the tt_conv_shape table of a conv with (stride, padding, groups) `params`."""
+    (sh, sw), (ph, pw), groups = params
     n, h, w, c = input_shape
     _, kh, kw, _ = weight_shape
     _, oh, ow, o = output_shape
@@ -570,6 +576,30 @@ def lower_bias_update(e: FunctionEmitter, op: tt.BiasUpdateOp) -> list[str]:
     ]
 
 
+def lower_expand_depthwise_grad_input(e: FunctionEmitter, op: tt.ExpandDepthwiseGradInputOp) -> list[str]:
+    """tt_expand_depthwise_grad_input: both convs' shapes, weights and scales, the optional bias
+    update (as tt_bias_update's arguments, else NULL), the result and the plane of scratch."""
+    depthwise, expand = e.param(op.depthwise_weight), e.param(op.expand_weight)
+    if depthwise.split is not None or expand.split is not None:
+        raise LoweringError(f"'{op.name}' needs complete weights; a split weight's chain stays unfused")
+    expanded, grad_input = value_shape(op.mask), value_shape(op.grad_input)
+    dw_shape = conv_shape_of(
+        e, op.depthwise_params(), expanded, depthwise.values.shape, value_shape(op.grad_output)
+    )
+    pointwise = ((1, 1), (0, 0), 1)
+    shapes = f"{dw_shape}, {conv_shape_of(e, pointwise, grad_input, expand.values.shape, expanded)}"
+    bias = "NULL, NULL, 0, NULL"
+    if op.param is not None:
+        assert op.power is not None
+        param = e.param(op.param)
+        bias = f"{param.c_name}, {e.scales(param)}, {_int(op.power)}, {e.sgd(op)}"
+    return [
+        f"tt_expand_depthwise_grad_input({shapes}, {e.buffer(op.grad_output)}, {e.buffer(op.mask)}, "
+        f"{depthwise.c_name}, {e.scales(depthwise)}, {expand.c_name}, {e.scales(expand)}, {bias}, "
+        f"{e.buffer(op.grad_input)}, {e.scratch(op)});"
+    ]
+
+
 def _bottleneck_stage(
     e: FunctionEmitter, weight_ref, bias_ref, in_type: QTensorType, out_type: QTensorType, act
 ) -> str:
@@ -586,15 +616,18 @@ def lower_bottleneck(e: FunctionEmitter, op: tt.BottleneckOp) -> list[str]:
     xt, yt, dt = value_qtype(op.input), value_qtype(op.output), op.depthwise_type
     n, h, w, c = value_shape(op.input)
     _, oh, ow, hidden = dt.get_shape()
-    expand, source = "NULL", xt
+    expand, source, expand_geometry = "NULL", xt, [1, 1, 1, 1, 0, 0]
     if op.expand_weight is not None:
         assert op.expanded_type is not None
         expand = _bottleneck_stage(e, op.expand_weight, op.expand_bias, xt, op.expanded_type, op.expand_act)
         source = op.expanded_type
+        expand_geometry = [v for pair in op.expand_geometry() for v in pair]
     depthwise = _bottleneck_stage(e, op.depthwise_weight, op.depthwise_bias, source, dt, op.depthwise_act)
     project = _bottleneck_stage(e, op.project_weight, op.project_bias, dt, yt, op.project_act)
     (kh, kw), (sh, sw), (ph, pw) = op.kernel(), _ints(op.stride), _ints(op.padding)
-    fields = [n, h, w, c, hidden, oh, ow, yt.get_shape()[3], kh, kw, sh, sw, ph, pw, int(op.has_expand)]
+    _, he, we, _ = source.get_shape()
+    sizes = [n, h, w, c, he, we, hidden, oh, ow, yt.get_shape()[3]]
+    fields = [*sizes, kh, kw, sh, sw, ph, pw, int(op.has_expand), *expand_geometry]
     shape = e.tables.struct("tt_bottleneck_shape", [str(v) for v in fields], "bottleneck_shape")
     return [
         f"tt_bottleneck(&{shape}, {expand}, {depthwise}, {project}, {e.buffer(op.input)}, "
@@ -629,6 +662,7 @@ OP_RULES: dict[type[Operation], Callable[[FunctionEmitter, Operation], list[str]
     tt.Conv2DWeightUpdateOp: lower_conv2d_weight_update,
     tt.LinearWeightUpdateOp: lower_linear_weight_update,
     tt.BiasUpdateOp: lower_bias_update,
+    tt.ExpandDepthwiseGradInputOp: lower_expand_depthwise_grad_input,
     tt.BottleneckOp: lower_bottleneck,
 }  # type: ignore[dict-item]
 """One lowering rule per op: it returns the C statements that run the op on its planned buffers."""

@@ -71,7 +71,7 @@ def c_identifier(text: str) -> str:
 
 def updated_symbols(module: ModuleOp) -> set[str]:
     """Names of the parameters some op of the module updates."""
-    return {op.param.root_reference.data for op in module.walk() if isinstance(op, tt.UPDATE_OPS)}
+    return {param.root_reference.data for op in module.walk() if (param := tt.updated_param(op)) is not None}
 
 
 def collect_params(module: ModuleOp, base_dir: Path, prefix: str) -> dict[str, CParam]:

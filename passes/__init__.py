@@ -16,6 +16,7 @@ PASSES = {
     "tt-stream-frozen": "passes.stream_frozen:StreamFrozenPass",
     "tt-clamp-masks": "passes.clamp_masks:ClampMasksPass",
     "tt-reorder": "passes.reorder:ReorderPass",
+    "tt-fuse-expand-grad": "passes.fuse_expand_grad:FuseExpandGradPass",
     "tt-memory-plan": "passes.memory_plan:MemoryPlanPass",
     "tt-training-pipeline": "passes.training_pipeline:TrainingPipelinePass",
 }

@@ -54,8 +54,9 @@ def dependencies(ops: list[Operation]) -> dict[Operation, set[Operation]]:
                 before[op].add(operand.owner)
         for param in _param_reads(op):
             readers.setdefault(param, []).append(op)
-        if isinstance(op, tt.UPDATE_OPS):
-            before[op].update(readers.get(op.param.root_reference.data, []))
+        updated = tt.updated_param(op)
+        if updated is not None:
+            before[op].update(readers.get(updated.root_reference.data, []))
             if last_update is not None:
                 before[op].add(last_update)
             last_update = op

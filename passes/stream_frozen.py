@@ -2,7 +2,7 @@
 
 Rewrites every chain, in any function,
 
-    %e = tt.conv2d %x, @ew, @eb   (1x1, stride 1, no padding, groups 1)     optional
+    %e = tt.conv2d %x, @ew, @eb   (groups 1, any kernel, stride, padding)    optional
     %d = tt.conv2d %e, @dw, @db   (KHxKW depthwise: groups = channels in = channels out)
     %y = tt.conv2d %d, @pw, @pb   (1x1, stride 1, no padding, groups 1)
 
@@ -13,10 +13,13 @@ where %d has no user but the project conv and %e none but the depthwise conv, in
 which computes the same int8 values (same requantizations and clamps; the intermediate types
 and each conv's clamp, stride and padding become attributes) but is executed row-streamed:
 the runtime keeps KH rows of %e and one row of %d in a scratch buffer, so neither
-intermediate tensor ever exists in the arena. When %e has another user (e.g. it is saved for
-a weight gradient), the expand conv stays and the depthwise -> project pair is fused alone;
-when %d has another user (saved for the backward pass), nothing is fused. In `@train_step`
-this applies exactly to the frozen blocks, whose forward activations are not saved.
+intermediate tensor ever exists in the arena. The expand conv is the 1x1 expansion of an
+inverted bottleneck, or, for a block with expansion ratio 1, the conv before it: the network's
+strided 3x3 stem conv, whose large output then never exists either. When %e has another user
+(e.g. it is saved for a weight gradient), the expand conv stays and the depthwise -> project
+pair is fused alone; when %d has another user (saved for the backward pass), nothing is fused.
+In `@train_step` this applies exactly to the frozen blocks, whose forward activations are not
+saved.
 
 A chain reading a split weight (one whose updates train only some channels: the C runtime keeps
 those channels apart from the rest, passes/memory/slices.py) is left alone, e.g. a trained block
@@ -72,6 +75,11 @@ def is_depthwise(op: Operation | None) -> bool:
     return op.conv_params()[2] == channels_in == channels_out
 
 
+def is_dense(op: Operation | None) -> bool:
+    """An ungrouped tt.conv2d (any kernel, stride and padding)."""
+    return isinstance(op, tt.Conv2DOp) and op.conv_params()[2] == 1
+
+
 def _sole_producer(value: SSAValue) -> tt.Conv2DOp | None:
     """The tt.conv2d defining `value` if `value` has exactly one use."""
     owner = value.owner
@@ -87,7 +95,7 @@ def find_chain(project: tt.Conv2DOp) -> _Chain | None:
         return None
     assert isinstance(depthwise, tt.Conv2DOp)
     expand = _sole_producer(depthwise.input)
-    chain = _Chain(expand if is_pointwise(expand) else None, depthwise, project)
+    chain = _Chain(expand if is_dense(expand) else None, depthwise, project)
     return chain if not _updated_within(chain) else None
 
 
@@ -102,7 +110,8 @@ def _updated_within(chain: _Chain) -> bool:
     params = _params(chain)
     op = chain.ops()[0].next_op
     while op is not None and op is not chain.project:
-        if isinstance(op, tt.UPDATE_OPS) and op.param.root_reference.data in params:
+        updated = tt.updated_param(op)
+        if updated is not None and updated.root_reference.data in params:
             return True
         op = op.next_op
     return False
@@ -123,6 +132,9 @@ def bottleneck_op(chain: _Chain) -> tt.BottleneckOp:
             expanded_type=expand.output.type,
             expand_act=_act(expand),
         )
+        stride, padding, _ = expand.conv_params()
+        if stride != (1, 1) or padding != (0, 0):
+            props.update(expand_stride=expand.stride, expand_padding=expand.padding)
     props.update(
         depthwise_weight=depthwise.weight,
         depthwise_bias=depthwise.bias,

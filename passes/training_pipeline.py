@@ -1,7 +1,7 @@
 """tt-training-pipeline{scheme=S}: the whole training job in one pass.
 
 Runs, in order: tt-autodiff{lr, rounding}, tt-sparse-update{scheme}, tt-qas{enabled=qas},
-tt-fuse-update, tt-stream-frozen, tt-clamp-masks, tt-reorder (quiet) and
+tt-fuse-update, tt-stream-frozen, tt-clamp-masks, tt-reorder (quiet), tt-fuse-expand-grad and
 tt-memory-plan{alignment}: from @forward to a planned @train_step ready for C emission.
 """
 
@@ -15,6 +15,7 @@ from xdsl.passes import ModulePass
 
 from passes.autodiff import AutodiffPass
 from passes.clamp_masks import ClampMasksPass
+from passes.fuse_expand_grad import FuseExpandGradPass
 from passes.fuse_update import FuseUpdatePass
 from passes.memory_plan import MemoryPlanPass
 from passes.qas import QASPass
@@ -26,7 +27,7 @@ from passes.stream_frozen import StreamFrozenPass
 @dataclass(frozen=True)
 class TrainingPipelinePass(ModulePass):
     """autodiff -> sparse update -> QAS -> fused updates -> streamed frozen blocks -> clamp masks
-    -> reordering -> memory plan."""
+    -> reordering -> fused expand input gradients -> memory plan."""
 
     name = "tt-training-pipeline"
 
@@ -45,6 +46,7 @@ class TrainingPipelinePass(ModulePass):
             StreamFrozenPass(),
             ClampMasksPass(),
             ReorderPass(quiet=True),
+            FuseExpandGradPass(),
             MemoryPlanPass(alignment=self.alignment),
         ]
 

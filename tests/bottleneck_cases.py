@@ -29,12 +29,26 @@ class BottleneckCase:
     padding: tuple[int, int]
     expand: bool = True
     bias: bool = True
+    expand_kernel: tuple[int, int] = (1, 1)  # a KxK strided expand: a stem conv
+    expand_stride: tuple[int, int] = (1, 1)
+    expand_padding: tuple[int, int] = (0, 0)
+
+    def hidden_hw(self) -> tuple[int, int]:
+        """Height and width of the expanded tensor (the depthwise conv's input)."""
+        return (
+            conv_output_size(self.h, self.expand_kernel[0], self.expand_stride[0], self.expand_padding[0]),
+            conv_output_size(self.w, self.expand_kernel[1], self.expand_stride[1], self.expand_padding[1]),
+        )
 
     def out_hw(self) -> tuple[int, int]:
+        h, w = self.hidden_hw()
         return (
-            conv_output_size(self.h, self.kernel[0], self.stride[0], self.padding[0]),
-            conv_output_size(self.w, self.kernel[1], self.stride[1], self.padding[1]),
+            conv_output_size(h, self.kernel[0], self.stride[0], self.padding[0]),
+            conv_output_size(w, self.kernel[1], self.stride[1], self.padding[1]),
         )
+
+    def has_strided_expand(self) -> bool:
+        return self.expand_stride != (1, 1) or self.expand_padding != (0, 0)
 
 
 CASES = {
@@ -49,6 +63,18 @@ CASES = {
     "no_expand": BottleneckCase(1, 8, 6, 7, 7, 5, (3, 3), (1, 1), (1, 1), expand=False),
     "no_expand_s2_no_bias": BottleneckCase(
         2, 7, 9, 6, 6, 4, (3, 3), (2, 2), (1, 1), expand=False, bias=False
+    ),
+    "stem_k3_s2": BottleneckCase(
+        1, 17, 15, 3, 8, 4, (3, 3), (1, 1), (1, 1), expand_kernel=(3, 3), expand_stride=(2, 2),
+        expand_padding=(1, 1),
+    ),
+    "stem_unpadded_dropped_rows_batch2": BottleneckCase(
+        2, 12, 10, 2, 6, 5, (3, 3), (2, 2), (1, 1), expand_kernel=(3, 3), expand_stride=(2, 2),
+        bias=False,
+    ),
+    "stem_k5x3_mixed": BottleneckCase(
+        1, 13, 9, 3, 5, 4, (3, 5), (1, 2), (1, 2), expand_kernel=(5, 3), expand_stride=(2, 1),
+        expand_padding=(2, 1),
     ),
 }
 
@@ -88,7 +114,7 @@ class Chain:
         """Input type, then the output type of each stage."""
         case = self.case
         oh, ow = case.out_hw()
-        shapes = [(case.n, case.h, case.w, case.hidden)] if case.expand else []
+        shapes = [(case.n, *case.hidden_hw(), case.hidden)] if case.expand else []
         shapes += [(case.n, oh, ow, case.hidden), (case.n, oh, ow, case.o)]
         types = [qtype(self.x.shape, self.x_scale, self.x_zp)]
         return types + [qtype(s, st.out_scale, st.out_zp) for s, st in zip(shapes, self.stages, strict=True)]
@@ -122,7 +148,7 @@ def make_chain(case: BottleneckCase, seed: int) -> Chain:
     x_scale, x_zp = float(np.float32(rng.uniform(0.01, 0.05))), int(rng.integers(-40, 41))
     stages, scale = [], x_scale
     if case.expand:
-        stages.append(_stage(rng, "expand", (case.hidden, 1, 1, case.c), scale, case.bias))
+        stages.append(_stage(rng, "expand", (case.hidden, *case.expand_kernel, case.c), scale, case.bias))
         scale = stages[-1].out_scale
     stages.append(_stage(rng, "depthwise", (case.hidden, *case.kernel, 1), scale, case.bias))
     stages.append(_stage(rng, "project", (case.o, 1, 1, case.hidden), stages[-1].out_scale, case.bias))
@@ -132,7 +158,7 @@ def make_chain(case: BottleneckCase, seed: int) -> Chain:
 def chain_text(chain: Chain) -> list[str]:
     """The chain as three (or two) tt.conv2d from %x to %r (the oracle)."""
     case, types = chain.case, chain.types()
-    geometry = [((1, 1), (0, 0), 1)] if case.expand else []
+    geometry = [(case.expand_stride, case.expand_padding, 1)] if case.expand else []
     geometry += [(case.stride, case.padding, case.hidden), ((1, 1), (0, 0), 1)]
     names = ["x", "e", "d", "r"] if case.expand else ["x", "d", "r"]
     body = []
@@ -150,6 +176,11 @@ def bottleneck_text(chain: Chain) -> list[str]:
     if case.expand:
         head = f"expand {stages[0].refs()} "
         attrs += [f"expanded_type = {types[1]}", f"expand_act = {i64_array(stages[0].act)}"]
+        if case.has_strided_expand():
+            attrs += [
+                f"expand_stride = {i64_array(case.expand_stride)}",
+                f"expand_padding = {i64_array(case.expand_padding)}",
+            ]
     depthwise, project = stages[-2], stages[-1]
     attrs += [
         f"depthwise_type = {types[-2]}",

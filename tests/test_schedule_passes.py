@@ -91,6 +91,26 @@ def test_clamp_masks_preserve_the_step(zoo_models: dict[str, Path], name: str, s
         assert any(not isinstance(use.operation, tt.ClampGradOp | tt.Conv2DOp) for use in op.output.uses)
 
 
+EXPAND_CASES = [
+    ("mbv2-w0.35", "mbv2-w0.35/138kb"),
+    ("proxyless-w0.3", "proxyless-w0.3/148kb"),
+    ("mcunet-5fps", "mcunet-5fps/148kb"),
+]
+
+
+@needs_zoo
+@pytest.mark.parametrize(("name", "scheme"), EXPAND_CASES)
+def test_fuse_expand_grad_preserves_the_step(zoo_models: dict[str, Path], name: str, scheme: str) -> None:
+    """The chains of the sparse presets whose expanded gradient set the memory peak are fused,
+    each with its expand conv's bias update, and the step stays bit identical."""
+    pipeline = "tt-fuse-update,tt-clamp-masks,tt-reorder{quiet=true},tt-fuse-expand-grad"
+    before, after = assert_same_step(zoo_models[name], scheme, pipeline)
+    fused = [op for op in after.walk() if isinstance(op, tt.ExpandDepthwiseGradInputOp)]
+    assert fused and all(op.has_bias_update for op in fused)
+    updated_before = {op.param for op in before.walk() if isinstance(op, tt.SGDUpdateOp)}
+    assert {tt.updated_param(op) for op in after.walk()} - {None} == updated_before
+
+
 @needs_zoo
 @pytest.mark.parametrize(("name", "scheme"), CASES)
 def test_reorder_preserves_the_step_and_never_raises_the_bound(
@@ -152,7 +172,7 @@ def independent_overlaps(function) -> list[str]:  # noqa: ANN001
 @needs_zoo
 @pytest.mark.parametrize(("name", "scheme"), PLAN_CASES)
 def test_memory_plans_are_overlap_free_and_tight(zoo_models: dict[str, Path], name: str, scheme: str) -> None:
-    pipeline = "tt-fuse-update,tt-clamp-masks,tt-reorder{quiet=true},tt-memory-plan"
+    pipeline = "tt-fuse-update,tt-clamp-masks,tt-reorder{quiet=true},tt-fuse-expand-grad,tt-memory-plan"
     _, after = assert_same_step(zoo_models[name], scheme, pipeline)
     train = next(op for op in after.walk() if getattr(op, "sym_name", None) == StringAttr("train_step"))
     assert independent_overlaps(train) == []

@@ -64,6 +64,7 @@ def test_pass_output_equals_its_input(name: str) -> None:
         ("mbv2_s2", 3 * 8 * 12 + 4 * 12),  # ring of 3 rows of 8 x 12, one output row of 4 x 12
         ("k5x3_mixed", 5 * 7 * 6 + 7 * 6),
         ("no_expand", 6 * 7),  # no ring: the depthwise conv reads the input
+        ("stem_k3_s2", 3 * 8 * 8 + 8 * 8),  # the ring holds rows of the 9x8 expanded (stem) output
     ],
 )
 def test_scratch_bytes_and_plan(name: str, expected: int) -> None:
@@ -109,6 +110,8 @@ def test_forward_of_zoo_models_unchanged(zoo_models: dict[str, Path], name: str)
     after = before.clone()
     apply_pipeline(after, "tt-stream-frozen", path.parent)
     assert count(after, tt.BottleneckOp) > 10
+    stems = [op for op in after.walk() if isinstance(op, tt.BottleneckOp) and op.expand_stride is not None]
+    assert len(stems) == 1  # the strided stem conv streamed into the first block
     x = image(7)
     expected = run_function(before, "forward", [x], path.parent)[0]
     np.testing.assert_array_equal(run_function(after, "forward", [x], path.parent)[0], expected)

@@ -39,6 +39,7 @@ from xdsl.irdl import (
     base,
     irdl_op_definition,
     operand_def,
+    opt_operand_def,
     opt_prop_def,
     prop_def,
     result_def,
@@ -993,10 +994,23 @@ class _FusedUpdateLike(IRDLOperation):
         raise NotImplementedError
 
     def check_update(self, grad_shape: tuple[int, ...], channels: DenseArrayBase | None, axis: int) -> None:
-        _check_rounding(self.rounding)
-        param = _check_updated_slice(self, self.param, grad_shape, channels, axis)
-        if _int(self.power) != 0 and param.scales is None:
-            raise VerifyException(f"scaled parameter {self.param} must carry per-channel scales")
+        _check_fused_update(self, self.param, self.power, self.rounding, grad_shape, channels, axis)
+
+
+def _check_fused_update(
+    op: Operation,
+    ref: SymbolRefAttr,
+    power: IntegerAttr,
+    rounding: StringAttr,
+    grad_shape: tuple[int, ...],
+    channels: DenseArrayBase | None,
+    axis: int,
+) -> None:
+    """The update attributes of a fused gradient + scaling + SGD update of parameter `ref`."""
+    _check_rounding(rounding)
+    param = _check_updated_slice(op, ref, grad_shape, channels, axis)
+    if _int(power) != 0 and param.scales is None:
+        raise VerifyException(f"scaled parameter {ref} must carry per-channel scales")
 
 
 @irdl_op_definition
@@ -1057,8 +1071,121 @@ class BiasUpdateOp(_FusedUpdateLike):
 
 
 UPDATE_OPS = (SGDUpdateOp, _FusedUpdateLike)
-"""Every op that changes a parameter in place."""
+"""Every op class whose ops always change a parameter in place (`updated_param` also sees the ops
+that change one only when they carry an update, tt.expand_depthwise_grad_input)."""
 
+
+# --------------------------------------------------------------------------- fused input gradients
+
+
+@irdl_op_definition
+class ExpandDepthwiseGradInputOp(IRDLOperation):
+    """The input gradient through a depthwise conv and the 1x1 expand conv before it, computed one
+    channel at a time (tt-fuse-expand-grad). Computes exactly what this chain computes:
+
+        %a = tt.conv2d_grad_input %grad_output, @depthwise_weight {stride, padding, groups = C}
+        %b = tt.mask_grad %a, %mask                       (the expand conv's clamp, [N, H, W, C])
+        tt.bias_update @param, %b, %lr {power, grad_scale, rounding}      (optional)
+        %grad_input = tt.conv2d_grad_input %b, @expand_weight {stride 1, padding 0, groups 1}
+
+    with @depthwise_weight [C, KH, KW, 1] and @expand_weight [C, 1, 1, C_in]; `param` (the expand
+    conv's bias [C]) and `lr`, `power`, `grad_scale`, `rounding` are given together, exactly when
+    the bias update is part of the chain. %a and %b never exist: the runtime computes one
+    [N, H, W] plane of %b at a time (passes/memory/liveness.py: scratch_bytes), and the result
+    is bit identical because no float is computed in another order:
+    - channel c of %a reads only channel c of %grad_output, and each of its elements receives the
+      contributions of the output positions in raster order, from 0, as in the unfused kernel;
+    - the mask is elementwise;
+    - the bias gradient of channel c sums its plane over the positions in order, as tt.bias_grad
+      does; its update draws u(counter + c) with the counter at the op's start, then the counter
+      advances by C, as tt.bias_update does;
+    - each element of %grad_input sums w[c, i] * (%b[c] * s[c]) over c ascending from 0, skipping
+      zeros, as the unfused pointwise input gradient does.
+    """
+
+    name = "tt.expand_depthwise_grad_input"
+
+    grad_output = operand_def(TensorType)
+    mask = operand_def(TensorType)
+    lr = opt_operand_def(Float32Type)
+    grad_input = result_def(TensorType)
+    depthwise_weight = prop_def(SymbolRefAttr)
+    stride = prop_def(DenseArrayBase.constr(i64))
+    padding = prop_def(DenseArrayBase.constr(i64))
+    expand_weight = prop_def(SymbolRefAttr)
+    param = opt_prop_def(SymbolRefAttr)
+    power = opt_prop_def(IntegerAttr[IntegerType])
+    grad_scale = opt_prop_def(FloatAttr)
+    rounding = opt_prop_def(StringAttr)
+
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$grad_output `,` $mask `depthwise` $depthwise_weight `expand` $expand_weight "
+        "(`bias_update` $param^ `,` $lr)? attr-dict `:` type($grad_output) `,` type($mask) `->` "
+        "type($grad_input)"
+    )
+
+    @property
+    def has_bias_update(self) -> bool:
+        """Whether the expand conv's bias update is part of the op."""
+        return self.param is not None
+
+    def depthwise_params(self) -> tuple[tuple[int, int], tuple[int, int], int]:
+        """(stride, padding, groups) of the depthwise conv (the op must verify)."""
+        stride = _check_pair(self.stride, "stride", 1)
+        padding = _check_pair(self.padding, "padding", 0)
+        return stride, padding, _shape(self.grad_output)[3]
+
+    def update_axis(self) -> int:
+        """The axis of the updated bias (all of it)."""
+        return 0
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output", 4)
+        _expect_f32_tensor(self.grad_input, "grad_input", 4)
+        n, ho, wo, c = _shape(self.grad_output)
+        _expect_mask(self.mask, "mask")
+        mask_shape = _shape(self.mask)
+        if len(mask_shape) != 4 or mask_shape[0] != n or mask_shape[3] != c:
+            raise VerifyException(f"mask shape {mask_shape} must be [{n}, H, W, {c}] (the expanded tensor)")
+        _, h, w, _ = mask_shape
+        (sh, sw), (ph, pw), _ = self.depthwise_params()
+        kh, kw = _check_weight(self, self.depthwise_weight, 4)[1:3]
+        _check_stage_weight(self, self.depthwise_weight, (c, kh, kw, 1), "depthwise")
+        expected = (n, conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw), c)
+        if (n, ho, wo, c) != expected:
+            raise VerifyException(
+                f"grad_output shape {(n, ho, wo, c)} is not the depthwise conv output of the "
+                f"expanded shape {mask_shape}: expected {expected}"
+            )
+        c_in = _shape(self.grad_input)[3]
+        _check_stage_weight(self, self.expand_weight, (c, 1, 1, c_in), "expand")
+        if _shape(self.grad_input) != (n, h, w, c_in):
+            raise VerifyException(f"grad_input shape {_shape(self.grad_input)} must be {(n, h, w, c_in)}")
+        self._verify_bias_update(c)
+
+    def _verify_bias_update(self, channels: int) -> None:
+        parts = {
+            "param": self.param,
+            "lr": self.lr,
+            "power": self.power,
+            "grad_scale": self.grad_scale,
+            "rounding": self.rounding,
+        }
+        given = [name for name, value in parts.items() if value is not None]
+        if given and len(given) != len(parts):
+            missing = [name for name in parts if name not in given]
+            raise VerifyException(f"a bias update needs {', '.join(missing)} besides {', '.join(given)}")
+        if self.param is not None:
+            assert self.power is not None and self.rounding is not None
+            _check_fused_update(self, self.param, self.power, self.rounding, (channels,), None, 0)
+
+
+def updated_param(op: Operation) -> SymbolRefAttr | None:
+    """The parameter `op` changes in place, or None: every question "which ops update @p" asks this."""
+    if isinstance(op, (*UPDATE_OPS, ExpandDepthwiseGradInputOp)):
+        return op.param
+    return None
 
 
 # --------------------------------------------------------------------------- frozen-layer fusion
@@ -1085,16 +1212,18 @@ class BottleneckOp(IRDLOperation):
 
     Computes exactly what the chain of three `tt.conv2d` computes:
 
-        %e = tt.conv2d %input, @expand_weight, @expand_bias     (1x1, groups 1; optional)
+        %e = tt.conv2d %input, @expand_weight, @expand_bias     (KExKE', groups 1; optional)
         %d = tt.conv2d %e, @depthwise_weight, @depthwise_bias   (KHxKW depthwise, stride, padding)
         %y = tt.conv2d %d, @project_weight, @project_bias       (1x1, groups 1)
 
     each with its own requantization and clamp: `expanded_type` / `depthwise_type` are the types
     of %e / %d, `expand_act` / `depthwise_act` / `project_act` the [act_min, act_max] of each
-    conv, `stride` / `padding` those of the depthwise conv (the 1x1 convs have stride 1, no
-    padding). Without `expand_weight` (expansion ratio 1) the depthwise conv reads %input.
-    The runtime never materializes %e or %d: it keeps KH rows of %e and one row of %d in a
-    scratch buffer (passes/memory/liveness.py: bottleneck_scratch_bytes).
+    conv, `stride` / `padding` those of the depthwise conv, `expand_stride` / `expand_padding`
+    those of the expand conv (default 1 and 0: the 1x1 expand of an inverted bottleneck; a
+    strided KxK expand is a network's stem conv streamed into its first block). The project conv
+    has stride 1, no padding. Without `expand_weight` (expansion ratio 1) the depthwise conv
+    reads %input. The runtime never materializes %e or %d: it keeps KH rows of %e and one row
+    of %d in a scratch buffer (passes/memory/liveness.py: bottleneck_scratch_bytes).
     """
 
     name = "tt.bottleneck"
@@ -1110,6 +1239,8 @@ class BottleneckOp(IRDLOperation):
     expanded_type = opt_prop_def(QTensorType)
     depthwise_type = prop_def(QTensorType)
     expand_act = opt_prop_def(DenseArrayBase.constr(i64))
+    expand_stride = opt_prop_def(DenseArrayBase.constr(i64))
+    expand_padding = opt_prop_def(DenseArrayBase.constr(i64))
     depthwise_act = prop_def(DenseArrayBase.constr(i64))
     project_act = prop_def(DenseArrayBase.constr(i64))
     stride = prop_def(DenseArrayBase.constr(i64))
@@ -1133,10 +1264,18 @@ class BottleneckOp(IRDLOperation):
         shape = lookup_param(self, self.depthwise_weight).shape
         return shape[1], shape[2]
 
+    def expand_geometry(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """(kernel, stride, padding) of the expand conv (the op must have one and verify)."""
+        assert self.expand_weight is not None
+        kernel = lookup_param(self, self.expand_weight).shape[1:3]
+        stride = _ints(self.expand_stride) if self.expand_stride is not None else (1, 1)
+        padding = _ints(self.expand_padding) if self.expand_padding is not None else (0, 0)
+        return (kernel[0], kernel[1]), (stride[0], stride[1]), (padding[0], padding[1])
+
     def verify_(self) -> None:
         n, h, w, c = _shape_of(_expect_qtensor(self.input, "input", 4))
         _expect_qtensor(self.output, "output", 4)
-        hidden = self._verify_expand(n, h, w, c)
+        h, w, hidden = self._verify_expand(n, h, w, c)
         n, ho, wo = self._verify_depthwise(n, h, w, hidden)
         o = _check_weight(self, self.project_weight, 4)[0]
         _check_stage_weight(self, self.project_weight, (o, 1, 1, hidden), "project")
@@ -1145,32 +1284,44 @@ class BottleneckOp(IRDLOperation):
         if _shape(self.output) != (n, ho, wo, o):
             raise VerifyException(f"output shape {_shape(self.output)} must be {(n, ho, wo, o)}")
 
-    def _verify_expand(self, n: int, h: int, w: int, c: int) -> int:
-        """Check the optional expand conv; returns the channel count the depthwise conv reads."""
+    def _verify_expand(self, n: int, h: int, w: int, c: int) -> tuple[int, int, int]:
+        """Check the optional expand conv; returns the (height, width, channels) the depthwise
+        conv reads."""
         parts = {
             "expand_bias": self.expand_bias,
             "expanded_type": self.expanded_type,
             "expand_act": self.expand_act,
+            "expand_stride": self.expand_stride,
+            "expand_padding": self.expand_padding,
         }
         if not self.has_expand:
             given = [name for name, value in parts.items() if value is not None]
             if given:
                 raise VerifyException(f"{', '.join(given)} given without expand_weight")
-            return c
+            return h, w, c
         missing = [name for name in ("expanded_type", "expand_act") if parts[name] is None]
         if missing:
             raise VerifyException(f"an expand conv needs {' and '.join(missing)}")
         assert self.expand_weight is not None and self.expanded_type is not None
         assert self.expand_act is not None
-        hidden = _check_weight(self, self.expand_weight, 4)[0]
-        _check_stage_weight(self, self.expand_weight, (hidden, 1, 1, c), "expand")
+        if self.expand_stride is not None:
+            _check_pair(self.expand_stride, "expand_stride", 1)
+        if self.expand_padding is not None:
+            _check_pair(self.expand_padding, "expand_padding", 0)
+        shape = _check_weight(self, self.expand_weight, 4)
+        hidden = shape[0]
+        _check_stage_weight(self, self.expand_weight, (hidden, shape[1], shape[2], c), "expand")
         _check_bias(self, self.expand_bias, hidden)
         _check_act_range(self.expand_act, "expand_act")
-        if _shape_of(self.expanded_type) != (n, h, w, hidden):
+        (kh, kw), (sh, sw), (ph, pw) = self.expand_geometry()
+        he, we = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
+        if he < 1 or we < 1:
+            raise VerifyException(f"expand kernel {(kh, kw)} does not fit the padded input {(h, w)}")
+        if _shape_of(self.expanded_type) != (n, he, we, hidden):
             raise VerifyException(
-                f"expanded_type shape {_shape_of(self.expanded_type)} must be {(n, h, w, hidden)}"
+                f"expanded_type shape {_shape_of(self.expanded_type)} must be {(n, he, we, hidden)}"
             )
-        return hidden
+        return he, we, hidden
 
     def _verify_depthwise(self, n: int, h: int, w: int, channels: int) -> tuple[int, int, int]:
         """Check the depthwise conv on [n, h, w, channels]; returns (n, output h, output w)."""
@@ -1223,6 +1374,7 @@ TT = Dialect(
         LinearWeightUpdateOp,
         BiasUpdateOp,
         SGDUpdateOp,
+        ExpandDepthwiseGradInputOp,
         BottleneckOp,
     ],
     [QTensorType, ExternalDataAttr],

@@ -148,7 +148,8 @@ class TTFunctions(InterpreterFunctions):
         x, xt = args[0], _qtype(op.input)
         if op.expand_weight is not None:
             assert op.expanded_type is not None and op.expand_act is not None
-            expand = _Conv(op.expand_weight, op.expand_bias, (1, 1), (0, 0), 1, _pair(op.expand_act))
+            _, stride, padding = op.expand_geometry()
+            expand = _Conv(op.expand_weight, op.expand_bias, stride, padding, 1, _pair(op.expand_act))
             x, xt = self._conv2d(expand, x, xt, op.expanded_type), op.expanded_type
         stride, padding = _pair(op.stride), _pair(op.padding)
         groups, act = xt.get_shape()[3], _pair(op.depthwise_act)
@@ -255,13 +256,25 @@ class TTFunctions(InterpreterFunctions):
         self, interpreter: Interpreter, op: tt.Conv2DGradInputOp, args: tuple[Any, ...]
     ):
         (grad_out,) = args
-        stride, padding, groups = _conv_attrs(op)
-        n, h, w, c = op.grad_input.type.get_shape()
-        weight = torch.from_numpy(self.state.real_weight(_sym(op.weight))).permute(0, 3, 1, 2)
+        in_shape = tuple(op.grad_input.type.get_shape())
+        return (self._conv_grad_input(op.weight, grad_out, in_shape, *_conv_attrs(op)),)
+
+    def _conv_grad_input(
+        self,
+        weight_ref: SymbolRefAttr,
+        grad_out: np.ndarray,
+        in_shape: tuple[int, ...],
+        stride: tuple[int, int],
+        padding: tuple[int, int],
+        groups: int,
+    ) -> np.ndarray:
+        """The input gradient of tt.conv2d_grad_input (every op computing one uses this)."""
+        n, h, w, c = in_shape
+        weight = torch.from_numpy(self.state.real_weight(_sym(weight_ref))).permute(0, 3, 1, 2)
         grad = torch.nn.grad.conv2d_input(
             (n, c, h, w), weight, _nchw(grad_out), stride=stride, padding=padding, groups=groups
         )
-        return (_nhwc(grad).astype(np.float32),)
+        return _nhwc(grad).astype(np.float32)
 
     @impl(tt.Conv2DGradWeightOp)
     def run_conv2d_grad_weight(
@@ -364,7 +377,7 @@ class TTFunctions(InterpreterFunctions):
 
     def _sgd(
         self,
-        op: tt.SGDUpdateOp | tt._FusedUpdateLike,
+        op: tt.SGDUpdateOp | tt._FusedUpdateLike | tt.ExpandDepthwiseGradInputOp,
         grad: np.ndarray,
         lr: float,
         channels: Any,
@@ -385,7 +398,14 @@ class TTFunctions(InterpreterFunctions):
         low, high = (nx.WEIGHT_MIN, nx.WEIGHT_MAX) if value.dtype == np.int8 else (integer.min, integer.max)
         value[index] = nx.saturate(value[index].astype(np.float64) - step, low, high, value.dtype)
 
-    def _fused(self, op: tt._FusedUpdateLike, grad: np.ndarray, lr: float, channels: Any, axis: int) -> None:
+    def _fused(
+        self,
+        op: tt._FusedUpdateLike | tt.ExpandDepthwiseGradInputOp,
+        grad: np.ndarray,
+        lr: float,
+        channels: Any,
+        axis: int,
+    ) -> None:
         power = _ints(op.power)
         if power != 0:
             scale_rows = channels if axis == 0 else None
@@ -416,6 +436,23 @@ class TTFunctions(InterpreterFunctions):
         grad_out, lr = args
         self._fused(op, _bias_grad(grad_out), lr, None, op.update_axis())
         return ()
+
+    # ----------------------------------------------------------------- fused input gradients
+
+    @impl(tt.ExpandDepthwiseGradInputOp)
+    def run_expand_depthwise_grad_input(
+        self, interpreter: Interpreter, op: tt.ExpandDepthwiseGradInputOp, args: tuple[Any, ...]
+    ):
+        """The rules of its chain in turn: depthwise input gradient, mask, optional bias update,
+        1x1 input gradient (the whole expanded gradient at once: the interpreter is the oracle)."""
+        grad_out, mask = args[0], args[1]
+        expanded = tuple(op.mask.type.get_shape())
+        grad = self._conv_grad_input(op.depthwise_weight, grad_out, expanded, *op.depthwise_params())
+        grad = _masked(grad, mask)
+        if op.has_bias_update:
+            self._fused(op, _bias_grad(grad), args[2], None, op.update_axis())
+        in_shape = tuple(op.grad_input.type.get_shape())
+        return (self._conv_grad_input(op.expand_weight, grad, in_shape, (1, 1), (0, 0), 1),)
 
 
 def _channel_list(channels: Any) -> list[int]:

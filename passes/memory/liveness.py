@@ -8,8 +8,8 @@ arguments, op i is step i + 1). Buffers are shared where the runtime writes in p
 `tt.grad_accumulate`, `tt.scale_grad`) writes over its first operand when that operand dies
 there, and so does a same-shape depthwise `tt.conv2d_grad_input` (one channel at a time, with
 a plane of scratch). Kernel scratch (e.g. the one-channel gradient of a fused update, the row
-buffers of a streamed bottleneck) is a buffer live during its op only. Scalars (the loss, the
-learning rate) are not buffers.
+buffers of a streamed bottleneck, the expanded-gradient plane of tt.expand_depthwise_grad_input)
+is a buffer live during its op only. Scalars (the loss, the learning rate) are not buffers.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ def scratch_bytes(op: Operation, in_place: bool = False) -> int:
         return 4 * _linear_columns(op)
     if isinstance(op, tt.BottleneckOp):
         return bottleneck_scratch_bytes(op)
+    if isinstance(op, tt.ExpandDepthwiseGradInputOp):
+        return 4 * expanded_plane(op)
     return 0
 
 
@@ -60,17 +62,25 @@ def in_place_plane(op: tt.Conv2DGradInputOp) -> int:
     return n * h * w
 
 
+def expanded_plane(op: tt.ExpandDepthwiseGradInputOp) -> int:
+    """Floats of the one-channel plane of the expanded gradient a tt.expand_depthwise_grad_input
+    computes at a time: N * H * W (tt_expand_depthwise_grad_input_scratch_size agrees, in bytes)."""
+    n, h, w, _ = op.mask.type.get_shape()
+    return n * h * w
+
+
 def bottleneck_scratch_bytes(op: tt.BottleneckOp) -> int:
     """Scratch of a row-streamed tt.bottleneck, in bytes (tt_bottleneck_scratch_size agrees):
 
-        KH * W * C_e  (with an expand conv: a ring of KH rows of the expanded tensor)
-        + W_o * C_e   (one row of the depthwise output)
+        KH * W_e * C_e  (with an expand conv: a ring of KH rows of the expanded tensor)
+        + W_o * C_e     (one row of the depthwise output)
 
-    KH = depthwise kernel height, W = input width, C_e = expanded (depthwise) channels,
+    KH = depthwise kernel height, W_e = expanded width, C_e = expanded (depthwise) channels,
     W_o = output width; all int8."""
-    _, _, width, _ = op.input.type.get_shape()
     _, _, out_width, hidden = op.depthwise_type.get_shape()
-    ring = op.kernel()[0] * width * hidden if op.has_expand else 0
+    ring = 0
+    if op.expanded_type is not None:
+        ring = op.kernel()[0] * op.expanded_type.get_shape()[2] * hidden
     return ring + out_width * hidden
 
 

@@ -26,7 +26,7 @@ class SplitSlice:
     channels: tuple[int, ...]
 
 
-def update_axis_of(op: tt.SGDUpdateOp | tt._FusedUpdateLike) -> int:
+def update_axis_of(op: tt.SGDUpdateOp | tt._FusedUpdateLike | tt.ExpandDepthwiseGradInputOp) -> int:
     """The parameter axis an update's `channels` index."""
     if isinstance(op, tt.SGDUpdateOp):
         assert op.channel_axis is not None
@@ -36,10 +36,11 @@ def update_axis_of(op: tt.SGDUpdateOp | tt._FusedUpdateLike) -> int:
 
 def _channel_updates(module: ModuleOp):
     for op in module.walk():
-        if isinstance(op, tt.UPDATE_OPS):
+        updated = tt.updated_param(op)
+        if updated is not None:
             channels = getattr(op, "channels", None)
             values = None if channels is None else tuple(int(v) for v in channels.get_values())
-            yield op.param.root_reference.data, op, values
+            yield updated.root_reference.data, op, values
 
 
 def updated_slices(module: ModuleOp) -> dict[str, int]:

@@ -383,6 +383,49 @@ void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_fea
 void tt_bias_update(size_t positions, int32_t channels, const float *grad_output,
                     const float *bias_scale, int32_t power, const tt_sgd *sgd, int32_t *bias);
 
+/* ----------------------------------------------------------------------- fused input gradients */
+/*
+ * tt.expand_depthwise_grad_input (pass tt-fuse-expand-grad): the input gradient through a
+ * depthwise conv and the 1x1 expand conv before it,
+ *     a  = tt_conv2d_grad_input(depthwise, grad_output)   [N, H, W, C]  -> from [N, H_o, W_o, C]
+ *     b  = tt_mask_grad(a, mask)                           (the expand conv's clamp mask)
+ *     tt_bias_update(b) of the expand conv's bias          (only when bias != NULL)
+ *     grad_input = tt_conv2d_grad_input(expand, b)         [N, H, W, C_in]
+ * computed one channel c at a time so that neither a nor b exists: channel c of a (it reads
+ * only channel c of grad_output) is scattered into `plane` (N * H * W floats) in the raster
+ * order of the output positions, masked, its bias gradient summed over the positions in order
+ * and applied with u(counter + c) (counter: the value on entry; advanced by C at the end), and
+ * its terms weight[c, i] * (b * expand_scale[c]) added to grad_input, zeroed first, for c
+ * ascending. Each float is therefore computed as by the four unfused kernels, in the same
+ * order: the results (grad_input, bias, RNG counter) are bit identical to them.
+ * - depthwise: the depthwise conv (groups == input_c == output_c) [N, H, W, C] -> [N, H_o,
+ *   W_o, C]; depthwise_weight [C, KH, KW, 1], depthwise_scale [C];
+ * - expand: the 1x1 conv (stride 1, no padding, groups 1) [N, H, W, C_in] -> [N, H, W, C];
+ *   expand_weight [C, 1, 1, C_in], expand_scale [C];
+ * - mask: the tt_clamp_mask bits of [N, H, W, C];
+ * - bias [C], bias_scale [C], power, sgd: as tt_bias_update; bias NULL: no update (the other
+ *   three are then not read and may be NULL / 0).
+ * plane: tt_expand_depthwise_grad_input_scratch_size(depthwise) bytes (contents on entry do
+ * not matter). grad_input must not overlap grad_output, mask or plane.
+ */
+void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_conv_shape *expand,
+                                    const float *grad_output, const uint8_t *mask,
+                                    const int8_t *depthwise_weight, const float *depthwise_scale,
+                                    const int8_t *expand_weight, const float *expand_scale,
+                                    int32_t *bias, const float *bias_scale, int32_t power,
+                                    const tt_sgd *sgd, float *grad_input, float *plane);
+
+/* 1 when both shapes are valid (tt_conv_shape_is_valid) and are the depthwise and 1x1 expand
+ * conv described above, the expand conv's output being the depthwise conv's input; else 0.
+ * tt_expand_depthwise_grad_input assumes it. */
+int tt_expand_depthwise_shapes_are_valid(const tt_conv_shape *depthwise,
+                                         const tt_conv_shape *expand);
+
+/* Bytes of float scratch tt_expand_depthwise_grad_input needs: one plane of the expanded
+ * tensor, batch * input_h * input_w * sizeof(float) of the depthwise shape (the compiler's
+ * scratch_bytes in passes/memory/liveness.py is the same formula). */
+size_t tt_expand_depthwise_grad_input_scratch_size(const tt_conv_shape *depthwise);
+
 /* ======================================================================= split weights */
 
 /*
@@ -495,48 +538,54 @@ void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t o
 
 /*
  * tt.bottleneck (pass tt-stream-frozen): an inverted bottleneck of three int8 convs
- *     [expand]  1x1, groups 1:       input  [N, H, W, C]    -> hidden [N, H, W, C_e]  (optional)
- *     depthwise KHxKW, stride, pad:  hidden [N, H, W, C_e]  -> dw     [N, H_o, W_o, C_e]
+ *     [expand]  KExKE', stride, pad, groups 1: input [N, H, W, C] -> hidden [N, H_e, W_e, C_e]
+ *     depthwise KHxKW, stride, pad:  hidden [N, H_e, W_e, C_e] -> dw     [N, H_o, W_o, C_e]
  *     project   1x1, groups 1:       dw     [N, H_o, W_o, C_e] -> output [N, H_o, W_o, C_o]
  * computed row by row so that neither intermediate tensor exists: each output row needs the
  * depthwise output row, which needs KH rows of the expanded tensor; these are kept in a ring
  * of KH rows in `scratch` (row r in slot r % KH), each computed once, and the depthwise row
- * follows them in `scratch`. Without an expand conv (expansion ratio 1, has_expand == 0) the
- * depthwise conv reads the input rows directly and there is no ring.
+ * follows them in `scratch`. The expand conv is usually 1x1 (H_e = H, W_e = W); a strided KxK
+ * expand is a network's stem conv streamed into its first block, each expanded row computed
+ * from the KE input rows under it. Without an expand conv (expansion ratio 1, has_expand == 0)
+ * the depthwise conv reads the input rows directly and there is no ring.
  *
  * Every value is bit identical to tt_conv2d applied three times: each stage is requantized by
  * its own tt_channel_quant (multiplier[o], shift[o] = quantize_multiplier(in_scale *
- * w_scale[o] / out_scale), as for tt_conv2d) with its own zero points and clamp; the 1x1 stages
- * are tt_conv2d itself on one row, the depthwise stage the rule of tt_conv2d (taps outside the
- * input skipped) ending in tt_requantize_to_int8.
+ * w_scale[o] / out_scale), as for tt_conv2d) with its own zero points and clamp; the expand
+ * and project stages are tt_conv2d itself on one row, the depthwise stage the rule of
+ * tt_conv2d (taps outside the input skipped) ending in tt_requantize_to_int8.
  */
 typedef struct {
     int32_t batch;
     int32_t input_h, input_w, input_c;
-    int32_t hidden_c; /* C_e: channels of the expanded tensor (== input_c without an expand) */
+    int32_t hidden_h, hidden_w, hidden_c; /* the expanded tensor (== input without an expand) */
     int32_t output_h, output_w, output_c;
-    int32_t kernel_h, kernel_w;
+    int32_t kernel_h, kernel_w; /* depthwise conv */
     int32_t stride_h, stride_w;
     int32_t pad_h, pad_w;
     int32_t has_expand; /* 1: an expand conv is present; 0: the depthwise conv reads the input */
+    int32_t expand_kernel_h, expand_kernel_w; /* expand conv (1, 1, 1, 1, 0, 0 for a 1x1) */
+    int32_t expand_stride_h, expand_stride_w;
+    int32_t expand_pad_h, expand_pad_w;
 } tt_bottleneck_shape;
 
 /* One conv of a bottleneck: its requantization, int8 OHWI weight and int32 bias (may be NULL).
- * Weights: expand [C_e, 1, 1, C], depthwise [C_e, KH, KW, 1], project [C_o, 1, 1, C_e]. */
+ * Weights: expand [C_e, KE, KE', C], depthwise [C_e, KH, KW, 1], project [C_o, 1, 1, C_e]. */
 typedef struct {
     const tt_channel_quant *quant;
     const int8_t *weight;
     const int32_t *bias;
 } tt_conv_stage;
 
-/* 1 when `shape` is consistent (positive sizes, has_expand 0 or 1, hidden_c == input_c without
- * an expand conv, output sizes as tt_conv_output_size), else 0. tt_bottleneck assumes it. */
+/* 1 when `shape` is consistent (positive sizes, has_expand 0 or 1, the hidden tensor equal to
+ * the input and an identity expand geometry without an expand conv, hidden and output sizes as
+ * tt_conv_output_size), else 0. tt_bottleneck assumes it. */
 int tt_bottleneck_shape_is_valid(const tt_bottleneck_shape *shape);
 
 /*
  * Bytes of int8 scratch tt_bottleneck needs (the compiler's bottleneck_scratch_bytes in
  * passes/memory/liveness.py is the same formula):
- *     has_expand * kernel_h * input_w * hidden_c    (the ring of expanded rows)
+ *     has_expand * kernel_h * hidden_w * hidden_c   (the ring of expanded rows)
  *   + output_w * hidden_c                           (one depthwise output row)
  */
 size_t tt_bottleneck_scratch_size(const tt_bottleneck_shape *shape);

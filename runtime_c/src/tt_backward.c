@@ -124,6 +124,91 @@ void tt_depthwise_grad_input_in_place(const tt_conv_shape *shape, float *grad,
     tt_depthwise_grad_input_in_place_rows(shape, grad, &rows, weight_scale, plane);
 }
 
+/* ----------------------------------------------------------------------- expand + depthwise */
+
+int tt_expand_depthwise_shapes_are_valid(const tt_conv_shape *depthwise,
+                                         const tt_conv_shape *expand)
+{
+    const tt_conv_shape *d = depthwise;
+    const tt_conv_shape *e = expand;
+    return tt_conv_shape_is_valid(d) && tt_conv_shape_is_valid(e) && d->groups == d->input_c &&
+           d->output_c == d->input_c && e->kernel_h == 1 && e->kernel_w == 1 && e->stride_h == 1 &&
+           e->stride_w == 1 && e->pad_h == 0 && e->pad_w == 0 && e->groups == 1 &&
+           e->batch == d->batch && e->output_h == d->input_h && e->output_w == d->input_w &&
+           e->output_c == d->input_c;
+}
+
+size_t tt_expand_depthwise_grad_input_scratch_size(const tt_conv_shape *depthwise)
+{
+    return (size_t)depthwise->batch * (size_t)depthwise->input_h * (size_t)depthwise->input_w *
+           sizeof(float);
+}
+
+void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_conv_shape *expand,
+                                    const float *grad_output, const uint8_t *mask,
+                                    const int8_t *depthwise_weight, const float *depthwise_scale,
+                                    const int8_t *expand_weight, const float *expand_scale,
+                                    int32_t *bias, const float *bias_scale, int32_t power,
+                                    const tt_sgd *sgd, float *grad_input, float *plane)
+{
+    const int32_t channels = depthwise->input_c;
+    const size_t positions = (size_t)depthwise->batch * (size_t)depthwise->input_h *
+                             (size_t)depthwise->input_w;
+    const tt_weight_rows depthwise_rows =
+        tt_complete_rows(depthwise_weight, tt_conv2d_weight_row_size(depthwise));
+    const tt_weight_rows expand_rows =
+        tt_complete_rows(expand_weight, tt_conv2d_weight_row_size(expand));
+    /* channel c of the depthwise conv as a one-channel conv whose input gradient is `plane` */
+    tt_conv_shape plane_shape = *depthwise;
+    plane_shape.input_c = 1;
+    plane_shape.output_c = 1;
+    plane_shape.groups = 1;
+    const uint32_t counter = bias != NULL ? *sgd->rng_counter : 0u;
+    zero_floats(grad_input, positions * (size_t)expand->input_c);
+    for (int32_t c = 0; c < channels; ++c) {
+        /* the depthwise input gradient of channel c, in tt_conv2d_grad_input's order */
+        zero_floats(plane, positions);
+        const int8_t *w_row = tt_weight_row(&depthwise_rows, c);
+        const float *g = grad_output + c;
+        for (int32_t n = 0; n < depthwise->batch; ++n) {
+            for (int32_t oh = 0; oh < depthwise->output_h; ++oh) {
+                for (int32_t ow = 0; ow < depthwise->output_w; ++ow, g += channels) {
+                    if (*g != 0.0f) {
+                        scatter_row(&plane_shape, n, oh, ow, 0, w_row, *g * depthwise_scale[c],
+                                    plane);
+                    }
+                }
+            }
+        }
+        /* tt_mask_grad, then tt_bias_update of channel c */
+        for (size_t p = 0; p < positions; ++p) {
+            if (!tt_mask_bit(mask, p * (size_t)channels + (size_t)c)) {
+                plane[p] = 0.0f;
+            }
+        }
+        if (bias != NULL) {
+            tt_bias_update_channel(channels, c, tt_bias_grad_channel(positions, 1, plane, 0),
+                                   bias_scale, power, sgd, counter, bias);
+        }
+        /* channel c's terms of the 1x1 input gradient, the next in tt_conv2d_grad_input's order */
+        const int8_t *e_row = tt_weight_row(&expand_rows, c);
+        size_t p = 0;
+        for (int32_t n = 0; n < expand->batch; ++n) {
+            for (int32_t h = 0; h < expand->output_h; ++h) {
+                for (int32_t w = 0; w < expand->output_w; ++w, ++p) {
+                    if (plane[p] != 0.0f) {
+                        scatter_row(expand, n, h, w, 0, e_row, plane[p] * expand_scale[c],
+                                    grad_input);
+                    }
+                }
+            }
+        }
+    }
+    if (bias != NULL) {
+        tt_sgd_advance(sgd, (size_t)channels);
+    }
+}
+
 tt_weight_grad_layout tt_conv2d_weight_grad_layout(const tt_conv_shape *shape,
                                                    const int32_t *channels,
                                                    int32_t channel_count)
@@ -320,7 +405,7 @@ void tt_clamp_mask(size_t count, int32_t act_min, int32_t act_max, const int8_t 
 void tt_mask_grad(size_t count, const float *grad_output, const uint8_t *mask, float *grad_input)
 {
     for (size_t i = 0; i < count; ++i) {
-        grad_input[i] = (mask[i / 8u] >> (i % 8u)) & 1u ? grad_output[i] : 0.0f;
+        grad_input[i] = tt_mask_bit(mask, i) ? grad_output[i] : 0.0f;
     }
 }
 

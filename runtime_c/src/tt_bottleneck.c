@@ -1,11 +1,11 @@
 /*
- * tt_bottleneck.c - tt.bottleneck: [expand 1x1 ->] depthwise KHxKW -> project 1x1, row-streamed.
+ * tt_bottleneck.c - tt.bottleneck: [expand ->] depthwise KHxKW -> project 1x1, row-streamed.
  *
  * The expanded tensor is produced one row at a time into a ring of kernel_h rows, the depthwise
  * conv of one output row reads its rows from the ring, and the project conv turns that row into
- * one output row. The 1x1 convs are tt_conv2d on a one-row tensor; the depthwise row is the
- * depthwise rule of tt_conv2d with the same requantization call, so every value is the same as
- * the unfused convs'.
+ * one output row. The expand and project convs are tt_conv2d producing one row; the depthwise
+ * row is the depthwise rule of tt_conv2d with the same requantization call, so every value is
+ * the same as the unfused convs'.
  */
 #include "tt_internal.h"
 
@@ -14,26 +14,39 @@ typedef struct {
     const tt_bottleneck_shape *shape;
     const tt_conv_stage *expand;
     const int8_t *image;  /* input rows of the current image, [input_h, input_w, input_c] */
-    int8_t *ring;         /* kernel_h rows of [input_w, hidden_c] (with an expand conv) */
+    int8_t *ring;         /* kernel_h rows of [hidden_w, hidden_c] (with an expand conv) */
     int32_t next_row;     /* expanded rows below this one are done (or never needed) */
 } row_source;
 
 int tt_bottleneck_shape_is_valid(const tt_bottleneck_shape *s)
 {
-    const int32_t sizes[] = {s->batch,    s->input_h,  s->input_w,  s->input_c,
-                             s->hidden_c, s->output_h, s->output_w, s->output_c,
-                             s->kernel_h, s->kernel_w, s->stride_h, s->stride_w};
+    const int32_t sizes[] = {s->batch,           s->input_h,         s->input_w,
+                             s->input_c,         s->hidden_h,        s->hidden_w,
+                             s->hidden_c,        s->output_h,        s->output_w,
+                             s->output_c,        s->kernel_h,        s->kernel_w,
+                             s->stride_h,        s->stride_w,        s->expand_kernel_h,
+                             s->expand_kernel_w, s->expand_stride_h, s->expand_stride_w};
     if (!tt_all_positive(sizes, sizeof sizes / sizeof sizes[0])) {
         return 0;
     }
-    if (s->pad_h < 0 || s->pad_w < 0 || (s->has_expand != 0 && s->has_expand != 1)) {
+    if (s->pad_h < 0 || s->pad_w < 0 || s->expand_pad_h < 0 || s->expand_pad_w < 0 ||
+        (s->has_expand != 0 && s->has_expand != 1)) {
         return 0;
     }
-    if (!s->has_expand && s->hidden_c != s->input_c) {
-        return 0;
+    if (!s->has_expand) {
+        const int identity = s->expand_kernel_h == 1 && s->expand_kernel_w == 1 &&
+                             s->expand_stride_h == 1 && s->expand_stride_w == 1 &&
+                             s->expand_pad_h == 0 && s->expand_pad_w == 0;
+        if (!identity || s->hidden_c != s->input_c) {
+            return 0;
+        }
     }
-    return s->output_h == tt_conv_output_size(s->input_h, s->kernel_h, s->stride_h, s->pad_h) &&
-           s->output_w == tt_conv_output_size(s->input_w, s->kernel_w, s->stride_w, s->pad_w);
+    return s->hidden_h == tt_conv_output_size(s->input_h, s->expand_kernel_h, s->expand_stride_h,
+                                              s->expand_pad_h) &&
+           s->hidden_w == tt_conv_output_size(s->input_w, s->expand_kernel_w, s->expand_stride_w,
+                                              s->expand_pad_w) &&
+           s->output_h == tt_conv_output_size(s->hidden_h, s->kernel_h, s->stride_h, s->pad_h) &&
+           s->output_w == tt_conv_output_size(s->hidden_w, s->kernel_w, s->stride_w, s->pad_w);
 }
 
 static size_t ring_size(const tt_bottleneck_shape *s)
@@ -41,7 +54,7 @@ static size_t ring_size(const tt_bottleneck_shape *s)
     if (!s->has_expand) {
         return 0;
     }
-    return (size_t)s->kernel_h * (size_t)s->input_w * (size_t)s->hidden_c;
+    return (size_t)s->kernel_h * (size_t)s->hidden_w * (size_t)s->hidden_c;
 }
 
 size_t tt_bottleneck_scratch_size(const tt_bottleneck_shape *s)
@@ -65,7 +78,33 @@ static void run_stage(const tt_conv_stage *stage, const tt_conv_shape *shape,
 
 static size_t hidden_row_size(const tt_bottleneck_shape *s)
 {
-    return (size_t)s->input_w * (size_t)s->hidden_c;
+    return (size_t)s->hidden_w * (size_t)s->hidden_c;
+}
+
+/* Expanded row `row` into slot: output row 0 of the expand conv on the input rows from the
+ * first one its kernel covers (the rows above it, if any, are its top padding; the bottom
+ * padding is the input's own end), i.e. tt_conv2d's value for that row. */
+static void expand_row(const row_source *src, int32_t row, int8_t *slot)
+{
+    const tt_bottleneck_shape *s = src->shape;
+    const int32_t origin = row * s->expand_stride_h - s->expand_pad_h;
+    const int32_t first = origin < 0 ? 0 : origin;
+    const tt_conv_shape window = {1,
+                                  s->input_h - first,
+                                  s->input_w,
+                                  s->input_c,
+                                  1,
+                                  s->hidden_w,
+                                  s->hidden_c,
+                                  s->expand_kernel_h,
+                                  s->expand_kernel_w,
+                                  s->expand_stride_h,
+                                  s->expand_stride_w,
+                                  first - origin,
+                                  s->expand_pad_w,
+                                  1};
+    const size_t input_row = (size_t)s->input_w * (size_t)s->input_c;
+    run_stage(src->expand, &window, src->image + (size_t)first * input_row, slot);
 }
 
 /* Expanded rows [first, end) made available (each computed at most once per image). */
@@ -78,16 +117,13 @@ static void prepare_rows(row_source *src, int32_t first, int32_t end)
     if (src->next_row < first) {
         src->next_row = first; /* rows in between are skipped by the stride: never needed */
     }
-    const tt_conv_shape shape = pointwise_row(s->input_w, s->input_c, s->hidden_c);
-    const size_t input_row = (size_t)s->input_w * (size_t)s->input_c;
     for (; src->next_row < end; ++src->next_row) {
         const int32_t row = src->next_row;
-        int8_t *slot = src->ring + (size_t)(row % s->kernel_h) * hidden_row_size(s);
-        run_stage(src->expand, &shape, src->image + (size_t)row * input_row, slot);
+        expand_row(src, row, src->ring + (size_t)(row % s->kernel_h) * hidden_row_size(s));
     }
 }
 
-/* Expanded row `row` (prepared), [input_w, hidden_c]. */
+/* Expanded row `row` (prepared), [hidden_w, hidden_c]. */
 static const int8_t *hidden_row(const row_source *src, int32_t row)
 {
     const tt_bottleneck_shape *s = src->shape;
@@ -115,7 +151,7 @@ static void depthwise_pixel(const row_source *src, const tt_conv_stage *dw, int3
     const int32_t taps = s->kernel_h * s->kernel_w;
     const int32_t iw0 = ow * s->stride_w - s->pad_w;
     int32_t kw_first, kw_end;
-    valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
+    valid_taps(iw0, s->kernel_w, s->hidden_w, &kw_first, &kw_end);
     for (int32_t c = 0; c < channels; ++c) {
         const int8_t *w = dw->weight + (size_t)c * (size_t)taps;
         int32_t sum = 0;
@@ -138,7 +174,7 @@ static void depthwise_row(row_source *src, const tt_conv_stage *dw, int32_t oh, 
     const tt_bottleneck_shape *s = src->shape;
     const int32_t ih0 = oh * s->stride_h - s->pad_h;
     int32_t kh_first, kh_end;
-    valid_taps(ih0, s->kernel_h, s->input_h, &kh_first, &kh_end);
+    valid_taps(ih0, s->kernel_h, s->hidden_h, &kh_first, &kh_end);
     prepare_rows(src, ih0 + kh_first, ih0 + kh_end);
     for (int32_t ow = 0; ow < s->output_w; ++ow) {
         depthwise_pixel(src, dw, ih0, kh_first, kh_end, ow,

@@ -27,6 +27,12 @@ static inline size_t tt_nhwc_offset(int32_t height, int32_t width, int32_t chann
                (size_t)channels + (size_t)c;
 }
 
+/* Bit i of a tt_clamp_mask mask (bit i % 8 of byte i / 8): 1 where the gradient passes. */
+static inline int tt_mask_bit(const uint8_t *mask, size_t i)
+{
+    return (mask[i / 8u] >> (i % 8u)) & 1u;
+}
+
 /* 1 when every one of the `count` sizes is positive, else 0 (the shape validity checks). */
 static inline int tt_all_positive(const int32_t *sizes, size_t count)
 {
@@ -164,6 +170,13 @@ void tt_sgd_apply_s32(const tt_param_slice *slice, const tt_sgd *sgd, uint32_t c
 
 /* The counter after an update of `count` elements (advanced only by stochastic rounding). */
 void tt_sgd_advance(const tt_sgd *sgd, size_t count);
+
+/* Channel `channel` of tt_bias_update given its gradient (the sum tt_bias_grad_channel returns):
+ * scaled by bias_scale[channel] ^ power and applied to bias[channel] with u(counter + channel),
+ * `counter` being the RNG counter at the start of the update (the caller advances it by
+ * `channels` once every channel is done). */
+void tt_bias_update_channel(int32_t channels, int32_t channel, float grad, const float *bias_scale,
+                            int32_t power, const tt_sgd *sgd, uint32_t counter, int32_t *bias);
 
 /* The fused updates with the updated values in `param` as seen through `target`:
  * tt_conv2d_weight_update / tt_linear_weight_update pass the full weight and its channel

@@ -281,15 +281,21 @@ void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_fea
                                  weight_scale, power, sgd, &slice, weight, scratch);
 }
 
+void tt_bias_update_channel(int32_t channels, int32_t channel, float grad, const float *bias_scale,
+                            int32_t power, const tt_sgd *sgd, uint32_t counter, int32_t *bias)
+{
+    const tt_param_slice slice = {1, channels, 1, NULL, 0};
+    tt_scale_row(1, bias_scale[channel], power, &grad, &grad);
+    tt_sgd_apply_s32(&slice, sgd, counter, (size_t)channel, 1, &grad, bias);
+}
+
 void tt_bias_update(size_t positions, int32_t channels, const float *grad_output,
                     const float *bias_scale, int32_t power, const tt_sgd *sgd, int32_t *bias)
 {
-    const tt_param_slice slice = {1, channels, 1, NULL, 0};
     const uint32_t counter = *sgd->rng_counter;
     for (int32_t c = 0; c < channels; ++c) {
-        float grad = tt_bias_grad_channel(positions, channels, grad_output, c);
-        tt_scale_row(1, bias_scale[c], power, &grad, &grad);
-        tt_sgd_apply_s32(&slice, sgd, counter, (size_t)c, 1, &grad, bias);
+        const float grad = tt_bias_grad_channel(positions, channels, grad_output, c);
+        tt_bias_update_channel(channels, c, grad, bias_scale, power, sgd, counter, bias);
     }
     tt_sgd_advance(sgd, (size_t)channels);
 }

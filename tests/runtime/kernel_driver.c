@@ -497,6 +497,7 @@ static void run_bias_update(request *r)
 
 #include "kernel_driver_split.h" /* SPLIT_KERNELS */
 #include "kernel_driver_bottleneck.h" /* BOTTLENECK_KERNELS */
+#include "kernel_driver_expand_grad.h" /* EXPAND_GRAD_KERNELS */
 
 typedef struct {
     const char *name;
@@ -536,6 +537,7 @@ static const kernel_entry KERNELS[] = {
     {"bias_update", run_bias_update},
     SPLIT_KERNELS
     BOTTLENECK_KERNELS
+    EXPAND_GRAD_KERNELS
 };
 
 int main(void)

@@ -10,16 +10,19 @@
 #ifndef KERNEL_DRIVER_BOTTLENECK_H
 #define KERNEL_DRIVER_BOTTLENECK_H
 
-/* int32[15]: batch, input_h, input_w, input_c, hidden_c, output_h, output_w, output_c,
- * kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, has_expand. */
+/* int32[23]: batch, input_h, input_w, input_c, hidden_h, hidden_w, hidden_c, output_h,
+ * output_w, output_c, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, has_expand,
+ * expand_kernel_h, expand_kernel_w, expand_stride_h, expand_stride_w, expand_pad_h,
+ * expand_pad_w (the fields of tt_bottleneck_shape in order). */
 static tt_bottleneck_shape bottleneck_shape(request *req, uint32_t index)
 {
-    if (count_of(req, index) != 15) {
-        fail("%s: a bottleneck shape has 15 integers", req->name);
+    if (count_of(req, index) != 23) {
+        fail("%s: a bottleneck shape has 23 integers", req->name);
     }
     const int32_t *v = arr_i32(req, index);
-    const tt_bottleneck_shape shape = {v[0], v[1], v[2],  v[3],  v[4],  v[5],  v[6], v[7],
-                                       v[8], v[9], v[10], v[11], v[12], v[13], v[14]};
+    const tt_bottleneck_shape shape = {v[0],  v[1],  v[2],  v[3],  v[4],  v[5],  v[6],  v[7],
+                                       v[8],  v[9],  v[10], v[11], v[12], v[13], v[14], v[15],
+                                       v[16], v[17], v[18], v[19], v[20], v[21], v[22]};
     if (!tt_bottleneck_shape_is_valid(&shape)) {
         fail("%s: invalid bottleneck shape", req->name);
     }

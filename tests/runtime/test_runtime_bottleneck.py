@@ -24,6 +24,10 @@ RUNTIME_CASES = {
     **CASES,
     "mbv2_block1_geometry": BottleneckCase(1, 64, 64, 8, 48, 8, (3, 3), (2, 2), (1, 1)),
     "proxyless_k7_s1": BottleneckCase(1, 16, 16, 8, 24, 8, (7, 7), (1, 1), (3, 3)),
+    "mbv2_stem_block0_geometry": BottleneckCase(
+        1, 128, 128, 3, 16, 8, (3, 3), (1, 1), (1, 1), expand_kernel=(3, 3), expand_stride=(2, 2),
+        expand_padding=(1, 1),
+    ),
 }
 
 
@@ -42,7 +46,10 @@ def compiler_scratch_bytes(chain: Chain) -> int:
 def shape_args(case: BottleneckCase) -> np.ndarray:
     oh, ow = case.out_hw()
     geometry = [*case.kernel, *case.stride, *case.padding]
-    return i32([case.n, case.h, case.w, case.c, case.hidden, oh, ow, case.o, *geometry, int(case.expand)])
+    expand = [*case.expand_kernel, *case.expand_stride, *case.expand_padding]
+    hidden = [*case.hidden_hw(), case.hidden]
+    sizes = [case.n, case.h, case.w, case.c, *hidden, oh, ow, case.o]
+    return i32([*sizes, *geometry, int(case.expand), *expand])
 
 
 def stage_args(chain: Chain) -> list:

@@ -53,8 +53,8 @@ builtin.module {
   tt.param @bad.b : tensor<4xi32> scales dense<1.000000e-01> : tensor<4xf32> = #tt.external<"bad.b">
   tt.param @noscale.w : tensor<3x1x1x6xi8> = #tt.external<"noscale.w">
   func.func @f(%x: !tt.qtensor<1x8x8x6, 0.5:-3>) {
-    // CHECK: {{.*}}invalid_bottleneck.mlir:[[# @LINE + 1]]:5: error: 'tt.bottleneck' op expanded_type, expand_act given without expand_weight
-    %y = tt.bottleneck %x depthwise @d.w, @d.b project @p.w, @p.b {expanded_type = !tt.qtensor<1x8x8x6, 0.25:-128>, expand_act = array<i64: -128, 127>, depthwise_type = !tt.qtensor<1x4x4x6, 0.125:-128>, depthwise_act = array<i64: -128, 127>, project_act = array<i64: -128, 127>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : !tt.qtensor<1x8x8x6, 0.5:-3> -> !tt.qtensor<1x4x4x3, 0.3:5>
+    // CHECK: {{.*}}invalid_bottleneck.mlir:[[# @LINE + 1]]:5: error: 'tt.bottleneck' op expanded_type, expand_act, expand_stride given without expand_weight
+    %y = tt.bottleneck %x depthwise @d.w, @d.b project @p.w, @p.b {expanded_type = !tt.qtensor<1x8x8x6, 0.25:-128>, expand_act = array<i64: -128, 127>, expand_stride = array<i64: 2, 2>, depthwise_type = !tt.qtensor<1x4x4x6, 0.125:-128>, depthwise_act = array<i64: -128, 127>, project_act = array<i64: -128, 127>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : !tt.qtensor<1x8x8x6, 0.5:-3> -> !tt.qtensor<1x4x4x3, 0.3:5>
     func.return
   }
 }
@@ -101,7 +101,7 @@ builtin.module {
 
 // -----
 
-// an expand weight that is not 1x1
+// a 3x3 expand conv (a stem) whose expanded_type ignores its kernel (no padding given)
 builtin.module {
   tt.param @e.w : tensor<6x1x1x2xi8> scales dense<1.000000e-01> : tensor<6xf32> = #tt.external<"e.w">
   tt.param @e.b : tensor<6xi32> scales dense<1.000000e-01> : tensor<6xf32> = #tt.external<"e.b">
@@ -113,8 +113,36 @@ builtin.module {
   tt.param @bad.b : tensor<4xi32> scales dense<1.000000e-01> : tensor<4xf32> = #tt.external<"bad.b">
   tt.param @noscale.w : tensor<3x1x1x6xi8> = #tt.external<"noscale.w">
   func.func @f(%x: !tt.qtensor<1x8x8x2, 0.5:-3>) {
-    // CHECK: {{.*}}invalid_bottleneck.mlir:[[# @LINE + 1]]:5: error: 'tt.bottleneck' op expand weight @bad.w must have shape (6, 1, 1, 2), got (6, 3, 3, 2)
+    // CHECK: {{.*}}invalid_bottleneck.mlir:[[# @LINE + 1]]:5: error: 'tt.bottleneck' op expanded_type shape (1, 8, 8, 6) must be (1, 6, 6, 6)
     %y = tt.bottleneck %x expand @bad.w, @e.b depthwise @d.w, @d.b project @p.w, @p.b {expanded_type = !tt.qtensor<1x8x8x6, 0.25:-128>, expand_act = array<i64: -128, 127>, depthwise_type = !tt.qtensor<1x4x4x6, 0.125:-128>, depthwise_act = array<i64: -128, 127>, project_act = array<i64: -128, 127>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : !tt.qtensor<1x8x8x2, 0.5:-3> -> !tt.qtensor<1x4x4x3, 0.3:5>
+    func.return
+  }
+}
+
+// -----
+
+// an expand weight reading the wrong number of input channels
+builtin.module {
+  tt.param @e.w : tensor<6x1x1x5xi8> scales dense<1.000000e-01> : tensor<6xf32> = #tt.external<"e.w">
+  tt.param @d.w : tensor<6x3x3x1xi8> scales dense<1.000000e-01> : tensor<6xf32> = #tt.external<"d.w">
+  tt.param @p.w : tensor<3x1x1x6xi8> scales dense<1.000000e-01> : tensor<3xf32> = #tt.external<"p.w">
+  func.func @f(%x: !tt.qtensor<1x8x8x2, 0.5:-3>) {
+    // CHECK: {{.*}}invalid_bottleneck.mlir:[[# @LINE + 1]]:5: error: 'tt.bottleneck' op expand weight @e.w must have shape (6, 1, 1, 2), got (6, 1, 1, 5)
+    %y = tt.bottleneck %x expand @e.w depthwise @d.w project @p.w {expanded_type = !tt.qtensor<1x8x8x6, 0.25:-128>, expand_act = array<i64: -128, 127>, depthwise_type = !tt.qtensor<1x4x4x6, 0.125:-128>, depthwise_act = array<i64: -128, 127>, project_act = array<i64: -128, 127>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : !tt.qtensor<1x8x8x2, 0.5:-3> -> !tt.qtensor<1x4x4x3, 0.3:5>
+    func.return
+  }
+}
+
+// -----
+
+// a zero expand stride
+builtin.module {
+  tt.param @e.w : tensor<6x3x3x2xi8> scales dense<1.000000e-01> : tensor<6xf32> = #tt.external<"e.w">
+  tt.param @d.w : tensor<6x3x3x1xi8> scales dense<1.000000e-01> : tensor<6xf32> = #tt.external<"d.w">
+  tt.param @p.w : tensor<3x1x1x6xi8> scales dense<1.000000e-01> : tensor<3xf32> = #tt.external<"p.w">
+  func.func @f(%x: !tt.qtensor<1x8x8x2, 0.5:-3>) {
+    // CHECK: {{.*}}invalid_bottleneck.mlir:[[# @LINE + 1]]:5: error: 'tt.bottleneck' op expand_stride must be two integers >= 1, got [0, 2]
+    %y = tt.bottleneck %x expand @e.w depthwise @d.w project @p.w {expanded_type = !tt.qtensor<1x4x4x6, 0.25:-128>, expand_act = array<i64: -128, 127>, expand_stride = array<i64: 0, 2>, expand_padding = array<i64: 1, 1>, depthwise_type = !tt.qtensor<1x4x4x6, 0.125:-128>, depthwise_act = array<i64: -128, 127>, project_act = array<i64: -128, 127>, stride = array<i64: 1, 1>, padding = array<i64: 1, 1>} : !tt.qtensor<1x8x8x2, 0.5:-3> -> !tt.qtensor<1x4x4x3, 0.3:5>
     func.return
   }
 }

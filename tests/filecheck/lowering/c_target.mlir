@@ -20,7 +20,7 @@
 // CHECK:         return (float)NAN;
 // CHECK:         memcpy(TT_ARENA(int8_t, [[IMG:[0-9]+]]), image, SMALL_INPUT_BYTES);
 // CHECK:         const tt_sgd sgd0 = {learning_rate, 1.0f, TT_ROUND_STOCHASTIC, &ctx->rng_counter};
-// CHECK:         tt_conv2d(&conv_shape0, &quant3, TT_ARENA(int8_t, [[IMG]]), small_stem_weight, small_stem_bias,
+// CHECK:         tt_conv2d(&conv_shape{{[0-9]+}}, &quant{{[0-9]+}}, TT_ARENA(int8_t, [[IMG]]), small_stem_weight, small_stem_bias,
 // CHECK:         tt_clamp_mask(16, -128, 127, TT_ARENA(int8_t, {{[0-9]+}}), TT_ARENA(uint8_t, [[MASK:[0-9]+]]));
 // CHECK:         const float loss{{[0-9]+}} = tt_cross_entropy(1, 3,
 // CHECK:         tt_linear_weight_update({{.*}}small_classifier_weight_scales, -1, &sgd0, small_classifier_weight, TT_ARENA(float,

@@ -12,6 +12,9 @@ builtin.module {
   tt.param @d.b : tensor<6xi32> scales dense<1.000000e-01> : tensor<6xf32> = #tt.external<"d.b">
   tt.param @p.w : tensor<3x1x1x6xi8> scales dense<1.000000e-01> : tensor<3xf32> = #tt.external<"p.w">
   tt.param @p.b : tensor<3xi32> scales dense<1.000000e-01> : tensor<3xf32> = #tt.external<"p.b">
+  tt.param @s.w : tensor<2x3x3x3xi8> scales dense<1.000000e-01> : tensor<2xf32> = #tt.external<"s.w">
+  tt.param @d2.w : tensor<2x3x3x1xi8> scales dense<1.000000e-01> : tensor<2xf32> = #tt.external<"d2.w">
+  tt.param @p2.w : tensor<3x1x1x2xi8> scales dense<1.000000e-01> : tensor<3xf32> = #tt.external<"p2.w">
 
   // CHECK-LABEL: func.func @chain(
   // CHECK-NEXT:    %y = tt.bottleneck %x expand @e.w, @e.b depthwise @d.w, @d.b project @p.w, @p.b {expanded_type = !tt.qtensor<1x8x8x6, 0.25:-128>, expand_act = array<i64: -128, 127>, depthwise_type = !tt.qtensor<1x4x4x6, 0.125:-128>, depthwise_act = array<i64: -128, 100>, project_act = array<i64: -20, 127>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : !tt.qtensor<1x8x8x2, 0.5:-3> -> !tt.qtensor<1x4x4x3, 0.3:5>
@@ -31,6 +34,18 @@ builtin.module {
     %d = tt.conv2d %x, @d.w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1>, groups = 6 : i64, act_min = -128 : i64, act_max = 127 : i64} : !tt.qtensor<1x8x8x6, 0.25:-128> -> !tt.qtensor<1x8x8x6, 0.125:-128>
     %y = tt.conv2d %d, @p.w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, groups = 1 : i64, act_min = -128 : i64, act_max = 127 : i64} : !tt.qtensor<1x8x8x6, 0.125:-128> -> !tt.qtensor<1x8x8x3, 0.3:5>
     func.return %y : !tt.qtensor<1x8x8x3, 0.3:5>
+  }
+
+  // A strided 3x3 stem conv before an expansion-ratio-1 block is its expand stage; its stride
+  // and padding become expand_stride / expand_padding.
+  // CHECK-LABEL: func.func @stem(
+  // CHECK-NEXT:    %y = tt.bottleneck %x expand @s.w depthwise @d2.w project @p2.w {expanded_type = !tt.qtensor<1x4x4x2, 0.25:-128>, expand_act = array<i64: -128, 127>, expand_stride = array<i64: 2, 2>, expand_padding = array<i64: 1, 1>, depthwise_type = !tt.qtensor<1x4x4x2, 0.125:-128>, depthwise_act = array<i64: -128, 127>, project_act = array<i64: -128, 127>, stride = array<i64: 1, 1>, padding = array<i64: 1, 1>} : !tt.qtensor<1x8x8x3, 0.5:-3> -> !tt.qtensor<1x4x4x3, 0.3:5>
+  // CHECK-NEXT:    func.return %y
+  func.func @stem(%x: !tt.qtensor<1x8x8x3, 0.5:-3>) -> !tt.qtensor<1x4x4x3, 0.3:5> {
+    %e = tt.conv2d %x, @s.w {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, groups = 1 : i64, act_min = -128 : i64, act_max = 127 : i64} : !tt.qtensor<1x8x8x3, 0.5:-3> -> !tt.qtensor<1x4x4x2, 0.25:-128>
+    %d = tt.conv2d %e, @d2.w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1>, groups = 2 : i64, act_min = -128 : i64, act_max = 127 : i64} : !tt.qtensor<1x4x4x2, 0.25:-128> -> !tt.qtensor<1x4x4x2, 0.125:-128>
+    %y = tt.conv2d %d, @p2.w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, groups = 1 : i64, act_min = -128 : i64, act_max = 127 : i64} : !tt.qtensor<1x4x4x2, 0.125:-128> -> !tt.qtensor<1x4x4x3, 0.3:5>
+    func.return %y : !tt.qtensor<1x4x4x3, 0.3:5>
   }
 
   // The depthwise output has another use: nothing is fused.
@@ -70,15 +85,15 @@ builtin.module {
   }
 }
 
-// In the training pipeline, @forward and @train_step both stream the frozen block (only the
-// project conv's bias is updated: only the clamp mask of its output is saved, not the
-// intermediates); the bias update stays after the bottleneck that reads the bias, and the
-// bottleneck gets its scratch.
+// In the training pipeline, @forward and @train_step both stream the frozen block with the
+// stem conv as its expand stage (only the project conv's bias is updated: only the clamp mask
+// of its output is saved, not the intermediates); the bias update stays after the bottleneck
+// that reads the bias, and the bottleneck gets its scratch.
 // STEP-LABEL: func.func @forward(
-// STEP:         %block_pw = tt.bottleneck %stem depthwise @block.dw.weight, @block.dw.bias project @block.pw.weight, @block.pw.bias
+// STEP:         %block_pw = tt.bottleneck %image expand @stem.weight, @stem.bias depthwise @block.dw.weight, @block.dw.bias project @block.pw.weight, @block.pw.bias
 // STEP-LABEL: func.func @train_step(
-// STEP-NOT:     tt.conv2d %stem
-// STEP:         %block_pw = tt.bottleneck %stem depthwise @block.dw.weight, @block.dw.bias project @block.pw.weight, @block.pw.bias {tt.scratch_offset = {{[0-9]+}} : i64
+// STEP-NOT:     tt.conv2d
+// STEP:         %block_pw = tt.bottleneck %image expand @stem.weight, @stem.bias depthwise @block.dw.weight, @block.dw.bias project @block.pw.weight, @block.pw.bias {tt.scratch_offset = {{[0-9]+}} : i64
 // STEP-NEXT:    %block_pw_mask = tt.clamp_mask %block_pw
 // STEP:         tt.mask_grad %{{.*}}, %block_pw_mask
 // STEP:         tt.bias_update @block.pw.bias

@@ -254,8 +254,9 @@ static void check_split(void)
     report("linear_weight_update_split", hash_bytes(slice_cols, O * 3) ^ counter);
 }
 
-/* Row-streamed bottlenecks (tt_bottleneck.c): expand -> depthwise s2 -> project, and
- * depthwise s1 -> project without an expand conv; every stage O channels of `weight`. */
+/* Row-streamed bottlenecks (tt_bottleneck.c): expand -> depthwise s2 -> project, depthwise
+ * s1 -> project without an expand conv, and a stem (3x3 stride-2 expand) -> depthwise s1 ->
+ * project; every stage O channels of `weight`. */
 static int8_t bottleneck_scratch[K * W * O + W * O];
 
 static void check_bottleneck(void)
@@ -264,12 +265,45 @@ static void check_bottleneck(void)
     const tt_conv_stage expand = {&quant, weight, bias};
     const tt_conv_stage depthwise = {&quant, weight + O * C, bias};
     const tt_conv_stage project = {&quant, weight + O * C + O * K * K, NULL};
-    const tt_bottleneck_shape strided = {N, H, W, C, O, 5, 4, O, K, K, 2, 2, 1, 1, 1};
-    const tt_bottleneck_shape no_expand = {N, H, W, C, C, H, W, O, K, K, 1, 1, 1, 1, 0};
+    const tt_conv_stage stem = {&quant, weight, bias};
+    const tt_conv_stage stem_depthwise = {&quant, weight, bias};
+    const tt_conv_stage stem_project = {&quant, weight + O * K * K, NULL};
+    const tt_bottleneck_shape strided = {N, H, W, C, H, W, O, 5, 4, O, K, K,
+                                         2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    const tt_bottleneck_shape no_expand = {N, H, W, C, H, W, C, H, W, O, K, K,
+                                           1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0};
+    const tt_bottleneck_shape stem_block = {N, H, W, C, 5, 4, O, 5, 4, O, K, K,
+                                            1, 1, 1, 1, 1, K, K, 2, 2, 1, 1};
     tt_bottleneck(&strided, &expand, &depthwise, &project, x, y, bottleneck_scratch);
     report("bottleneck", hash_bytes(y, (size_t)N * 5 * 4 * O));
     tt_bottleneck(&no_expand, NULL, &depthwise, &project, x, y, bottleneck_scratch);
     report("bottleneck_no_expand", hash_bytes(y, sizeof y));
+    tt_bottleneck(&stem_block, &stem, &stem_depthwise, &stem_project, x, y, bottleneck_scratch);
+    report("bottleneck_stem", hash_bytes(y, (size_t)N * 5 * 4 * O));
+}
+
+/* The fused input gradient through a depthwise conv (stride 2) and the 1x1 expand conv (5 -> C
+ * channels) before it (tt_backward.c), without and with the expand conv's bias update. */
+static float expand_plane[N * H * W];
+static uint8_t expand_mask[(N * H * W * C + 7) / 8];
+
+static void check_expand_grad(void)
+{
+    const tt_conv_shape depthwise = {N, H, W, C, 5, 4, C, K, K, 2, 2, 1, 1, C};
+    const tt_conv_shape expand = {N, H, W, 5, H, W, C, 1, 1, 1, 1, 0, 0, 1};
+    uint32_t counter = 0xfffffffau;
+    const tt_sgd sgd = {6000.0f, 0.7f, TT_ROUND_STOCHASTIC, &counter};
+    tt_clamp_mask(N * H * W * C, -3, 100, x, expand_mask);
+    tt_expand_depthwise_grad_input(&depthwise, &expand, grad_out, expand_mask, weight + C * 5,
+                                   weight_scale, weight, weight_scale, NULL, NULL, 0, NULL,
+                                   grad_in, expand_plane);
+    report("expand_depthwise_grad_input", hash_bytes(grad_in, N * H * W * 5 * sizeof(float)));
+    tt_expand_depthwise_grad_input(&depthwise, &expand, grad_out, expand_mask, weight + C * 5,
+                                   weight_scale, weight, weight_scale, bias, weight_scale, -1,
+                                   &sgd, grad_in, expand_plane);
+    report("expand_depthwise_grad_input_bias",
+           hash_bytes(grad_in, N * H * W * 5 * sizeof(float)) ^ hash_bytes(bias, sizeof bias) ^
+               counter);
 }
 
 void run_checksums(void)
@@ -281,4 +315,5 @@ void run_checksums(void)
     check_updates();
     check_split();
     check_bottleneck();
+    check_expand_grad();
 }
