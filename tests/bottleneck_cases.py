@@ -72,6 +72,7 @@ CASES = {
         2, 12, 10, 2, 6, 5, (3, 3), (2, 2), (1, 1), expand_kernel=(3, 3), expand_stride=(2, 2),
         bias=False,
     ),
+    "expand_1x1_s2": BottleneckCase(1, 9, 8, 4, 6, 3, (3, 3), (1, 1), (1, 1), expand_stride=(2, 2)),
     "stem_k5x3_mixed": BottleneckCase(
         1, 13, 9, 3, 5, 4, (3, 5), (1, 2), (1, 2), expand_kernel=(5, 3), expand_stride=(2, 1),
         expand_padding=(2, 1),
