@@ -59,6 +59,26 @@ static void scatter_row(const tt_conv_shape *s, int32_t n, int32_t oh, int32_t o
     }
 }
 
+/* The input-gradient terms of one output channel: scatter_row for every output position in
+ * raster order whose gradient g[p * g_stride] (p the position's index) is nonzero, scaled by
+ * `scale`; first_channel as in scatter_row. */
+static void scatter_channel(const tt_conv_shape *s, const float *g, size_t g_stride,
+                            int32_t first_channel, const int8_t *w_row, float scale,
+                            float *grad_input)
+{
+    size_t p = 0;
+    for (int32_t n = 0; n < s->batch; ++n) {
+        for (int32_t oh = 0; oh < s->output_h; ++oh) {
+            for (int32_t ow = 0; ow < s->output_w; ++ow, ++p) {
+                const float value = g[p * g_stride];
+                if (value != 0.0f) {
+                    scatter_row(s, n, oh, ow, first_channel, w_row, value * scale, grad_input);
+                }
+            }
+        }
+    }
+}
+
 void tt_conv2d_grad_input_rows(const tt_conv_shape *s, const float *grad_output,
                                const tt_weight_rows *rows, const float *weight_scale,
                                float *grad_input)
@@ -102,17 +122,7 @@ void tt_depthwise_grad_input_in_place_rows(const tt_conv_shape *s, float *grad,
             plane[p] = grad[p * (size_t)channels + (size_t)c];
             grad[p * (size_t)channels + (size_t)c] = 0.0f;
         }
-        const int8_t *w_row = tt_weight_row(rows, c);
-        size_t p = 0;
-        for (int32_t n = 0; n < s->batch; ++n) {
-            for (int32_t oh = 0; oh < s->output_h; ++oh) {
-                for (int32_t ow = 0; ow < s->output_w; ++ow, ++p) {
-                    if (plane[p] != 0.0f) {
-                        scatter_row(s, n, oh, ow, c, w_row, plane[p] * weight_scale[c], grad);
-                    }
-                }
-            }
-        }
+        scatter_channel(s, plane, 1, c, tt_weight_row(rows, c), weight_scale[c], grad);
     }
 }
 
@@ -168,18 +178,8 @@ void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_con
     for (int32_t c = 0; c < channels; ++c) {
         /* the depthwise input gradient of channel c, in tt_conv2d_grad_input's order */
         zero_floats(plane, positions);
-        const int8_t *w_row = tt_weight_row(&depthwise_rows, c);
-        const float *g = grad_output + c;
-        for (int32_t n = 0; n < depthwise->batch; ++n) {
-            for (int32_t oh = 0; oh < depthwise->output_h; ++oh) {
-                for (int32_t ow = 0; ow < depthwise->output_w; ++ow, g += channels) {
-                    if (*g != 0.0f) {
-                        scatter_row(&plane_shape, n, oh, ow, 0, w_row, *g * depthwise_scale[c],
-                                    plane);
-                    }
-                }
-            }
-        }
+        scatter_channel(&plane_shape, grad_output + c, (size_t)channels, 0,
+                        tt_weight_row(&depthwise_rows, c), depthwise_scale[c], plane);
         /* tt_mask_grad, then tt_bias_update of channel c */
         for (size_t p = 0; p < positions; ++p) {
             if (!tt_mask_bit(mask, p * (size_t)channels + (size_t)c)) {
@@ -191,18 +191,8 @@ void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_con
                                    bias_scale, power, sgd, counter, bias);
         }
         /* channel c's terms of the 1x1 input gradient, the next in tt_conv2d_grad_input's order */
-        const int8_t *e_row = tt_weight_row(&expand_rows, c);
-        size_t p = 0;
-        for (int32_t n = 0; n < expand->batch; ++n) {
-            for (int32_t h = 0; h < expand->output_h; ++h) {
-                for (int32_t w = 0; w < expand->output_w; ++w, ++p) {
-                    if (plane[p] != 0.0f) {
-                        scatter_row(expand, n, h, w, 0, e_row, plane[p] * expand_scale[c],
-                                    grad_input);
-                    }
-                }
-            }
-        }
+        scatter_channel(expand, plane, 1, 0, tt_weight_row(&expand_rows, c), expand_scale[c],
+                        grad_input);
     }
     if (bias != NULL) {
         tt_sgd_advance(sgd, (size_t)channels);
