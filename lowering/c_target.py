@@ -1,8 +1,8 @@
 """`tt-opt -t 'c{name=NAME dir=DIR}'`: the planned module as C sources.
 
 Without `dir` the files are printed one after the other, each after a `// ----- FILE: <name>`
-line (what FileCheck tests read); with `dir` they are written there once all of them are
-generated (each file atomically) and their names are printed.
+line (what FileCheck tests read); with `dir` they are written into that folder (created if missing) once all
+of them are generated (all or none, never over a file tt did not write) and their names are printed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.target import Target
 
 from lowering.c_model import emit_model
-from ttdialect.ir_io import write_text_atomically
+from ttdialect.outputs import Outputs
 from ttdialect.weights import store_for
 
 FILE_MARKER = "// ----- FILE: "
@@ -43,7 +43,8 @@ class CTarget(Target):
 
 
 def write_files(directory: Path, files: dict[str, str]) -> None:
-    """Write every file into `directory` (created if missing), each atomically."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for file_name, text in files.items():
-        write_text_atomically(directory / file_name, text)
+    """Write every file into `directory` (created if missing), all or none, replacing only files
+    tt wrote there before (ttdialect.outputs)."""
+    with Outputs() as outputs:
+        for file_name, text in files.items():
+            outputs.file(directory / file_name, text, make_folder=True)

@@ -8,18 +8,19 @@
   runtime, an application hook (`tt_app.h`), the generation report and a README.
 
 Every folder carries its own copy of the runtime, so it builds without this repository. The
-folder is written complete or not at all (built in a temporary folder beside it, then renamed).
+folder is written complete or not at all, and only where tt may (ttdialect.outputs: a new or
+empty folder, or a tt project folder whose tt-made files are replaced; the user's files stay).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 from lowering.app import Samples, main_file, samples_files
 from lowering.c_model import ModelFiles
+from ttdialect.outputs import Outputs
 
 REPO = Path(__file__).resolve().parents[1]
 RUNTIME = REPO / "runtime_c"
@@ -191,28 +192,26 @@ def write_project(
     input_bytes: int,
     report: dict,
     ram_kb: int = BOARD_RAM_KB,
+    outputs: Outputs | None = None,
 ) -> None:
-    """Write the `target` project folder for `model` to `out` (replacing an earlier one).
+    """Write the `target` project folder for `model` to `out` under the rules of ttdialect.outputs
+    (OutputError where tt may not write). With `outputs` the folder is only staged there and
+    appears when the caller commits it (with the run's other outputs).
 
     `ram_kb` (qemu-m7 only) changes the RAM the linker allows: the board's 320 KB budget by
     default; QEMU_RAM_KB to run models over budget."""
     if target not in TARGETS:
         raise ValueError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        if target == "host":
-            _host(staging, model, samples, input_bytes)
-        elif target == "qemu-m7":
-            _qemu(staging, model, samples, input_bytes, ram_kb)
-        else:
-            _stm32(staging, model, samples, input_bytes, report)
-        if target != "stm32cubeide":
-            _write(staging, {"report.json": json.dumps(report, indent=2) + "\n"})
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+    if outputs is None:
+        with Outputs() as own:
+            write_project(target, out, model, samples, input_bytes, report, ram_kb, own)
+        return
+    staging = outputs.folder(out, f"tt-compile {target}")
+    if target == "host":
+        _host(staging, model, samples, input_bytes)
+    elif target == "qemu-m7":
+        _qemu(staging, model, samples, input_bytes, ram_kb)
+    else:
+        _stm32(staging, model, samples, input_bytes, report)
+    if target != "stm32cubeide":
+        _write(staging, {"report.json": json.dumps(report, indent=2) + "\n"})

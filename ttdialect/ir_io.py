@@ -4,11 +4,9 @@ located verification (`file:line:col: error: 'tt.conv2d' op ...`, as mlir-opt re
 from __future__ import annotations
 
 import io
-import os
 import struct
 from pathlib import Path
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.arith import Arith
 from xdsl.dialects.builtin import Builtin, FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
@@ -104,22 +102,6 @@ def load_module(path: Path, ctx: Context | None = None) -> ModuleOp:
     except VerifyException as error:
         raise TTError(str(error)) from None
     return module
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file, so a failure leaves no partial file."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
-def save_npz_atomically(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays to an .npz through a temporary file, so a failure leaves no partial file."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(buffer.getvalue())
-    os.replace(temporary, path)
 
 
 def module_text(module: ModuleOp) -> str:

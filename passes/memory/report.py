@@ -18,6 +18,7 @@ planned here with default options):
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from passes.autodiff import find_function
 from passes.memory.liveness import Liveness, analyze
 from passes.memory.slices import split_scratch_bytes, updated_slices
 from passes.memory_plan import ARENA_ATTR, BOUND_ATTR, plan_function
+from ttdialect.outputs import Outputs
 from ttdialect.weights import module_params
 
 RUNTIME_STATE_BYTES = 4
@@ -147,5 +149,9 @@ def draw_lifetimes(module: ModuleOp, path: Path, function_name: str = "train_ste
     title = f"@{function_name}: arena {plan.peak / 1024:.1f} KB, lower bound {plan.lower_bound / 1024:.1f} KB"
     axes.set_title(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    image = io.BytesIO()
+    figure.savefig(image, format="png", dpi=110)
+    plt.close(figure)
+    with Outputs() as outputs:
+        outputs.file(path, image.getvalue())
     plt.close(figure)

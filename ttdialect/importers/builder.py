@@ -30,7 +30,8 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Region, SSAValue
 
 from ttdialect import dialect as tt
-from ttdialect.ir_io import module_text, save_npz_atomically, write_text_atomically
+from ttdialect.ir_io import module_text
+from ttdialect.outputs import Outputs, npz_bytes
 from ttdialect.types import ExternalDataAttr, QTensorType
 from ttdialect.weights import WEIGHTS_ATTR
 
@@ -242,11 +243,13 @@ class ModelBuilder:
 
 
 def save_model(builder: ModelBuilder, output: SSAValue, path: Path) -> ModuleOp:
-    """Write `path` (.mlir) and `<stem>.weights.npz` beside it; returns the verified module."""
+    """Write `path` (.mlir) and `<stem>.weights.npz` beside it, both or neither (under the rules
+    of ttdialect.outputs); returns the verified module."""
     weights_name = f"{path.stem}.weights.npz"
     module, external = builder.build(output, weights_name)
     module.verify()
-    if external:
-        save_npz_atomically(path.parent / weights_name, external)
-    write_text_atomically(path, module_text(module))
+    with Outputs() as outputs:
+        if external:
+            outputs.file(path.parent / weights_name, npz_bytes(external))
+        outputs.file(path, module_text(module))
     return module

@@ -34,8 +34,9 @@ from passes import apply_pipeline
 from passes.autodiff import find_function
 from passes.memory.report import memory_report
 from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice, import_tiny_training, import_zoo
-from ttdialect.ir_io import TTError, load_module, write_text_atomically
+from ttdialect.ir_io import TTError, load_module
 from ttdialect.numerics import NumericsError
+from ttdialect.outputs import Outputs
 from ttdialect.weights import WeightsError
 
 BUNDLED = "bundled"
@@ -159,11 +160,27 @@ def _samples(args: argparse.Namespace, image_shape: tuple[int, ...], classes: in
     return samples, f"{SYNTHETIC_SAMPLES} random images (synthetic: for memory and speed, not accuracy)"
 
 
-def compile_model(args: argparse.Namespace) -> tuple[ModelFiles, dict]:
-    """Import, run the training pipeline, emit C and write the project; the model and report."""
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    """The files this run reads (never written over, nor a folder holding them replaced)."""
+    paths = [args.samples]
+    if args.input != BUNDLED and args.input not in ZOO_NAMES:
+        paths.append(Path(args.input))
+        if args.input.endswith(".mlir"):
+            paths.append(Path(args.input).with_suffix(".weights.npz"))
+    if Path(args.scheme).suffix in (".json", ".yaml", ".yml"):
+        paths.append(Path(args.scheme))
+    return [path for path in paths if path is not None]
+
+
+def compile_model(args: argparse.Namespace, outputs: Outputs) -> tuple[ModelFiles, dict]:
+    """Import, run the training pipeline, emit C and stage the project (and the report) in
+    `outputs`; the model and report."""
     name = args.name or _default_name(args.input)
     if c_identifier(name) != name:
         raise LoweringError(f"model name '{name}' is not a C identifier (try '{c_identifier(name)}')")
+    outputs.check_folder(args.out)
+    if args.report is not None:
+        outputs.check_file(args.report)
     with tempfile.TemporaryDirectory(prefix="tt-compile-") as tmp:
         source = _import(args.input, Path(tmp), args.num_classes)
         module = load_module(source)
@@ -175,7 +192,9 @@ def compile_model(args: argparse.Namespace) -> tuple[ModelFiles, dict]:
     image = module_image_shape(module)
     samples, described = _samples(args, image, model_classes(module))
     report.update({"model": name, "scheme": args.scheme, "target": args.target, "samples": described})
-    write_project(args.target, args.out, model, samples, int(np.prod(image)), report)
+    write_project(args.target, args.out, model, samples, int(np.prod(image)), report, outputs=outputs)
+    if args.report is not None:
+        outputs.file(args.report, json.dumps(report, indent=2) + "\n")
     return model, report
 
 
@@ -196,9 +215,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     start = time.perf_counter()
     try:
-        model, report = compile_model(args)
-        if args.report is not None:
-            write_text_atomically(args.report, json.dumps(report, indent=2) + "\n")
+        with Outputs(_inputs(args)) as outputs:
+            model, report = compile_model(args, outputs)
     except (
         TTError,
         LoweringError,

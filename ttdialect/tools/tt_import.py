@@ -12,10 +12,12 @@ from ttdialect.importers.tiny_training import (
     ZOO_ENV,
     ZOO_NAMES,
     HeadChoice,
+    default_zoo_dir,
     import_tiny_training,
     import_zoo,
 )
 from ttdialect.ir_io import TTError
+from ttdialect.outputs import Outputs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,12 +63,24 @@ def _head(args: argparse.Namespace) -> HeadChoice:
     return HeadChoice(args.num_classes or 1000, args.new_head, args.seed)
 
 
+def _inputs(args: argparse.Namespace) -> list[Path]:
+    """The files this run reads, which its outputs may not replace."""
+    if args.zoo:
+        folder = Path(args.zoo_dir) if args.zoo_dir else default_zoo_dir()
+        return [folder / f"{args.zoo}.json", folder / f"{args.zoo}.pkl"]
+    if args.tiny_training:
+        return [Path(args.tiny_training)]
+    files = [Path(args.torch.rpartition(":")[0] or args.torch)]
+    return files + ([Path(args.calibration)] if args.calibration else [])
+
+
 def run(args: argparse.Namespace) -> None:
     output = Path(args.output)
     if output.suffix != ".mlir":
         raise TTError(f"output {output} must end in .mlir")
-    if not output.parent.is_dir():
-        raise TTError(f"output folder {output.parent} does not exist")
+    outputs = Outputs(_inputs(args))
+    outputs.check_file(output)
+    outputs.check_file(output.with_name(f"{output.stem}.weights.npz"))
     if args.torch and (args.num_classes is not None or args.new_head):
         raise TTError("--num-classes and --new-head apply to zoo and .pkl models, not to --torch")
     if not args.torch and (args.input_shape is not None or args.calibration is not None):

@@ -18,7 +18,8 @@ from xdsl.utils.target import Target
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from passes import get_all_passes, quote_path_values
-from ttdialect.ir_io import DIALECTS, parse_text, verify_located, write_text_atomically
+from ttdialect.ir_io import DIALECTS, TTError, parse_text, verify_located
+from ttdialect.outputs import Outputs
 from ttdialect.weights import relocate_weights_file, set_ir_directory
 
 
@@ -45,9 +46,14 @@ class TTOptMain(xDSLOptMain):
         return self._held
 
     def run(self) -> None:
+        inputs = [self.args.input_file] if self.args.input_file not in (None, "-") else []
+        outputs = Outputs(inputs)
+        if self.args.output_file is not None:
+            outputs.check_file(self.args.output_file)  # refused before any work
         super().run()
         if self._held is not None:
-            write_text_atomically(Path(self.args.output_file), self._held.getvalue())
+            with outputs:
+                outputs.file(self.args.output_file, self._held.getvalue())
 
     def register_all_dialects(self) -> None:
         for dialect in DIALECTS:
@@ -122,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(str(error))
     except DiagnosticException as error:
         _fail(str(error))
+    except TTError as error:
+        _fail(f"tt-opt: error: {error}")
     except OSError as error:
         _fail(f"tt-opt: error: {error.strerror}: '{error.filename}'")
     except ValueError as error:

@@ -27,8 +27,9 @@ from xdsl.ir import Attribute
 from xdsl.utils.exceptions import InterpretationError
 
 from ttdialect.interpreter import ParamState, run_function
-from ttdialect.ir_io import TTError, load_module, save_npz_atomically
+from ttdialect.ir_io import TTError, load_module
 from ttdialect.numerics import NumericsError
+from ttdialect.outputs import Outputs, npz_bytes
 from ttdialect.types import QTensorType
 from ttdialect.weights import WeightsError, WeightStore
 
@@ -105,7 +106,12 @@ def load_inputs(path: Path, function: func.FuncOp) -> list[Any]:
 
 def run(args: argparse.Namespace) -> None:
     path = Path(args.file)
+    check = Outputs([path, Path(args.inputs)])
+    for output in (args.outputs, args.save_params):
+        if output:
+            check.check_file(output)
     module = load_module(path)
+    weights = WeightStore(module, path.parent).weights_path()
     function = find_function(module, args.func)
     inputs = load_inputs(Path(args.inputs), function)
     if args.backend == "interpreter":
@@ -116,9 +122,10 @@ def run(args: argparse.Namespace) -> None:
         name: np.asarray(value, dtype=np.float32 if isinstance(value, float) else None)
         for name, value in zip(result_names(function), results, strict=True)
     }
-    save_npz_atomically(Path(args.outputs), outputs)
-    if args.save_params:
-        save_npz_atomically(Path(args.save_params), params)
+    with Outputs([path, Path(args.inputs), weights]) as files:
+        files.file(args.outputs, npz_bytes(outputs))
+        if args.save_params:
+            files.file(args.save_params, npz_bytes(params))
 
 
 def _interpret(
