@@ -1,7 +1,8 @@
 """Build and run a generated project (host or QEMU) and read what its main.c printed.
 
 With `trace=True` the program prints every step's loss exactly (%a), the logits of the
-held-out samples and the trained parameters (hex); `AppRun` holds them parsed.
+held-out samples and the trained parameters (hex); with `profile=True` (-DTT_PROFILE) the
+instructions of every op of the train step; `AppRun` holds them parsed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,17 @@ class BuildError(RuntimeError):
     """A generated project failed to build or run (the message carries the tool's output)."""
 
 
+@dataclass(frozen=True)
+class ProfiledOp:
+    """One op of a -DTT_PROFILE run: its MACs and the instructions it took over all steps."""
+
+    index: int
+    macs: int
+    instructions: int
+    op: str
+    kind: str
+
+
 @dataclass
 class AppRun:
     """What one run of the training application printed."""
@@ -28,6 +40,8 @@ class AppRun:
     params: bytes = b""
     instructions_per_step: int | None = None
     linked: dict[str, int] = field(default_factory=dict)
+    profile: list[ProfiledOp] = field(default_factory=list)
+    profile_steps: int = 0
 
 
 def _run(command: list[str], cwd: Path, what: str) -> str:
@@ -44,14 +58,21 @@ def _run(command: list[str], cwd: Path, what: str) -> str:
 
 
 def build_and_run(
-    project: Path, backend: str, steps: int | None = None, trace: bool = False, extra_cflags: str = ""
+    project: Path,
+    backend: str,
+    steps: int | None = None,
+    trace: bool = False,
+    extra_cflags: str = "",
+    profile: bool = False,
 ) -> AppRun:
-    """`make run` in a host or qemu-m7 project folder, with optional step count and trace."""
+    """`make run` in a host or qemu-m7 project folder, with optional step count, trace and profile."""
     flags = extra_cflags
     if steps is not None:
         flags += f" -DAPP_STEPS={steps}"
     if trace:
         flags += " -DTT_APP_TRACE"
+    if profile:
+        flags += " -DTT_PROFILE"
     _run(["make", "-s", "clean"], project, "make clean")
     output = _run(["make", "-s", "run", f"EXTRA_CFLAGS={flags.strip()}"], project, f"{backend} build/run")
     return parse_output(output)
@@ -71,6 +92,11 @@ def parse_output(text: str) -> AppRun:
             run.params = bytes.fromhex(words[2]) if len(words) == 3 else b""
         elif line.startswith("instructions per training step:"):
             run.instructions_per_step = int(words[-1])
+        elif words[:2] == ["profile", "op"] and len(words) >= 6:
+            index, macs, instructions = (int(w) for w in words[2:5])
+            run.profile.append(ProfiledOp(index, macs, instructions, words[5], " ".join(words[6:])))
+        elif words[:2] == ["profile", "steps"]:
+            run.profile_steps = int(words[2])
         elif line.startswith("linked image:"):
             numbers = re.findall(r"(flash|SRAM|data|bss|stacks|used) (\d+)", line)
             run.linked = {name: int(value) for name, value in numbers}

@@ -28,6 +28,7 @@ from xdsl.dialects.builtin import DenseArrayBase, Float32Type, FloatAttr, Intege
 from xdsl.ir import Operation, SSAValue
 
 from lowering.params import CParam
+from lowering.profile import OpWork, op_work
 from passes.memory_plan import ARG_OFFSETS_ATTR, OFFSETS_ATTR, SCRATCH_ATTR
 from ttdialect import dialect as tt
 from ttdialect import numerics as nx
@@ -159,6 +160,8 @@ class FunctionEmitter:
     sgd_names: dict[tuple[float, str], str] = field(default_factory=dict)
     used_scales: set[str] = field(default_factory=set)
     prologue: list[str] = field(default_factory=list)
+    profile: list[OpWork] | None = None
+    """When a list: every op is preceded by TT_PROFILE_OP(index) and its record appended here."""
 
     def __post_init__(self) -> None:
         arg_offsets = _ints(self._required_attr(self.function, ARG_OFFSETS_ATTR))
@@ -245,9 +248,17 @@ class FunctionEmitter:
             if rule is None:
                 raise LoweringError(f"'{op.name}' has no C lowering")
             self.define_results(op)
-            lines.append(f"/* {op.name} */")
+            lines.append(self._profile_mark(op) + f"/* {op.name} */")
             lines += rule(self, op)
-        return self.prologue + lines
+        if self.profile is None:
+            return self.prologue + lines
+        return ["TT_PROFILE_BEGIN();", *self.prologue, *lines, f"TT_PROFILE_OP({len(self.profile)});"]
+
+    def _profile_mark(self, op: Operation) -> str:
+        if self.profile is None:
+            return ""
+        self.profile.append(op_work(op, lambda ref: self.param(ref).values.shape))
+        return f"TT_PROFILE_OP({len(self.profile) - 1}); "
 
     def _constant(self, op: arith.ConstantOp) -> None:
         uses = {use.operation for use in op.result.uses}

@@ -33,6 +33,7 @@ from lowering.c_emitter import (
     value_shape,
 )
 from lowering.params import CParam, c_identifier, collect_params
+from lowering.profile import OpWork
 from passes.autodiff import find_function
 from passes.memory.slices import split_scratch_bytes
 from passes.memory_plan import ARENA_ATTR
@@ -130,8 +131,44 @@ def _indent(lines: list[str]) -> str:
     return "\n".join("    " + line if line else "" for line in lines)
 
 
+def _profile_lines(name: str, ops: list[OpWork]) -> list[str]:
+    """The profile table and the TT_PROFILE_* macros the schedule uses (no-ops when unprofiled)."""
+    records = [f'    {{"{w.op}", "{w.kind}", {w.macs}u}},' for w in ops] or ['    {"", "", 0u},']
+    return [
+        "#ifdef TT_PROFILE",
+        f"static const {name}_profile_op profile_ops[{name.upper()}_PROFILE_OPS] = {{",
+        *records,
+        "};",
+        "",
+        f"const {name}_profile_op *{name}_profile_ops(void)",
+        "{",
+        "    return profile_ops;",
+        "}",
+        "",
+        "/* Adds the clock since the last mark to op index - 1, then marks (after its own reads). */",
+        f"static void profile_mark({name}_context *ctx, uint64_t *mark, int index)",
+        "{",
+        "    if (index > 0) {",
+        "        ctx->profile[index - 1] += tt_profile_clock() - *mark;",
+        "    }",
+        "    *mark = tt_profile_clock();",
+        "}",
+        "#define TT_PROFILE_BEGIN() uint64_t profile_at = 0",
+        "#define TT_PROFILE_OP(index) profile_mark(ctx, &profile_at, (index))",
+        "#else",
+        "#define TT_PROFILE_BEGIN() ((void)0)",
+        "#define TT_PROFILE_OP(index) ((void)0)",
+        "#endif",
+    ]
+
+
 def _schedule_file(
-    name: str, params: dict[str, CParam], bodies: dict[str, list[str]], tables: ConstTables, split_row: int
+    name: str,
+    params: dict[str, CParam],
+    bodies: dict[str, list[str]],
+    tables: ConstTables,
+    split_row: int,
+    profile: list[OpWork],
 ) -> str:
     upper = name.upper()
     trainable = [p for p in params.values() if p.trainable]
@@ -157,6 +194,8 @@ def _schedule_file(
         *(row if split_row else []),
         *tables.lines,
         "",
+        *_profile_lines(name, profile),
+        "",
         f"int {name}_init({name}_context *ctx, void *arena, size_t arena_bytes, uint32_t seed)",
         "{",
         f"    if (ctx == NULL || arena == NULL || arena_bytes < {upper}_ARENA_BYTES) {{",
@@ -167,6 +206,9 @@ def _schedule_file(
         "    }",
         "    ctx->arena = (uint8_t *)arena;",
         "    ctx->rng_counter = seed;",
+        "#ifdef TT_PROFILE",
+        "    memset(ctx->profile, 0, sizeof ctx->profile);",
+        "#endif",
         f"    return {upper}_OK;",
         "}",
         "",
@@ -232,6 +274,7 @@ def _header_file(
     arena: int,
     params_bytes: int,
     learning_rate: float | None,
+    profile_ops: int,
 ) -> str:
     upper = name.upper()
     image = value_qtype(forward.args[0])
@@ -279,10 +322,16 @@ def _header_file(
         f"#define {upper}_ERROR_ARENA_ALIGNMENT (-2) /* arena not aligned to {upper}_ARENA_ALIGNMENT */",
         f"#define {upper}_ERROR_PARAMS_SIZE (-3)     /* import size is not {upper}_PARAMS_BYTES */",
         "",
-        "/* The run-time state: the arena and the stochastic-rounding counter. */",
+        f"#define {upper}_PROFILE_OPS {max(profile_ops, 1)} /* ops of the train step (-DTT_PROFILE) */",
+        "",
+        "/* The run-time state: the arena and the stochastic-rounding counter (and, in a -DTT_PROFILE",
+        " * build, the instructions each op of the train step took, summed over steps). */",
         "typedef struct {",
         "    uint8_t *arena;",
         "    uint32_t rng_counter;",
+        "#ifdef TT_PROFILE",
+        f"    uint64_t profile[{upper}_PROFILE_OPS];",
+        "#endif",
         f"}} {name}_context;",
         "",
         f"/* Binds the arena to ctx and seeds the rounding counter; {upper}_OK or an error code. */",
@@ -302,6 +351,21 @@ def _header_file(
             "",
         ]
     lines += [
+        "#ifdef TT_PROFILE",
+        "/* Profiled build: the application supplies the clock (instructions on the QEMU board). */",
+        "uint64_t tt_profile_clock(void);",
+        "",
+        "/* One op of the train step: its name, kernel kind and multiply-accumulates (0: none). */",
+        "typedef struct {",
+        "    const char *op;",
+        "    const char *kind;",
+        "    uint64_t macs;",
+        f"}} {name}_profile_op;",
+        "",
+        f"/* The {upper}_PROFILE_OPS ops of the train step, in the order of ctx->profile. */",
+        f"const {name}_profile_op *{name}_profile_ops(void);",
+        "#endif",
+        "",
         f"/* Copies the trained parameters into buffer; {upper}_PARAMS_BYTES, or 0 if it is too small. */",
         f"size_t {name}_export_params(uint8_t *buffer, size_t buffer_bytes);",
         "",
@@ -401,7 +465,7 @@ def emit_model(module: ModuleOp, base_dir: Path, name: str) -> ModelFiles:
     for function, build in ((forward, _forward_body), (step, _train_body)):
         if function is None:
             continue
-        emitter = FunctionEmitter(function, params, tables)
+        emitter = FunctionEmitter(function, params, tables, profile=[] if function is step else None)
         bodies[function.sym_name.data] = build(emitter, upper)
         emitters.append(emitter)
     trainable = [p for p in params.values() if p.trainable]
@@ -409,9 +473,10 @@ def emit_model(module: ModuleOp, base_dir: Path, name: str) -> ModelFiles:
     learning_rate = _compiled_learning_rate(emitters)
     used_scales = {name for e in emitters for name in e.used_scales}
     data_h, data_c = _data_files(name, params, used_scales)
+    profile = next((e.profile for e in emitters if e.profile is not None), [])
     files = {
-        f"{name}.h": _header_file(name, forward, step, arena, trainable_bytes, learning_rate),
-        f"{name}.c": _schedule_file(name, params, bodies, tables, split_scratch_bytes(module)),
+        f"{name}.h": _header_file(name, forward, step, arena, trainable_bytes, learning_rate, len(profile)),
+        f"{name}.c": _schedule_file(name, params, bodies, tables, split_scratch_bytes(module), profile),
         f"{name}_data.h": data_h,
         f"{name}_data.c": data_c,
     }

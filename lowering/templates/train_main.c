@@ -6,6 +6,8 @@
  * instructions counted with SysTick under -icount shift=0). -DTT_APP_TRACE prints every step's
  * loss and the trained parameters exactly (%a, hex), which the tests compare across builds.
  * -DTT_APP_INFER_ONLY skips training: only the logits of the held-out samples (tt-run's @forward).
+ * -DTT_PROFILE also prints the instructions each op of the train step took, summed over the steps
+ * (`profile op INDEX MACS INSTRUCTIONS OP KIND`; counted on the board, 0 on the host).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +82,27 @@ static void print_accuracy(@MODEL@_context *ctx, const char *when)
     (void)ctx;
     (void)when;
     (void)argmax;
+}
+#endif
+
+#ifdef TT_PROFILE
+uint64_t tt_profile_clock(void)
+{
+#ifdef TT_APP_BOARD
+    return board_ticks_now() * BOARD_INSTRUCTIONS_PER_TICK;
+#else
+    return 0;
+#endif
+}
+
+static void print_profile(const @MODEL@_context *ctx)
+{
+    const @MODEL@_profile_op *ops = @MODEL@_profile_ops();
+    APP_PRINTF("profile steps %d\n", APP_STEPS);
+    for (int i = 0; i < @UPPER@_PROFILE_OPS; ++i) {
+        APP_PRINTF("profile op %d %llu %llu %s %s\n", i, (unsigned long long)ops[i].macs,
+                   (unsigned long long)ctx->profile[i], ops[i].op, ops[i].kind);
+    }
 }
 #endif
 
@@ -168,6 +191,9 @@ int main(void)
     print_accuracy(&ctx, "before training");
 #if @UPPER@_HAS_TRAIN_STEP && !defined(TT_APP_INFER_ONLY)
     status = train(&ctx);
+#ifdef TT_PROFILE
+    print_profile(&ctx);
+#endif
     print_accuracy(&ctx, "after training");
 #endif
 #ifdef TT_APP_TRACE
