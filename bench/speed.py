@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.report import machine, markdown_table, write_section
-from lowering.app import Samples
+from lowering.app import Samples, module_image_shape
 from lowering.build import AppRun, ProfiledOp, build_and_run
 from lowering.c_model import emit_model
 from lowering.projects import QEMU_RAM_KB, write_project
@@ -32,7 +32,6 @@ from passes.memory.report import memory_report
 from ttdialect.bundled import copy_model
 from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice, default_zoo_dir, import_zoo
 from ttdialect.ir_io import load_module
-from ttdialect.tools.tt_compile import module_image_shape
 
 LARGEST_PRESET = {
     "mbv2-w0.35": "mbv2-w0.35/138kb",

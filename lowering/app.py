@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from xdsl.dialects.builtin import ModuleOp
 
-from lowering.c_emitter import c_initializer
+from lowering.c_emitter import LoweringError, c_initializer
+from passes.autodiff import find_function
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -81,8 +83,33 @@ def samples_files(samples: Samples, input_bytes: int) -> dict[str, str]:
     return {"samples.h": header + "\n", "samples.c": source + "\n"}
 
 
+def _template(name: str, model: str) -> str:
+    text = (TEMPLATES / name).read_text()
+    return text.replace("@MODEL@", model).replace("@UPPER@", model.upper())
+
+
 def main_file(model: str) -> dict[str, str]:
     """main.c for `model` (a C identifier)."""
-    text = (TEMPLATES / "train_main.c").read_text()
-    text = text.replace("@MODEL@", model).replace("@UPPER@", model.upper())
-    return {"main.c": text}
+    return {"main.c": _template("train_main.c", model)}
+
+
+def data_main_file(model: str) -> dict[str, str]:
+    """data_main.c for `model`: the host runner that streams samples from files."""
+    return {"data_main.c": _template("data_main.c", model)}
+
+
+def _forward(module: ModuleOp):
+    forward = find_function(module, "forward")
+    if forward is None:
+        raise LoweringError("the module has no @forward")
+    return forward
+
+
+def module_image_shape(module: ModuleOp) -> tuple[int, ...]:
+    """The image shape of @forward without the batch dimension."""
+    return tuple(_forward(module).args[0].type.get_shape()[1:])  # type: ignore[attr-defined]
+
+
+def model_classes(module: ModuleOp) -> int:
+    """The number of classes @forward's logits hold."""
+    return int(_forward(module).function_type.outputs.data[0].get_shape()[1])  # type: ignore[attr-defined]

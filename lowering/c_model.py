@@ -226,8 +226,29 @@ def _schedule_file(
             _indent(bodies["train_step"]),
             "}",
         ]
-    out += ["", *_export_import(name, trainable)]
+    out += ["", *_export_import(name, trainable), "", *_weight_saturation(name, trainable)]
     return "\n".join(out) + "\n"
+
+
+def _weight_saturation(name: str, trainable: list[CParam]) -> list[str]:
+    """NAME_weight_saturation(): the share of trained int8 weights at the update limits."""
+    weights = [p for p in trainable if p.c_type == "int8_t"]
+    if not weights:
+        return [f"float {name}_weight_saturation(void)", "{", "    return 0.0f;", "}"]
+    total = sum(p.sram_values.size for p in weights)
+    counts = [
+        f"    at_limits += tt_count_at_limits_s8({p.slice_name if p.split else p.c_name}, "
+        f"{p.sram_values.size}, -127, 127);"
+        for p in weights
+    ]
+    return [
+        f"float {name}_weight_saturation(void)",
+        "{",
+        "    size_t at_limits = 0;",
+        *counts,
+        f"    return (float)at_limits / {c_float(float(total))};",
+        "}",
+    ]
 
 
 def _export_import(name: str, trainable: list[CParam]) -> list[str]:
@@ -371,6 +392,10 @@ def _header_file(
         "",
         f"/* Restores parameters saved by {name}_export_params; {upper}_OK or {upper}_ERROR_PARAMS_SIZE. */",
         f"int {name}_import_params(const uint8_t *buffer, size_t bytes);",
+        "",
+        "/* The share of the trained int8 weights at the update's limits (-127 or 127): a diverging run",
+        " * drives it up (tt_watch_weights in tt_runtime.h); 0 when no int8 weight is trained. */",
+        f"float {name}_weight_saturation(void);",
         "",
         "#ifdef __cplusplus",
         "}",

@@ -86,3 +86,21 @@ def split_scratch_bytes(module: ModuleOp) -> int:
     return max(
         (split_row_bytes(params[s].shape, split) for s, split in split_slices(module).items()), default=0
     )
+
+
+def trained_masks(module: ModuleOp) -> dict[str, np.ndarray]:
+    """For every parameter the training step updates, a boolean mask of its updated elements
+    (the whole array, or the chosen channels of the update axis): what an fp32 reference that
+    trains "the same parameters" must mask its gradients with."""
+    params = module_params(module)
+    masks: dict[str, np.ndarray] = {}
+    for symbol, op, channels in _channel_updates(module):
+        shape = tuple(params[symbol].shape)
+        mask = masks.setdefault(symbol, np.zeros(shape, dtype=bool))
+        if channels is None:
+            mask[...] = True
+            continue
+        index: list[slice | list[int]] = [slice(None)] * len(shape)
+        index[update_axis_of(op)] = list(channels)
+        mask[tuple(index)] = True
+    return masks

@@ -599,6 +599,67 @@ void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand
                    const tt_conv_stage *depthwise, const tt_conv_stage *project,
                    const int8_t *input, int8_t *output, int8_t *scratch);
 
+/* ======================================================================= training loop */
+
+/* cos(pi * t) in float32 from +, -, * only (a polynomial; error below 1e-7): the same bits on
+ * every C library, unlike cosf. */
+float tt_cos_pi(float t);
+
+/*
+ * Learning-rate schedules, applied by the application: train_step keeps taking the rate, and
+ * tt_lr_at(schedule, step) computes it for step 0, 1, ...:
+ *   TT_LR_CONSTANT  base;
+ *   TT_LR_STEP      base * factor^(step / steps)          (multiplied out in order);
+ *   TT_LR_COSINE    final + (base - final) * (1 + cos(pi * min(step, steps) / steps)) / 2,
+ *                   final = base * factor                 (factor 0: down to 0 at `steps`).
+ */
+typedef enum { TT_LR_CONSTANT = 0, TT_LR_STEP = 1, TT_LR_COSINE = 2 } tt_lr_kind;
+
+typedef struct {
+    tt_lr_kind kind;
+    float base;     /* the rate at step 0 */
+    uint32_t steps; /* TT_LR_STEP: steps between decays; TT_LR_COSINE: length of the decay */
+    float factor;   /* TT_LR_STEP: decay per period; TT_LR_COSINE: final rate / base */
+} tt_lr_schedule;
+
+float tt_lr_at(const tt_lr_schedule *schedule, uint32_t step);
+
+/*
+ * The divergence watch of a training loop (the mains of generated projects and the data runner
+ * use it; ttdialect/monitor.py is the same rule in Python). Each call returns the flags it
+ * raised; `flags` keeps every flag raised so far.
+ *   TT_WATCH_NONFINITE_LOSS    a loss is NaN or infinite;
+ *   TT_WATCH_LOSS_RISING       a window of `window` losses has a mean above
+ *                              TT_WATCH_RISING_RATIO x the mean of the window before;
+ *   TT_WATCH_LOGITS_SATURATED  at least TT_WATCH_LOGITS_SHARE of a sample's logits sit at the
+ *                              int8 limits (-128 or 127), where the clamp passes no gradient;
+ *   TT_WATCH_WEIGHTS_SATURATED more than TT_WATCH_WEIGHTS_SHARE of the trained int8 weights
+ *                              sit at the update's limits (-127 or 127).
+ */
+#define TT_WATCH_NONFINITE_LOSS 1u
+#define TT_WATCH_LOSS_RISING 2u
+#define TT_WATCH_LOGITS_SATURATED 4u
+#define TT_WATCH_WEIGHTS_SATURATED 8u
+#define TT_WATCH_RISING_RATIO 1.5f
+#define TT_WATCH_LOGITS_SHARE 0.5f
+#define TT_WATCH_WEIGHTS_SHARE 0.1f
+
+typedef struct {
+    uint32_t window;  /* losses per window */
+    uint32_t count;   /* losses in the open window */
+    float sum;        /* their sum (finite losses only) */
+    float last_mean;  /* mean of the last closed window; NaN before the first */
+    uint32_t flags;   /* every flag raised so far */
+} tt_train_watch;
+
+void tt_watch_init(tt_train_watch *watch, uint32_t window);
+uint32_t tt_watch_loss(tt_train_watch *watch, float loss);
+uint32_t tt_watch_logits(tt_train_watch *watch, const int8_t *logits, size_t count);
+uint32_t tt_watch_weights(tt_train_watch *watch, float share);
+
+/* How many of `count` int8 values are <= low or >= high. */
+size_t tt_count_at_limits_s8(const int8_t *values, size_t count, int32_t low, int32_t high);
+
 #ifdef __cplusplus
 }
 #endif

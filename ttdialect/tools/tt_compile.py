@@ -22,10 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import PassFailedException
 
-from lowering.app import Samples
+from lowering.app import Samples, model_classes, module_image_shape
 from lowering.c_emitter import LoweringError
 from lowering.c_model import ModelFiles, emit_model
 from lowering.params import c_identifier
@@ -196,19 +195,6 @@ def compile_model(args: argparse.Namespace, outputs: Outputs) -> tuple[ModelFile
     if args.report is not None:
         outputs.file(args.report, json.dumps(report, indent=2) + "\n")
     return model, report
-
-
-def module_image_shape(module: ModuleOp) -> tuple[int, ...]:
-    """The image shape of @forward without the batch dimension."""
-    forward = find_function(module, "forward")
-    assert forward is not None
-    return tuple(forward.args[0].type.get_shape()[1:])
-
-
-def model_classes(module: ModuleOp) -> int:
-    forward = find_function(module, "forward")
-    assert forward is not None
-    return int(forward.function_type.outputs.data[0].get_shape()[1])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
