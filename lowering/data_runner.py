@@ -86,6 +86,7 @@ class HostDataRunner:
         model = emit_model(module, base_dir, "model")
         if not model.has_train_step:
             raise ValueError("the module has no @train_step to train")
+        self.model = model
         self.work = work
         self.project = work / "project"
         image_shape = module_image_shape(module)

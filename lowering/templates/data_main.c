@@ -159,19 +159,12 @@ static uint32_t *read_order(const char *path, uint32_t *steps)
     return order;
 }
 
-static const char *const WATCH_WARNINGS[] = {
-    "the loss is not finite: training diverged (lower the learning rate)",
-    "the loss is rising over a window: training may be diverging (lower the learning rate)",
-    "most logits sit at the int8 limits, where the clamp passes no gradient: training is stuck "
-    "(lower the learning rate)",
-    "many trained weights sit at the int8 limits: updates are saturating (lower the learning rate)",
-};
-
+/* Prints the warning of every flag raised for the first time. */
 static void warn_new(uint32_t raised, uint32_t *warned, uint32_t step)
 {
-    for (uint32_t bit = 0; bit < 4; ++bit) {
-        if ((raised & (1u << bit)) && !(*warned & (1u << bit))) {
-            printf("warning: step %u: %s\n", (unsigned)step, WATCH_WARNINGS[bit]);
+    for (uint32_t flag = 1; flag <= TT_WATCH_WEIGHTS_SATURATED; flag <<= 1) {
+        if ((raised & flag) && !(*warned & flag)) {
+            printf("warning: step %u: %s\n", (unsigned)step, tt_watch_message(flag));
         }
     }
     *warned |= raised;

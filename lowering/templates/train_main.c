@@ -6,6 +6,8 @@
  * instructions counted with SysTick under -icount shift=0). -DTT_APP_TRACE prints every step's
  * loss and the trained parameters exactly (%a, hex), which the tests compare across builds.
  * -DTT_APP_INFER_ONLY skips training: only the logits of the held-out samples (tt-run's @forward).
+ * Every APP_REPORT_EVERY steps: the mean loss, and the share of the current sample's logits and of
+ * the trained weights at the int8 limits; the divergence watch (tt_runtime.h) warns once per kind.
  * -DTT_PROFILE also prints the instructions each op of the train step took, summed over the steps
  * (`profile op INDEX MACS INSTRUCTIONS OP KIND`; counted on the board, 0 on the host).
  */
@@ -14,6 +16,7 @@
 
 #include "@MODEL@.h"
 #include "samples.h"
+#include "tt_runtime.h"
 
 #ifdef TT_APP_BOARD
 #include "board.h"
@@ -38,6 +41,18 @@
 #endif
 #ifndef APP_REPORT_EVERY
 #define APP_REPORT_EVERY 25
+#endif
+/* The learning-rate schedule (tt_lr_at): TT_LR_CONSTANT, TT_LR_STEP (x APP_SCHEDULE_FACTOR
+ * every APP_SCHEDULE_STEPS steps) or TT_LR_COSINE (down to APP_SCHEDULE_FACTOR x the rate over
+ * APP_SCHEDULE_STEPS steps). */
+#ifndef APP_SCHEDULE
+#define APP_SCHEDULE TT_LR_CONSTANT
+#endif
+#ifndef APP_SCHEDULE_STEPS
+#define APP_SCHEDULE_STEPS APP_STEPS
+#endif
+#ifndef APP_SCHEDULE_FACTOR
+#define APP_SCHEDULE_FACTOR 0.0f
 #endif
 
 /* The caller-owned arena; the union gives it 8-byte alignment in plain C99. */
@@ -107,17 +122,34 @@ static void print_profile(const @MODEL@_context *ctx)
 #endif
 
 #if @UPPER@_HAS_TRAIN_STEP && !defined(TT_APP_INFER_ONLY)
+/* Prints the warning of every divergence-watch flag raised for the first time. */
+static void warn_new(uint32_t raised, uint32_t *warned, int step)
+{
+    for (uint32_t flag = 1; flag <= TT_WATCH_WEIGHTS_SATURATED; flag <<= 1) {
+        if ((raised & flag) && !(*warned & flag)) {
+            APP_PRINTF("warning: step %d: %s\n", step, tt_watch_message(flag));
+        }
+    }
+    *warned |= raised;
+}
+
 static int train(@MODEL@_context *ctx)
 {
+    const tt_lr_schedule schedule = {APP_SCHEDULE, APP_LEARNING_RATE, APP_SCHEDULE_STEPS, APP_SCHEDULE_FACTOR};
     double window = 0.0;
     uint64_t instructions = 0;
+    tt_train_watch watch;
+    uint32_t warned = 0;
+    int8_t logits[@UPPER@_NUM_CLASSES];
+    tt_watch_init(&watch, APP_REPORT_EVERY);
     APP_PRINTF("training %d steps, learning rate %g, batch 1\n", APP_STEPS, (double)APP_LEARNING_RATE);
     for (int step = 0; step < APP_STEPS; ++step) {
         int sample = step % SAMPLES_TRAIN_COUNT;
+        float rate = tt_lr_at(&schedule, (uint32_t)step);
         APP_COUNTER_START();
-        float loss = @MODEL@_train_step(ctx, samples_train_images[sample], samples_train_labels[sample],
-                                        APP_LEARNING_RATE);
+        float loss = @MODEL@_train_step(ctx, samples_train_images[sample], samples_train_labels[sample], rate);
         instructions += APP_COUNTER_READ();
+        warn_new(tt_watch_loss(&watch, loss), &warned, step + 1);
         if (loss != loss) {
             APP_PRINTF("step %d: loss is NaN\n", step + 1);
             return 1;
@@ -128,7 +160,14 @@ static int train(@MODEL@_context *ctx)
         window += loss;
         if ((step + 1) % APP_REPORT_EVERY == 0 || step + 1 == APP_STEPS) {
             int count = (step % APP_REPORT_EVERY) + 1;
-            APP_PRINTF("  step %4d  mean loss of the last %d: %.3f\n", step + 1, count, window / count);
+            float weights = @MODEL@_weight_saturation();
+            @MODEL@_inference(ctx, samples_train_images[sample], logits);
+            size_t at_limits = tt_count_at_limits_s8(logits, @UPPER@_NUM_CLASSES, -128, 127);
+            APP_PRINTF("  step %4d  mean loss of the last %d: %.3f  (logits at limits %.2f, weights %.3f)\n",
+                       step + 1, count, window / count, (double)at_limits / @UPPER@_NUM_CLASSES,
+                       (double)weights);
+            warn_new(tt_watch_logits(&watch, logits, @UPPER@_NUM_CLASSES) | tt_watch_weights(&watch, weights),
+                     &warned, step + 1);
             window = 0.0;
         }
     }

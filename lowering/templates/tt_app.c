@@ -17,6 +17,7 @@
 #include "tt_app.h"
 #include "@MODEL@.h"
 #include "samples.h"
+#include "tt_runtime.h"
 
 #ifndef TT_APP_LEARNING_RATE
 #ifdef @UPPER@_LEARNING_RATE
@@ -157,7 +158,7 @@ int tt_app_import_params(const uint8_t *buffer, size_t bytes)
 /* ------------------------------------------------------------------ text of the demo */
 
 typedef struct {
-    char text[112];
+    char text[192];
     size_t length;
 } line_buffer;
 
@@ -265,11 +266,31 @@ static void print_accuracy(tt_app_print_fn print, const char *when)
 }
 
 #if @UPPER@_HAS_TRAIN_STEP && SAMPLES_TRAIN_COUNT > 0
+/* Emits the warning of every divergence-watch flag raised for the first time. */
+static void warn_new(uint32_t raised, uint32_t *warned, int step, tt_app_print_fn print)
+{
+    line_buffer line = {{0}, 0};
+    for (uint32_t flag = 1; flag <= TT_WATCH_WEIGHTS_SATURATED; flag <<= 1) {
+        if ((raised & flag) && !(*warned & flag)) {
+            put_text(&line, "tt: warning: step ");
+            put_uint(&line, (uint64_t)step, 0);
+            put_text(&line, ": ");
+            put_text(&line, tt_watch_message(flag));
+            emit(&line, print);
+        }
+    }
+    *warned |= raised;
+}
+
 static int train(int steps, tt_app_print_fn print)
 {
     line_buffer line = {{0}, 0};
     double window_loss = 0.0;
     uint64_t window_cycles = 0u, all_cycles = 0u;
+    tt_train_watch watch;
+    uint32_t warned = 0;
+    int8_t logits[@UPPER@_NUM_CLASSES];
+    tt_watch_init(&watch, TT_APP_REPORT_EVERY);
     put_text(&line, "tt: training ");
     put_uint(&line, (uint64_t)steps, 0);
     put_text(&line, " steps on ");
@@ -280,6 +301,7 @@ static int train(int steps, tt_app_print_fn print)
     for (int step = 0; step < steps; ++step) {
         int sample = step % SAMPLES_TRAIN_COUNT;
         float loss = tt_app_train_step(samples_train_images[sample], samples_train_labels[sample]);
+        warn_new(tt_watch_loss(&watch, loss), &warned, step + 1, print);
         if (loss != loss) {
             put_text(&line, "tt: step ");
             put_uint(&line, (uint64_t)step + 1u, 0);
@@ -312,6 +334,10 @@ static int train(int steps, tt_app_print_fn print)
                 put_uint(&line, window_cycles / (uint64_t)count, 0);
             }
             emit(&line, print);
+            @MODEL@_inference(&context, samples_train_images[sample], logits);
+            warn_new(tt_watch_logits(&watch, logits, @UPPER@_NUM_CLASSES) |
+                         tt_watch_weights(&watch, @MODEL@_weight_saturation()),
+                     &warned, step + 1, print);
             window_loss = 0.0;
             window_cycles = 0u;
         }

@@ -657,6 +657,9 @@ uint32_t tt_watch_loss(tt_train_watch *watch, float loss);
 uint32_t tt_watch_logits(tt_train_watch *watch, const int8_t *logits, size_t count);
 uint32_t tt_watch_weights(tt_train_watch *watch, float share);
 
+/* The warning to print for one TT_WATCH_* flag (a static string). */
+const char *tt_watch_message(uint32_t flag);
+
 /* How many of `count` int8 values are <= low or >= high. */
 size_t tt_count_at_limits_s8(const int8_t *values, size_t count, int32_t low, int32_t high);
 

@@ -114,3 +114,21 @@ uint32_t tt_watch_weights(tt_train_watch *watch, float share)
     watch->flags |= raised;
     return raised;
 }
+
+const char *tt_watch_message(uint32_t flag)
+{
+    switch (flag) {
+    case TT_WATCH_NONFINITE_LOSS:
+        return "the loss is not finite: training diverged (lower the learning rate)";
+    case TT_WATCH_LOSS_RISING:
+        return "the loss is rising over a window: training may be diverging (lower the learning rate)";
+    case TT_WATCH_LOGITS_SATURATED:
+        return "most logits sit at the int8 limits, where the clamp passes no gradient: training is "
+               "stuck (lower the learning rate)";
+    case TT_WATCH_WEIGHTS_SATURATED:
+        return "many trained weights sit at the int8 limits: updates are saturating (lower the "
+               "learning rate)";
+    default:
+        return "unknown watch flag";
+    }
+}
