@@ -153,7 +153,7 @@ class FloatTrainer:
                 parameter = self.twin.param(symbol)
                 if parameter.grad is not None:
                     parameter -= learning_rate * parameter.grad * mask
-        return float(loss)
+        return loss.item()
 
     @torch.no_grad()
     def predict(self, images: np.ndarray, batch: int = 64) -> np.ndarray:

@@ -1,0 +1,313 @@
+"""Accuracy at real scale: the zoo models fine-tuned on Fashion-MNIST, int8 tt vs fp32 PyTorch.
+
+For each zoo model (ImageNet-pretrained int8 weights, a fresh seeded 10-class head) and update
+scheme (a published preset, bias-only, last-k; full in fp32 only, as it does not fit a device),
+each method trains the same parameters on the same samples in the same order:
+- `int8+QAS` tt's training step (stochastic rounding, QAS) run as generated C on the host
+  (lowering/data_runner.py: bit identical to the Cortex-M7 build);
+- `fp32` the float twin of the model in PyTorch (ttdialect/float_twin.py), its gradients masked
+  to the elements the int8 step updates;
+- `int8 no-QAS` and `int8+QAS truncate` (the published engine's rounding), preset only.
+Data: Fashion-MNIST (Debian's dataset-fashion-mnist): TRAIN training images (the first of the
+train split), VALIDATION further ones to pick the learning rate, TEST images of the test split
+to report; 128x128, 3 channels, [-1, 1] (ttdialect/datasets.py). Batch 1, EPOCHS epochs, each
+in a seeded random order (the same for every method), constant learning rate.
+Per method the rate is chosen on the validation images (seed 0) from a small grid, then SEEDS
+seeds run at that rate; the table gives the test accuracy's mean and spread over the seeds.
+
+Trials run in parallel (--jobs) and are cached in build/accuracy-cache.json, so an interrupted
+run resumes. Prints the table and writes the `accuracy` section of docs/benchmarks.md.
+
+Usage: python -m bench.accuracy [--models NAME ...] [--jobs N] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.report import machine, markdown_table, write_section
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = REPO / "build" / "accuracy-cache.json"
+PRESET = {
+    "mbv2-w0.35": "mbv2-w0.35/99kb",
+    "proxyless-w0.3": "proxyless-w0.3/98kb",
+    "mcunet-5fps": "mcunet-5fps/99kb",
+}
+LAST_K = "last-4"
+GRIDS = {  # learning rates tried per method (QAS makes int8 steps comparable to fp32 SGD's)
+    "int8+QAS": (0.0005, 0.001, 0.002, 0.005),
+    "fp32": (0.0005, 0.001, 0.002, 0.005),
+    "int8+QAS truncate": (0.0005, 0.001, 0.002, 0.005),
+    "int8 no-QAS": (0.1, 1.0, 10.0, 100.0, 1000.0),  # steps scaled by s^2: no rate fits all layers
+}
+PIPELINE_OPTIONS = {
+    "int8+QAS": "rounding=stochastic qas=true",
+    "fp32": "rounding=stochastic qas=true",  # compiled only for its masks
+    "int8+QAS truncate": "rounding=truncate qas=true",
+    "int8 no-QAS": "rounding=stochastic qas=false",
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Sizes of a benchmark run."""
+
+    train: int = 1000
+    validation: int = 1000
+    test: int = 2000
+    epochs: int = 3
+    seeds: int = 3
+
+
+@dataclass(frozen=True)
+class Trial:
+    model: str
+    scheme: str
+    method: str
+    lr: float
+    seed: int
+    evaluate_on: str  # "validation" or "test"
+
+    def key(self, setup: Setup) -> str:
+        return json.dumps([asdict(self), asdict(setup)], sort_keys=True)
+
+
+# ----------------------------------------------------------------------- one trial (a worker)
+
+
+def _data(setup: Setup, shape: tuple[int, ...], scale: float, zero_point: int):
+    from ttdialect.datasets import load_fashion_mnist, model_input
+
+    x, y = load_fashion_mnist("train", setup.train + setup.validation)
+    xt, yt = load_fashion_mnist("test", setup.test)
+    images = model_input(x, shape, scale, zero_point)
+    test_images = model_input(xt, shape, scale, zero_point)
+    train = (images[: setup.train], y[: setup.train])
+    validation = (images[setup.train :], y[setup.train :])
+    return train, {"validation": validation, "test": (test_images, yt)}
+
+
+def _order(setup: Setup, seed: int) -> list[int]:
+    rng = np.random.default_rng(seed)
+    return [int(i) for _ in range(setup.epochs) for i in rng.permutation(setup.train)]
+
+
+def run_trial(trial: Trial, setup: Setup) -> dict:
+    """Import, compile and train one configuration; its accuracy and wall time."""
+    import torch
+
+    from lowering.data_runner import HostDataRunner
+    from passes import apply_pipeline
+    from passes.memory.slices import trained_masks
+    from ttdialect.importers.tiny_training import HeadChoice, default_zoo_dir, import_zoo
+    from ttdialect.ir_io import load_module
+
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tt-accuracy-") as tmp:
+        work = Path(tmp)
+        source = work / "model.mlir"
+        import_zoo(trial.model, source, default_zoo_dir(), HeadChoice(10, new_head=True, seed=0))
+        module = load_module(source)
+        forward_args = [op for op in module.walk() if getattr(op, "sym_name", None) is not None]
+        image_type = next(op for op in forward_args if op.sym_name.data == "forward").args[0].type
+        shape = tuple(image_type.get_shape()[1:])
+        train, evaluation = _data(setup, shape, image_type.real_scale, image_type.zp)
+        pipeline = (
+            f"tt-training-pipeline{{scheme={trial.scheme} lr={trial.lr} {PIPELINE_OPTIONS[trial.method]}}}"
+        )
+        apply_pipeline(module, pipeline, work)
+        order = _order(setup, trial.seed)
+        held_out = evaluation[trial.evaluate_on]
+        if trial.method == "fp32":
+            accuracy = _fp32(source, work, trained_masks(module), train, held_out, order, trial.lr)
+            warnings: list[str] = []
+        else:
+            runner = HostDataRunner(module, work, work / "build")
+            run = runner.run(
+                train, held_out, learning_rate=trial.lr, order=order, seed=trial.seed, window=250
+            )
+            accuracy, warnings = run.accuracy.get("after", float("nan")), run.warnings
+    return {"accuracy": accuracy, "seconds": time.perf_counter() - start, "warnings": warnings}
+
+
+def _fp32(source: Path, work: Path, masks, train, held_out, order: list[int], lr: float) -> float:
+    from ttdialect.float_twin import FloatTrainer, FloatTwin
+    from ttdialect.ir_io import load_module
+
+    trainer = FloatTrainer(FloatTwin(load_module(source), work), masks)
+    images, labels = train
+    for index in order:
+        loss = trainer.step(images[index], int(labels[index]), lr)
+        if not np.isfinite(loss):
+            return float("nan")
+    return trainer.accuracy(*held_out)
+
+
+# ----------------------------------------------------------------------- orchestration
+
+
+class Cache:
+    """Trial results on disk (build/accuracy-cache.json), so an interrupted run resumes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.results: dict[str, dict] = json.loads(path.read_text()) if path.is_file() else {}
+
+    def store(self, key: str, result: dict) -> None:
+        self.results[key] = result
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.results, indent=0))
+        os.replace(temporary, self.path)
+
+
+def run_all(trials: list[Trial], setup: Setup, cache: Cache, jobs: int) -> dict[Trial, dict]:
+    """Every trial's result, running the ones not cached (a progress line per finished trial)."""
+    todo = [t for t in dict.fromkeys(trials) if t.key(setup) not in cache.results]
+    if todo:
+        print(f"accuracy: {len(todo)} trials to run on {jobs} workers", flush=True)
+        started = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(run_trial, trial, setup): trial for trial in todo}
+            for done, future in enumerate(_as_completed(futures), start=1):
+                trial = futures[future]
+                result = future.result()
+                cache.store(trial.key(setup), result)
+                elapsed = time.perf_counter() - started
+                eta = elapsed / done * (len(todo) - done)
+                what = f"{trial.model} {trial.scheme} {trial.method} lr {trial.lr:g} seed {trial.seed}"
+                took = f"{result['seconds']:.0f} s; ETA {eta / 60:.0f} min"
+                print(f"  [{done}/{len(todo)}] {what}: {result['accuracy']:.3f} ({took})", flush=True)
+    return {t: cache.results[t.key(setup)] for t in trials}
+
+
+def _as_completed(futures):
+    from concurrent.futures import as_completed
+
+    return as_completed(futures)
+
+
+def configurations(models: list[str]) -> list[tuple[str, str, str]]:
+    rows = []
+    for model in models:
+        preset = PRESET[model]
+        for method in ("int8+QAS", "fp32", "int8 no-QAS", "int8+QAS truncate"):
+            rows.append((model, preset, method))
+        for scheme in ("bias-only", LAST_K):
+            rows += [(model, scheme, "int8+QAS"), (model, scheme, "fp32")]
+        rows.append((model, "full", "fp32"))
+    return rows
+
+
+def best_rate(results: dict[Trial, dict], model: str, scheme: str, method: str) -> float:
+    sweep = {
+        t.lr: r["accuracy"]
+        for t, r in results.items()
+        if (t.model, t.scheme, t.method) == (model, scheme, method)
+    }
+    return max(sweep, key=lambda lr: -1.0 if np.isnan(sweep[lr]) else sweep[lr])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--models", nargs="+", default=list(PRESET), choices=list(PRESET))
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="parallel trials (default: cores)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="200 training / 200 validation / 500 test images, 1 seed"
+    )
+    args = parser.parse_args()
+    from ttdialect.datasets import FASHION_MNIST_PACKAGE, fashion_mnist_available
+
+    if not fashion_mnist_available():
+        print(f"accuracy: Fashion-MNIST is missing: apt-get install {FASHION_MNIST_PACKAGE}", file=sys.stderr)
+        return 1
+    setup = Setup(200, 200, 500, 3, 1) if args.quick else Setup()
+    cache = Cache(CACHE)
+    start = time.perf_counter()
+    configs = configurations(args.models)
+    sweep = [Trial(m, s, k, lr, 0, "validation") for m, s, k in configs for lr in GRIDS[k]]
+    swept = run_all(sweep, setup, cache, args.jobs)
+    chosen = {(m, s, k): best_rate(swept, m, s, k) for m, s, k in configs}
+    final = [
+        Trial(m, s, k, chosen[m, s, k], seed, "test") for m, s, k in configs for seed in range(setup.seeds)
+    ]
+    results = run_all(final, setup, cache, args.jobs)
+    rows = _table_rows(configs, chosen, results)
+    headers = [
+        "model",
+        "scheme",
+        "method",
+        "lr (chosen)",
+        "test accuracy %",
+        "vs fp32",
+        "s per run",
+        "warnings",
+    ]
+    table = markdown_table(headers, rows)
+    print(table)
+    write_section("accuracy", _section(setup, table, time.perf_counter() - start))
+    return 0
+
+
+def _table_rows(configs, chosen, results: dict[Trial, dict]) -> list[list[str]]:
+    by_config: dict[tuple[str, str, str], list[dict]] = {}
+    for trial, result in results.items():
+        by_config.setdefault((trial.model, trial.scheme, trial.method), []).append(result)
+    rows = []
+    for model, scheme, method in configs:
+        runs = by_config[model, scheme, method]
+        accuracies = np.array([r["accuracy"] for r in runs]) * 100
+        fp32 = np.array([r["accuracy"] for r in by_config.get((model, scheme, "fp32"), [])]) * 100
+        delta = f"{accuracies.mean() - fp32.mean():+.1f}" if method != "fp32" and len(fp32) else ""
+        warned = sum(bool(r["warnings"]) for r in runs)
+        rows.append(
+            [
+                model,
+                scheme,
+                method,
+                f"{chosen[model, scheme, method]:g}",
+                f"{accuracies.mean():.1f} ± {accuracies.std():.1f}",
+                delta,
+                f"{np.mean([r['seconds'] for r in runs]):.0f}",
+                f"{warned}/{len(runs)}" if warned else "",
+            ]
+        )
+    return rows
+
+
+def _section(setup: Setup, table: str, seconds: float) -> str:
+    return "\n".join(
+        [
+            "## Accuracy: Fashion-MNIST fine-tuning, int8 tt vs fp32 (bench/accuracy.py)",
+            "",
+            f"Machine: {machine()}; {seconds / 60:.0f} min (cached trials not rerun).",
+            f"{setup.train} training images x {setup.epochs} epochs, batch 1; rate chosen on "
+            f"{setup.validation} validation images; test accuracy on {setup.test} test images, mean ± std "
+            f"over {setup.seeds} seeds "
+            "(sample order and rounding seed). Fresh seeded 10-class head, ImageNet-pretrained int8 "
+            "backbone. `vs fp32`: points against the fp32 twin on the same scheme. `warnings`: runs where "
+            "the divergence watch warned.",
+            "",
+            table,
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
