@@ -109,9 +109,9 @@ def run_trial(trial: Trial, setup: Setup) -> dict:
 
     from lowering.data_runner import HostDataRunner
     from passes import apply_pipeline
-    from passes.memory.slices import trained_masks
     from ttdialect.importers.tiny_training import HeadChoice, default_zoo_dir, import_zoo
     from ttdialect.ir_io import load_module
+    from ttdialect.weights import trained_masks
 
     torch.set_num_threads(1)
     start = time.perf_counter()

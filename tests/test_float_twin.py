@@ -2,7 +2,7 @@
 
 Oracles: the reference interpreter's int8 logits (the twin is the same network without
 quantization, so it must agree up to quantization noise), PyTorch's own SGD on an unmasked copy,
-and the compiled training step's update ops (passes.memory.slices.trained_masks).
+and the compiled training step's update ops (ttdialect.weights.trained_masks).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import numpy as np
 import torch
 
 from passes import apply_pipeline
-from passes.memory.slices import trained_masks
 from ttdialect.bundled import copy_model, new_task
 from ttdialect.float_twin import FloatTrainer, FloatTwin
 from ttdialect.interpreter import make_interpreter
 from ttdialect.ir_io import load_module
+from ttdialect.weights import trained_masks
 
 
 def test_twin_agrees_with_the_int8_model(tmp_path: Path) -> None:

@@ -1188,6 +1188,20 @@ def updated_param(op: Operation) -> SymbolRefAttr | None:
     return None
 
 
+def update_axis(op: SGDUpdateOp | _FusedUpdateLike | ExpandDepthwiseGradInputOp) -> int:
+    """The parameter axis an update's `channels` index."""
+    if isinstance(op, SGDUpdateOp):
+        assert op.channel_axis is not None
+        return int(op.channel_axis.value.data)
+    return op.update_axis()
+
+
+def updated_channels(op: Operation) -> tuple[int, ...] | None:
+    """The channels of update_axis(op) an update writes, or None for all of them."""
+    channels = getattr(op, "channels", None)
+    return None if channels is None else tuple(int(v) for v in channels.get_values())
+
+
 # --------------------------------------------------------------------------- frozen-layer fusion
 
 

@@ -8,7 +8,7 @@ output is left unclamped, and nothing is quantized. Input: the model's int8 NHWC
 (dequantized with the input type); output: float logits.
 
 `FloatTrainer` runs batch-1 SGD on it with every gradient multiplied by a mask of the elements the
-int8 training step updates (passes.memory.slices.trained_masks of the compiled step), so both
+int8 training step updates (ttdialect.weights.trained_masks of the compiled step), so both
 train "the same parameters"; it is the fp32 column of bench/accuracy.py.
 """
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, StringAttr
 
+from ttdialect import dialect as tt
 from ttdialect.dialect import ParamOp
 from ttdialect.types import ExternalDataAttr
 
@@ -136,3 +137,25 @@ def relocate_weights_file(module: ModuleOp, from_dir: Path, to_dir: Path) -> Non
         return
     target = (from_dir / attr.data).resolve()
     module.attributes[WEIGHTS_ATTR] = StringAttr(os.path.relpath(target, to_dir.resolve()))
+
+
+def trained_masks(module: ModuleOp) -> dict[str, np.ndarray]:
+    """For every parameter the module's updates write, a boolean mask of the elements written
+    (the whole array, or the chosen channels of the update axis): what "the same trainable
+    parameters" means for an fp32 reference, and where a divergence watch looks."""
+    params = module_params(module)
+    masks: dict[str, np.ndarray] = {}
+    for op in module.walk():
+        ref = tt.updated_param(op)
+        if ref is None:
+            continue
+        symbol = ref.root_reference.data
+        mask = masks.setdefault(symbol, np.zeros(params[symbol].shape, dtype=bool))
+        channels = tt.updated_channels(op)
+        if channels is None:
+            mask[...] = True
+            continue
+        index: list[slice | list[int]] = [slice(None)] * mask.ndim
+        index[tt.update_axis(op)] = list(channels)
+        mask[tuple(index)] = True
+    return masks

@@ -184,6 +184,7 @@ static int train(@MODEL@_context *ctx, const options *opt, const samples_file *t
     tt_train_watch watch;
     uint32_t warned = 0;
     double window_sum = 0.0;
+    const float initial_weights = @MODEL@_weight_saturation();
     tt_watch_init(&watch, opt->window);
     printf("training %u steps, learning rate %g (%s), batch 1\n", (unsigned)steps, (double)opt->lr,
            opt->schedule == TT_LR_COSINE ? "cosine" : opt->schedule == TT_LR_STEP ? "step" : "constant");
@@ -210,7 +211,7 @@ static int train(@MODEL@_context *ctx, const options *opt, const samples_file *t
             const float weights = @MODEL@_weight_saturation();
             const size_t at_limits = tt_count_at_limits_s8(logits, @UPPER@_NUM_CLASSES, -128, 127);
             warn_new(tt_watch_logits(&watch, logits, @UPPER@_NUM_CLASSES) |
-                         tt_watch_weights(&watch, weights), &warned, step + 1);
+                         tt_watch_weights(&watch, weights - initial_weights), &warned, step + 1);
             const uint32_t in_window = (step % opt->window) + 1;
             printf("step %u/%u lr %.6g mean loss %.4f logits at limits %.2f weights at limits %.4f\n",
                    (unsigned)step + 1, (unsigned)steps, (double)tt_lr_at(&schedule, step),

@@ -141,6 +141,7 @@ static int train(@MODEL@_context *ctx)
     tt_train_watch watch;
     uint32_t warned = 0;
     int8_t logits[@UPPER@_NUM_CLASSES];
+    const float initial_weights = @MODEL@_weight_saturation();
     tt_watch_init(&watch, APP_REPORT_EVERY);
     APP_PRINTF("training %d steps, learning rate %g, batch 1\n", APP_STEPS, (double)APP_LEARNING_RATE);
     for (int step = 0; step < APP_STEPS; ++step) {
@@ -166,7 +167,7 @@ static int train(@MODEL@_context *ctx)
             APP_PRINTF("  step %4d  mean loss of the last %d: %.3f  (logits at limits %.2f, weights %.3f)\n",
                        step + 1, count, window / count, (double)at_limits / @UPPER@_NUM_CLASSES,
                        (double)weights);
-            warn_new(tt_watch_logits(&watch, logits, @UPPER@_NUM_CLASSES) | tt_watch_weights(&watch, weights),
+            warn_new(tt_watch_logits(&watch, logits, @UPPER@_NUM_CLASSES) | tt_watch_weights(&watch, weights - initial_weights),
                      &warned, step + 1);
             window = 0.0;
         }

@@ -290,6 +290,7 @@ static int train(int steps, tt_app_print_fn print)
     tt_train_watch watch;
     uint32_t warned = 0;
     int8_t logits[@UPPER@_NUM_CLASSES];
+    const float initial_weights = @MODEL@_weight_saturation();
     tt_watch_init(&watch, TT_APP_REPORT_EVERY);
     put_text(&line, "tt: training ");
     put_uint(&line, (uint64_t)steps, 0);
@@ -336,7 +337,7 @@ static int train(int steps, tt_app_print_fn print)
             emit(&line, print);
             @MODEL@_inference(&context, samples_train_images[sample], logits);
             warn_new(tt_watch_logits(&watch, logits, @UPPER@_NUM_CLASSES) |
-                         tt_watch_weights(&watch, @MODEL@_weight_saturation()),
+                         tt_watch_weights(&watch, @MODEL@_weight_saturation() - initial_weights),
                      &warned, step + 1, print);
             window_loss = 0.0;
             window_cycles = 0u;

@@ -26,21 +26,11 @@ class SplitSlice:
     channels: tuple[int, ...]
 
 
-def update_axis_of(op: tt.SGDUpdateOp | tt._FusedUpdateLike | tt.ExpandDepthwiseGradInputOp) -> int:
-    """The parameter axis an update's `channels` index."""
-    if isinstance(op, tt.SGDUpdateOp):
-        assert op.channel_axis is not None
-        return int(op.channel_axis.value.data)
-    return op.update_axis()
-
-
 def _channel_updates(module: ModuleOp):
     for op in module.walk():
         updated = tt.updated_param(op)
         if updated is not None:
-            channels = getattr(op, "channels", None)
-            values = None if channels is None else tuple(int(v) for v in channels.get_values())
-            yield updated.root_reference.data, op, values
+            yield updated.root_reference.data, op, tt.updated_channels(op)
 
 
 def updated_slices(module: ModuleOp) -> dict[str, int]:
@@ -51,7 +41,7 @@ def updated_slices(module: ModuleOp) -> dict[str, int]:
         param = params[symbol]
         shape = list(param.shape)
         if channels is not None:
-            shape[update_axis_of(op)] = len(channels)
+            shape[tt.update_axis(op)] = len(channels)
         width = 1 if param.element_width == 8 else 4
         sizes[symbol] = width * int(np.prod(shape))
     return sizes
@@ -63,7 +53,7 @@ def split_slices(module: ModuleOp) -> dict[str, SplitSlice]:
     slices: dict[str, SplitSlice] = {}
     for symbol, op, channels in _channel_updates(module):
         param = params[symbol]
-        axis = update_axis_of(op)
+        axis = tt.update_axis(op)
         if channels is None or param.element_width != 8 or len(channels) == param.shape[axis]:
             continue
         found = SplitSlice(axis, channels)
@@ -87,20 +77,3 @@ def split_scratch_bytes(module: ModuleOp) -> int:
         (split_row_bytes(params[s].shape, split) for s, split in split_slices(module).items()), default=0
     )
 
-
-def trained_masks(module: ModuleOp) -> dict[str, np.ndarray]:
-    """For every parameter the training step updates, a boolean mask of its updated elements
-    (the whole array, or the chosen channels of the update axis): what an fp32 reference that
-    trains "the same parameters" must mask its gradients with."""
-    params = module_params(module)
-    masks: dict[str, np.ndarray] = {}
-    for symbol, op, channels in _channel_updates(module):
-        shape = tuple(params[symbol].shape)
-        mask = masks.setdefault(symbol, np.zeros(shape, dtype=bool))
-        if channels is None:
-            mask[...] = True
-            continue
-        index: list[slice | list[int]] = [slice(None)] * len(shape)
-        index[update_axis_of(op)] = list(channels)
-        mask[tuple(index)] = True
-    return masks

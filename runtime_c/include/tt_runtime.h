@@ -633,8 +633,10 @@ float tt_lr_at(const tt_lr_schedule *schedule, uint32_t step);
  *                              TT_WATCH_RISING_RATIO x the mean of the window before;
  *   TT_WATCH_LOGITS_SATURATED  at least TT_WATCH_LOGITS_SHARE of a sample's logits sit at the
  *                              int8 limits (-128 or 127), where the clamp passes no gradient;
- *   TT_WATCH_WEIGHTS_SATURATED more than TT_WATCH_WEIGHTS_SHARE of the trained int8 weights
- *                              sit at the update's limits (-127 or 127).
+ *   TT_WATCH_WEIGHTS_SATURATED training drove more than TT_WATCH_WEIGHTS_SHARE of the trained
+ *                              int8 weights to the update's limits (-127 or 127): the caller
+ *                              passes the share now minus the share before training (per-channel
+ *                              quantization puts one weight per row at the limit to begin with).
  */
 #define TT_WATCH_NONFINITE_LOSS 1u
 #define TT_WATCH_LOSS_RISING 2u

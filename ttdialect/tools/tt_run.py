@@ -1,7 +1,10 @@
 """`tt-run`: execute one function of a tt IR file on inputs from an .npz file.
 
 Inputs are keyed `arg0, arg1, ...` in argument order. Outputs are keyed by the result names the
-function declares (`-> (f32 {tt.name = "loss"}, ...)`), `result0, result1, ...` otherwise.
+function declares (`-> (f32 {tt.name = "loss"}, ...)`), `result0, result1, ...` otherwise. On
+stderr (`tt-run: watch: ...`): the share of int8 logits and of trained int8 weights at the
+limits, and a warning where the divergence watch (ttdialect.monitor) sees a non-finite loss,
+saturated logits, or weights driven to the limits.
 
 `--backend interpreter` (default) runs the reference interpreter on any function. `--backend host`
 and `--backend qemu` run @forward or @train_step of a planned module (after tt-training-pipeline
@@ -28,10 +31,11 @@ from xdsl.utils.exceptions import InterpretationError
 
 from ttdialect.interpreter import ParamState, run_function
 from ttdialect.ir_io import TTError, load_module
+from ttdialect.monitor import TrainingWatch, share_at_limits, weight_saturation
 from ttdialect.numerics import NumericsError
 from ttdialect.outputs import Outputs, npz_bytes
 from ttdialect.types import QTensorType
-from ttdialect.weights import WeightsError, WeightStore
+from ttdialect.weights import WeightsError, WeightStore, module_params, trained_masks
 
 RESULT_NAME_ATTR = "tt.name"
 BACKENDS = ("interpreter", "host", "qemu")
@@ -122,10 +126,38 @@ def run(args: argparse.Namespace) -> None:
         name: np.asarray(value, dtype=np.float32 if isinstance(value, float) else None)
         for name, value in zip(result_names(function), results, strict=True)
     }
+    for line in divergence_report(module, WeightStore(module, path.parent), results, params):
+        print(f"tt-run: {line}", file=sys.stderr)
     with Outputs([path, Path(args.inputs), weights]) as files:
         files.file(args.outputs, npz_bytes(outputs))
         if args.save_params:
             files.file(args.save_params, npz_bytes(params))
+
+
+def divergence_report(
+    module: ModuleOp, store: WeightStore, results: list[Any], params: dict[str, np.ndarray]
+) -> list[str]:
+    """What the divergence watch (ttdialect.monitor) sees in one run: a non-finite loss, int8
+    logits at the limits, trained int8 weights driven to the update's limits (beyond the share
+    already there in the weights the run started from)."""
+    watch = TrainingWatch(window=1)
+    figures = []
+    for value in results:
+        array = np.asarray(value)
+        if array.dtype == np.float32 and array.ndim == 0:
+            watch.loss(float(array), 1)
+        elif array.dtype == np.int8 and array.ndim == 2:
+            figures.append(f"logits at the int8 limits {share_at_limits(array, -128, 127):.1%}")
+            watch.logits(array, 1)
+    declared = module_params(module)
+    masks = {name: mask for name, mask in trained_masks(module).items() if params[name].dtype == np.int8}
+    if masks:
+        start = weight_saturation(store.value(declared[name])[mask] for name, mask in masks.items())
+        now = weight_saturation(params[name][mask] for name, mask in masks.items())
+        figures.append(f"trained int8 weights at the limits {now:.1%} ({start:.1%} before)")
+        watch.weights(now - start, 1)
+    lines = [f"watch: {', '.join(figures)}"] if figures else []
+    return lines + [f"warning: {warning.split(': ', 1)[1]}" for warning in watch.warnings]
 
 
 def _interpret(
