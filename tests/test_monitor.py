@@ -40,8 +40,9 @@ def test_python_rule_is_the_c_rule() -> None:
 
 def test_watch_flags() -> None:
     watch = monitor.TrainingWatch(window=2)
-    assert [watch.loss(x, i) for i, x in enumerate([2.0, 2.0, 1.0, 1.2, 2.0, 2.0], 1)] == [0, 0, 0, 0, 0, 2]
-    assert watch.loss(math.nan, 7) == monitor.NONFINITE_LOSS
+    losses = [2.0, 2.0, 0.5, 0.5, 1.9, 1.9, 2.5, 2.5]  # windows 2.0, 0.5, 1.9 (noise), 2.5 (lost it all)
+    assert [watch.loss(x, i) for i, x in enumerate(losses, 1)] == [0, 0, 0, 0, 0, 0, 0, 2]
+    assert watch.loss(math.nan, 9) == monitor.NONFINITE_LOSS
     assert watch.logits(np.array([127, -128, 3, 4]), 8) == monitor.LOGITS_SATURATED
     assert watch.logits(np.array([126, -127, 3, 4]), 9) == 0
     assert watch.weights(0.11, 10) == monitor.WEIGHTS_SATURATED and watch.weights(0.1, 11) == 0

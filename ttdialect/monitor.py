@@ -4,7 +4,8 @@ The generated C and the data runner watch their training with tt_train_watch (tt
 the interpreter's trainer and tt-run use this class, with the same thresholds (a test reads
 them from the header) and the same warnings:
 - a loss that is not finite;
-- a window of losses whose mean is above RISING_RATIO x the previous window's;
+- a window of losses whose mean is above the first window's and above RISING_RATIO x the lowest
+  window mean so far (training lost its progress; batch-1 noise alone does not);
 - at least LOGITS_SHARE of a sample's logits at the int8 limits (-128 or 127), where the clamp
   passes no gradient: training is stuck;
 - training driving more than WEIGHTS_SHARE of the trained int8 weights to the update's limits
@@ -56,7 +57,8 @@ class TrainingWatch:
     warnings: list[str] = field(default_factory=list)
     _count: int = 0
     _sum: float = 0.0
-    _last_mean: float = math.nan
+    _first_mean: float = math.nan
+    _best_mean: float = math.nan
 
     def _raise(self, raised: int, step: int) -> int:
         for flag, message in MESSAGES.items():
@@ -73,8 +75,12 @@ class TrainingWatch:
         if self._count < self.window:
             return 0
         mean = self._sum / self._count
-        rising = mean > RISING_RATIO * self._last_mean  # False while the last mean is NaN
-        self._last_mean, self._count, self._sum = mean, 0, 0.0
+        rising = mean > self._first_mean and mean > RISING_RATIO * self._best_mean  # False while NaN
+        if math.isnan(self._first_mean):
+            self._first_mean = mean
+        if not mean >= self._best_mean:
+            self._best_mean = mean
+        self._count, self._sum = 0, 0.0
         return self._raise(LOSS_RISING if rising else 0, step)
 
     def logits(self, values: np.ndarray, step: int) -> int:

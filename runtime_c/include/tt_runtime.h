@@ -629,8 +629,9 @@ float tt_lr_at(const tt_lr_schedule *schedule, uint32_t step);
  * use it; ttdialect/monitor.py is the same rule in Python). Each call returns the flags it
  * raised; `flags` keeps every flag raised so far.
  *   TT_WATCH_NONFINITE_LOSS    a loss is NaN or infinite;
- *   TT_WATCH_LOSS_RISING       a window of `window` losses has a mean above
- *                              TT_WATCH_RISING_RATIO x the mean of the window before;
+ *   TT_WATCH_LOSS_RISING       a window of `window` losses has a mean above the first window's
+ *                              and above TT_WATCH_RISING_RATIO x the lowest window mean so far
+ *                              (training lost its progress; batch-1 noise alone does not);
  *   TT_WATCH_LOGITS_SATURATED  at least TT_WATCH_LOGITS_SHARE of a sample's logits sit at the
  *                              int8 limits (-128 or 127), where the clamp passes no gradient;
  *   TT_WATCH_WEIGHTS_SATURATED training drove more than TT_WATCH_WEIGHTS_SHARE of the trained
@@ -650,7 +651,8 @@ typedef struct {
     uint32_t window;  /* losses per window */
     uint32_t count;   /* losses in the open window */
     float sum;        /* their sum (finite losses only) */
-    float last_mean;  /* mean of the last closed window; NaN before the first */
+    float first_mean; /* mean of the first window; NaN before it closes */
+    float best_mean;  /* lowest window mean so far; NaN before the first */
     uint32_t flags;   /* every flag raised so far */
 } tt_train_watch;
 

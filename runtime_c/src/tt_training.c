@@ -65,7 +65,8 @@ void tt_watch_init(tt_train_watch *watch, uint32_t window)
     watch->window = window > 0 ? window : 1;
     watch->count = 0;
     watch->sum = 0.0f;
-    watch->last_mean = NAN;
+    watch->first_mean = NAN;
+    watch->best_mean = NAN;
     watch->flags = 0;
 }
 
@@ -78,10 +79,16 @@ uint32_t tt_watch_loss(tt_train_watch *watch, float loss)
         watch->sum += loss;
         if (++watch->count == watch->window) {
             const float mean = watch->sum / (float)watch->count;
-            if (mean > TT_WATCH_RISING_RATIO * watch->last_mean) { /* false while last_mean is NaN */
+            /* comparisons with NaN (no window closed yet) are false */
+            if (mean > watch->first_mean && mean > TT_WATCH_RISING_RATIO * watch->best_mean) {
                 raised |= TT_WATCH_LOSS_RISING;
             }
-            watch->last_mean = mean;
+            if (watch->first_mean != watch->first_mean) {
+                watch->first_mean = mean;
+            }
+            if (!(mean >= watch->best_mean)) {
+                watch->best_mean = mean;
+            }
             watch->count = 0;
             watch->sum = 0.0f;
         }
