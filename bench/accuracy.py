@@ -48,7 +48,7 @@ LAST_K = "last-4"
 GRIDS = {  # learning rates tried per method (QAS makes int8 steps comparable to fp32 SGD's)
     "int8+QAS": (0.0005, 0.001, 0.002, 0.005),
     "fp32": (0.0005, 0.001, 0.002, 0.005),
-    "int8+QAS truncate": (0.0005, 0.001, 0.002, 0.005),
+    "int8+QAS truncate": (0.001, 0.002, 0.005),
     "int8 no-QAS": (0.1, 1.0, 10.0, 100.0, 1000.0),  # steps scaled by s^2: no rate fits all layers
 }
 PIPELINE_OPTIONS = {
@@ -64,7 +64,7 @@ class Setup:
     """Sizes of a benchmark run."""
 
     train: int = 1000
-    validation: int = 1000
+    validation: int = 500
     test: int = 2000
     epochs: int = 3
     seeds: int = 3
