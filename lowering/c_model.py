@@ -15,6 +15,7 @@ updated arrays in declaration order, UPPER_PARAMS_BYTES bytes in the target's by
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -476,10 +477,38 @@ def _data_files(name: str, params: dict[str, CParam], used_scales: set[str]) -> 
 # --------------------------------------------------------------------------- entry point
 
 
+C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto if inline int "
+    "long register restrict return short signed sizeof static struct switch typedef union unsigned void "
+    "volatile while _Bool _Complex _Imaginary".split()
+)
+PROJECT_FILES = frozenset({"main", "data_main", "samples", "tt_app", "board", "startup", "report"})
+C_HEADERS = frozenset(
+    "assert complex ctype errno fenv float inttypes iso646 limits locale math setjmp signal stdarg stdbool "
+    "stddef stdint stdio stdlib string tgmath time wchar wctype arm_acle".split()
+)
+
+
+def check_model_name(name: str) -> None:
+    """Refuse a model name whose C files or symbols would clash with the project's own: not a C
+    identifier, a C keyword, reserved (`_X...`, `__...`), the runtime's or board's prefix, a file of
+    the project (`main` -> main.c) or a C library header (`math` -> math.h shadows <math.h>)."""
+    problem = None
+    if c_identifier(name) != name:
+        problem = f"is not a C identifier (try '{c_identifier(name)}')"
+    elif name in C_KEYWORDS or re.match(r"_[A-Z_]", name):
+        problem = "is a C keyword or a reserved identifier"
+    elif name.lower() in PROJECT_FILES or name.lower() in C_HEADERS:
+        problem = "would name a file the project or the C library already has (e.g. main.c, math.h)"
+    elif re.match(r"(tt|board|samples)_", name.lower()):
+        problem = "starts with a prefix the runtime, the board or the samples use (tt_, board_, samples_)"
+    if problem:
+        raise LoweringError(f"model name '{name}' {problem}; choose another (tt-compile --name)")
+
+
 def emit_model(module: ModuleOp, base_dir: Path, name: str) -> ModelFiles:
     """The C sources of a planned module (see the module docstring)."""
-    if c_identifier(name) != name:
-        raise LoweringError(f"model name '{name}' is not a C identifier (try '{c_identifier(name)}')")
+    check_model_name(name)
     forward, step = _check_functions(module)
     arena = max(_arena_bytes(f) for f in (forward, step) if f is not None)
     params = collect_params(module, base_dir, name)

@@ -45,7 +45,25 @@ def apply_pipeline(module: ModuleOp, spec: str, ir_directory: Path) -> None:
     PassPipeline.parse_spec(get_all_passes(), quote_path_values(spec)).apply(make_context(), module)
 
 
+_OPTION_VALUE = re.compile(r'=([^\s"{},=]+)')
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _normalized_value(match: re.Match[str]) -> str:
+    value = match.group(1)
+    if _NUMBER.fullmatch(value):
+        mantissa, marker, exponent = value.lower().partition("e")
+        if marker and "." not in mantissa:  # xDSL's lexer reads 1e-5 as a word, 1.0e-5 as a float
+            value = f"{mantissa}.0e{exponent}"
+        return f"={value}"
+    if _IDENTIFIER.fullmatch(value):
+        return f"={value}"
+    return f'="{value}"'
+
+
 def quote_path_values(pipeline: str) -> str:
-    """Quote unquoted option values with path characters (`scheme=mcunet-5fps/99kb`), which
-    xDSL's pipeline lexer would otherwise reject."""
-    return re.sub(r'=([^\s"{},=]*[/:~][^\s"{},=]*)', r'="\1"', pipeline)
+    """Make option values xDSL's pipeline lexer reads as meant: values with path or other
+    punctuation (`scheme=mcunet-5fps/99kb`, `scheme=s.json`) become strings, and numbers with an
+    exponent but no point (`lr=1e-5`) get one."""
+    return _OPTION_VALUE.sub(_normalized_value, pipeline)

@@ -282,3 +282,10 @@ def test_tt_import_refuses_the_weights_file_beside_the_output(
         assert status == 1
         assert "exists and tt did not write it" in capsys.readouterr().err
     assert snapshot(tmp_path) == before
+
+
+def test_dev_null_is_written_not_replaced(tmp_path: Path) -> None:
+    before = os.stat("/dev/null")
+    assert run_tool(tt_opt.main, str(EXAMPLE), "-o", "/dev/null")[0] == 0
+    after = os.stat("/dev/null")
+    assert (after.st_ino, after.st_mode, after.st_rdev) == (before.st_ino, before.st_mode, before.st_rdev)

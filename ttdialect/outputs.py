@@ -13,7 +13,8 @@ not create.
   or one above it, or a folder holding an input. Symbolic links are never followed into or
   replaced.
 - Outputs are staged as hidden temporary siblings and moved into place only once every output of
-  the run has been produced, so a failure leaves nothing half-written and nothing changed.
+  the run has been produced, so a failure leaves nothing half-written and nothing changed. A
+  character device or pipe (`-o /dev/null`) is written at the end instead, never replaced.
 
 Use `Outputs` as a context manager: `file()` and `folder()` stage, leaving the block commits, an
 exception discards what was staged. Refusals raise `OutputError` (a TTError: one line, exit 1).
@@ -100,6 +101,15 @@ def _is_regular_file(path: Path) -> bool:
         return False
 
 
+def _is_stream(path: Path) -> bool:
+    """A character device or a pipe (/dev/null, /dev/stdout, a FIFO): written, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def _exists(path: Path) -> bool:
     return os.path.lexists(path)
 
@@ -137,6 +147,7 @@ class Outputs:
         self._files: list[tuple[Path, Path, str]] = []  # (temporary, final, digest)
         self._folders: list[_StagedFolder] = []
         self._made_folders: list[Path] = []  # parents created for a project folder, deepest first
+        self._streams: list[tuple[Path, bytes]] = []  # devices and pipes (/dev/null): written at commit
 
     # --------------------------------------------------------------- staging
 
@@ -147,6 +158,9 @@ class Outputs:
             self._make_folders(_absolute(Path(path)).parent)
         final = self._check_file(Path(path))
         payload = data.encode("utf-8") if isinstance(data, str) else data
+        if _is_stream(final):
+            self._streams.append((final, payload))
+            return
         descriptor, name = tempfile.mkstemp(prefix=f".{final.name}{TEMP_MARK}", dir=final.parent)
         temporary = Path(name)
         self._files.append((temporary, final, hashlib.sha256(payload).hexdigest()))
@@ -179,6 +193,8 @@ class Outputs:
     def _check_file(self, path: Path) -> Path:
         final = _absolute(path)
         shown = str(path)
+        if _is_stream(final) and not any(_same_file(final, p) for p in self._inputs):
+            return final
         if not final.parent.is_dir():
             raise OutputError(f"{shown}: the folder {final.parent} does not exist")
         if not os.access(final.parent, os.W_OK):
@@ -253,6 +269,10 @@ class Outputs:
             manifest = Manifest.read(folder) or Manifest()
             manifest.files.update(made)
             _write_manifest(folder, manifest)
+        for stream, payload in self._streams:
+            with open(stream, "wb") as sink:
+                sink.write(payload)
+        self._streams = []
 
     def discard(self) -> None:
         """Remove what is left of the staging (temporary files and folders made in this run)."""

@@ -26,7 +26,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from lowering.app import Samples, model_classes, module_image_shape
 from lowering.c_emitter import LoweringError
-from lowering.c_model import ModelFiles, emit_model
+from lowering.c_model import ModelFiles, check_model_name, emit_model
 from lowering.params import c_identifier
 from lowering.projects import TARGETS, write_project
 from passes import apply_pipeline
@@ -89,7 +89,12 @@ def _default_name(source: str) -> str:
     """The C name of the model: `digits_cnn` for the bundled model, else from INPUT's file stem."""
     if source == BUNDLED:
         return "digits_cnn"
-    return c_identifier(Path(source).stem.replace("-", "_").replace(".", "_"))
+    name = c_identifier(Path(source).stem.replace("-", "_").replace(".", "_"))
+    try:
+        check_model_name(name)
+    except LoweringError:
+        return f"model_{name.strip('_')}"  # e.g. main.mlir: main.c is the application's
+    return name
 
 
 def pipeline_spec(args: argparse.Namespace) -> str:
@@ -208,8 +213,7 @@ def compile_model(args: argparse.Namespace, outputs: Outputs) -> tuple[ModelFile
     if args.lr is None:
         args.lr = default_learning_rate(args.input, args.scheme)
     name = args.name or _default_name(args.input)
-    if c_identifier(name) != name:
-        raise LoweringError(f"model name '{name}' is not a C identifier (try '{c_identifier(name)}')")
+    check_model_name(name)
     outputs.check_folder(args.out)
     if args.report is not None:
         outputs.check_file(args.report)
