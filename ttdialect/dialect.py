@@ -1189,7 +1189,7 @@ def updated_param(op: Operation) -> SymbolRefAttr | None:
 
 
 def update_axis(op: SGDUpdateOp | _FusedUpdateLike | ExpandDepthwiseGradInputOp) -> int:
-    """The parameter axis an update's `channels` index."""
+    """The parameter axis an update's `channels` index (ask only of an update with channels)."""
     if isinstance(op, SGDUpdateOp):
         assert op.channel_axis is not None
         return int(op.channel_axis.value.data)

@@ -7,6 +7,7 @@ import io
 import struct
 from pathlib import Path
 
+import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.arith import Arith
 from xdsl.dialects.builtin import Builtin, FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
@@ -102,6 +103,23 @@ def load_module(path: Path, ctx: Context | None = None) -> ModuleOp:
     except VerifyException as error:
         raise TTError(str(error)) from None
     return module
+
+
+def read_npz(path: Path, what: str = ".npz archive") -> dict[str, np.ndarray]:
+    """Every array of an .npz file (no pickles), or a TTError saying why it cannot be read: a
+    damaged archive fails in many layers (zip, zlib, the .npy header), all reported alike."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise TTError(f"{path}: expected an {what} (.npz), got a single .npy array")
+            return {key: archive[key] for key in archive.files}
+    except FileNotFoundError:
+        raise TTError(f"{path}: no such file") from None
+    except TTError:
+        raise
+    except Exception as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise TTError(f"{path}: not a readable {what} ({detail})") from None
 
 
 def module_text(module: ModuleOp) -> str:

@@ -8,7 +8,6 @@ of that `.npz` file.
 from __future__ import annotations
 
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, StringAttr
 
 from ttdialect import dialect as tt
 from ttdialect.dialect import ParamOp
+from ttdialect.ir_io import TTError, read_npz
 from ttdialect.types import ExternalDataAttr
 
 WEIGHTS_ATTR = "tt.weights"
@@ -59,12 +59,9 @@ class WeightStore:
                     "its weights file"
                 )
             try:
-                with np.load(path, allow_pickle=False) as npz:
-                    self._external = {key: npz[key] for key in npz.files}
-            except FileNotFoundError:
-                raise WeightsError(f"weights file {path} not found") from None
-            except (OSError, ValueError, zipfile.BadZipFile) as error:
-                raise WeightsError(f"weights file {path} is not a valid .npz: {error}") from None
+                self._external = read_npz(path, "weights file")
+            except TTError as error:
+                raise WeightsError(f"weights file {error}") from None
         return self._external
 
     def _payload(self, param: ParamOp, attr: object, what: str) -> np.ndarray:

@@ -53,8 +53,10 @@ def split_slices(module: ModuleOp) -> dict[str, SplitSlice]:
     slices: dict[str, SplitSlice] = {}
     for symbol, op, channels in _channel_updates(module):
         param = params[symbol]
+        if channels is None or param.element_width != 8:
+            continue
         axis = tt.update_axis(op)
-        if channels is None or param.element_width != 8 or len(channels) == param.shape[axis]:
+        if len(channels) == param.shape[axis]:
             continue
         found = SplitSlice(axis, channels)
         if slices.setdefault(symbol, found) != found:

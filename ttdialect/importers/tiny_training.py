@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +61,26 @@ def _safe_globals() -> list[Any]:
     ]
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError)
+"""What walking a damaged model dict raises (a missing key, a wrong type, a bad shape)."""
+
+
+def _import_model_dict(model: dict[str, Any], source: Path, head: HeadChoice, output: Path) -> None:
+    try:
+        importer = _Importer(model, source, head)
+        output_value = importer.run()
+    except TTError:
+        raise
+    except MALFORMED as error:
+        raise TTError(f"{source}: malformed model file ({_first_line(error)})") from None
+    save_model(importer.builder, output_value, output)
+
+
 def load_model_file(path: Path) -> dict[str, Any]:
     """Read a tiny-training `.pkl` without executing code from it (an allowlist of numpy types)."""
     if not path.is_file():
@@ -70,9 +88,8 @@ def load_model_file(path: Path) -> dict[str, Any]:
     try:
         with torch.serialization.safe_globals(_safe_globals()):
             model = torch.load(path, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, OSError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise TTError(f"{path}: not a tiny-training model file ({first_line})") from None
+    except Exception as error:  # a damaged file can fail in any of the unpickler's layers
+        raise TTError(f"{path}: not a tiny-training model file ({_first_line(error)})") from None
     if not isinstance(model, dict) or not {"first_conv", "blocks", "classifier"} <= set(model):
         raise TTError(f"{path}: expected a dict with first_conv, blocks and classifier")
     return model
@@ -204,9 +221,7 @@ def check_against_architecture(model: dict[str, Any], arch: dict[str, Any], sour
 
 def import_tiny_training(path: Path, output: Path, head: HeadChoice = HeadChoice()) -> None:
     """Import a tiny-training .pkl into `output` (.mlir) and its weights file."""
-    model = load_model_file(path)
-    importer = _Importer(model, path, head)
-    save_model(importer.builder, importer.run(), output)
+    _import_model_dict(load_model_file(path), path, head, output)
 
 
 def import_zoo(name: str, output: Path, zoo_dir: Path | None = None, head: HeadChoice = HeadChoice()) -> None:
@@ -223,6 +238,8 @@ def import_zoo(name: str, output: Path, zoo_dir: Path | None = None, head: HeadC
     except json.JSONDecodeError as error:
         raise TTError(f"{arch_path}: invalid JSON ({error})") from None
     model = load_model_file(model_path)
-    check_against_architecture(model, arch, model_path)
-    importer = _Importer(model, model_path, head)
-    save_model(importer.builder, importer.run(), output)
+    try:
+        check_against_architecture(model, arch, model_path)
+    except MALFORMED as error:
+        raise TTError(f"{model_path}: does not match {arch_path} ({_first_line(error)})") from None
+    _import_model_dict(model, model_path, head, output)

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
+from xdsl.utils.exceptions import VerifyException
 
 from ttdialect import numerics as nx
 from ttdialect.importers.builder import ModelBuilder, save_model
@@ -569,10 +570,25 @@ def import_torch(
     if not isinstance(module, nn.Module):
         raise TTError(f"expected a torch.nn.Module, got {type(module).__name__}")
     images = check_calibration(calibration)
+    _check_finite(module)
     gm = _prepare(module)
     recorder = calibrate(gm, images)
-    converter = _Converter(gm, recorder, batch_size)
-    return save_model(converter.builder, converter.run(), Path(output))
+    try:
+        converter = _Converter(gm, recorder, batch_size)
+        result = converter.run()
+    except VerifyException as error:
+        first = str(error).strip().splitlines()[0]
+        raise TTError(
+            f"the model cannot be quantized ({first}): are its weights or activations beyond float32?"
+        ) from None
+    return save_model(converter.builder, result, Path(output))
+
+
+def _check_finite(module: nn.Module) -> None:
+    """Refuse NaN or infinite parameters and buffers (int8 would silently make them 0)."""
+    for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise TTError(f"parameter '{name}' holds NaN or infinite values")
 
 
 # --------------------------------------------------------------------------- CLI adapter
@@ -611,7 +627,7 @@ def load_factory(spec: str) -> Callable[[], Any]:
     sys.modules[module_name] = py_module
     try:
         import_spec.loader.exec_module(py_module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         sys.modules.pop(module_name, None)
         raise TTError(f"{path}: loading failed: {type(error).__name__}: {error}") from None
     factory = getattr(py_module, factory_name, None)
@@ -650,7 +666,7 @@ def import_torch_cli(spec: str, input_shape: str | None, calibration: str | None
     images = load_calibration(calibration, shape)
     try:
         model = factory()
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         raise TTError(f"{spec}: calling the factory failed: {type(error).__name__}: {error}") from None
     if not isinstance(model, nn.Module):
         raise TTError(f"{spec}: the factory returned {type(model).__name__}, not a torch.nn.Module")

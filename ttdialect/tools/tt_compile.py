@@ -17,7 +17,6 @@ import json
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from passes import apply_pipeline
 from passes.autodiff import find_function
 from passes.memory.report import memory_report
 from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice, import_tiny_training, import_zoo
-from ttdialect.ir_io import TTError, load_module
+from ttdialect.ir_io import TTError, load_module, read_npz
 from ttdialect.numerics import NumericsError
 from ttdialect.outputs import Outputs
 from ttdialect.weights import WeightsError
@@ -122,14 +121,13 @@ SAMPLE_KEYS = ("train_x", "train_y", "test_x", "test_y")
 
 def load_samples(path: Path, image_shape: tuple[int, ...], classes: int) -> list[np.ndarray]:
     """train_x, train_y, test_x, test_y of a samples .npz, checked against the model."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = [key for key in SAMPLE_KEYS if key not in data.files]
-            if missing:
-                raise TTError(f"{path}: missing {', '.join(missing)} (needs {', '.join(SAMPLE_KEYS)})")
-            arrays = [data[key] for key in SAMPLE_KEYS]
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise TTError(f"{path}: not a samples .npz ({error})") from None
+    data = read_npz(path, "samples archive")
+    missing = [key for key in SAMPLE_KEYS if key not in data]
+    if missing:
+        raise TTError(f"{path}: missing {', '.join(missing)} (needs {', '.join(SAMPLE_KEYS)})")
+    arrays = [data[key] for key in SAMPLE_KEYS]
+    if any(array.ndim == 0 for array in arrays):
+        raise TTError(f"{path}: {', '.join(SAMPLE_KEYS)} must be arrays, not scalars")
     for images, labels, which in ((arrays[0], arrays[1], "train"), (arrays[2], arrays[3], "test")):
         if images.shape[1:] != image_shape or len(images) != len(labels):
             raise TTError(

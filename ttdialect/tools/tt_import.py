@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     head = parser.add_argument_group("classifier head (zoo and .pkl models)")
     head.add_argument(
         "--num-classes",
-        type=int,
+        type=positive_int,
         default=None,
         help="keep the first N rows of the 1000-class ImageNet classifier (default: all)",
     )
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace the classifier by a freshly initialised N-class head (needs --num-classes)",
     )
-    head.add_argument("--seed", type=int, default=0, help="seed of --new-head (default 0)")
+    head.add_argument("--seed", type=non_negative_int, default=0, help="seed of --new-head (default 0)")
     parser.add_argument("--zoo-dir", help=f"zoo folder (default: ${ZOO_ENV}, else ../shared/models)")
     torch_group = parser.add_argument_group("PyTorch models")
     torch_group.add_argument("--input-shape", help="NCHW input shape, e.g. 1x3x32x32")
@@ -57,10 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (argparse type)."""
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number of at least 0 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
 def _head(args: argparse.Namespace) -> HeadChoice:
     if args.new_head and args.num_classes is None:
         raise TTError("--new-head needs --num-classes")
-    return HeadChoice(args.num_classes or 1000, args.new_head, args.seed)
+    return HeadChoice(1000 if args.num_classes is None else args.num_classes, args.new_head, args.seed)
 
 
 def _inputs(args: argparse.Namespace) -> list[Path]:

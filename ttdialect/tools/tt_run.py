@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from xdsl.ir import Attribute
 from xdsl.utils.exceptions import InterpretationError
 
 from ttdialect.interpreter import ParamState, run_function
-from ttdialect.ir_io import TTError, load_module
+from ttdialect.ir_io import TTError, load_module, read_npz
 from ttdialect.monitor import TrainingWatch, share_at_limits, weight_saturation
 from ttdialect.numerics import NumericsError
 from ttdialect.outputs import Outputs, npz_bytes
@@ -91,13 +90,7 @@ def convert_input(key: str, array: np.ndarray, typ: Attribute) -> Any:
 
 
 def load_inputs(path: Path, function: func.FuncOp) -> list[Any]:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except FileNotFoundError:
-        raise TTError(f"{path}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise TTError(f"{path}: not a readable .npz file ({error})") from None
+    arrays = read_npz(path, "inputs archive")
     arg_types = function.function_type.inputs.data
     expected = [f"arg{i}" for i in range(len(arg_types))]
     if sorted(arrays) != sorted(expected):
