@@ -4,6 +4,7 @@ located verification (`file:line:col: error: 'tt.conv2d' op ...`, as mlir-opt re
 from __future__ import annotations
 
 import io
+import re
 import struct
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.mlir_lexer import MLIRLexer
 
 from ttdialect.dialect import TT
 
@@ -29,6 +31,13 @@ class LocatedVerifyError(VerifyException):
 
 
 DIALECTS = (Builtin, Func, Arith, TT)
+
+STRING_LITERAL = re.compile(r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"')
+"""The pinned xDSL's string-literal pattern, `"(?:[^"\\...]+|\\...)*"`, nests a `+` inside a
+`*`: on a `"` that is never closed it backtracks exponentially in the length of the line (a
+stray quote hung every IR-reading tool). This one matches the same strings one character per
+repetition, so it fails in linear time; ir_io installs it on xDSL's lexer when imported."""
+MLIRLexer._unescaped_characters_regex = STRING_LITERAL
 
 
 def make_context() -> Context:
