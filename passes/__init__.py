@@ -7,6 +7,7 @@ from pathlib import Path
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
+from xdsl.utils.exceptions import ArgSpecParseError
 
 PASSES = {
     "tt-autodiff": "passes.autodiff:AutodiffPass",
@@ -42,16 +43,23 @@ def apply_pipeline(module: ModuleOp, spec: str, ir_directory: Path) -> None:
     from ttdialect.weights import set_ir_directory
 
     set_ir_directory(ir_directory)
-    PassPipeline.parse_spec(get_all_passes(), quote_path_values(spec)).apply(make_context(), module)
+    try:
+        pipeline = PassPipeline.parse_spec(get_all_passes(), quote_path_values(spec))
+    except (ArgSpecParseError, ValueError) as error:
+        detail = str(error).strip().splitlines()[-1].strip() if str(error).strip() else type(error).__name__
+        raise ValueError(f"bad pass pipeline '{spec}': {detail}") from None
+    pipeline.apply(make_context(), module)
 
 
-_OPTION_VALUE = re.compile(r'=([^\s"{},=]+)')
+_OPTION_VALUE = re.compile(r'=([^\s"{},=]*)')
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _normalized_value(match: re.Match[str]) -> str:
     value = match.group(1)
+    if not value:
+        return '=""'
     if _NUMBER.fullmatch(value):
         mantissa, marker, exponent = value.lower().partition("e")
         if marker and "." not in mantissa:  # xDSL's lexer reads 1e-5 as a word, 1.0e-5 as a float
