@@ -43,9 +43,8 @@ def main() -> int:
             count[next(kind for kind in KINDS if failure.startswith(kind))] += 1
         if outcome.failures():
             failed.append(outcome)
-            print(
-                f"FAIL {outcome.case.tool} {outcome.case.argv} [{outcome.case.mutation}]: {outcome.failures()}"
-            )
+            case = outcome.case
+            print(f"FAIL {case.tool} {case.argv} [{case.mutation}]: {outcome.failures()}")
         if count["cases"] % 50 == 0:
             print(f"  {outcome.case.tool}: {count['cases']} cases", flush=True)
 
@@ -70,7 +69,8 @@ def main() -> int:
                 "attributes and scales of IR; npz keys, shapes, dtypes and bytes; JSON schemes; CSV buffer",
                 "lists; zoo model files; option values. A case fails on a traceback or internal error, a",
                 "hang (30 s), a signal, a status other than 0/1/2, exit 0 without valid outputs, or a",
-                "refusal that leaves files behind. The test suite runs 30 cases per tool (tests/test_fuzz.py).",
+                "refusal that leaves files behind. The test suite runs 30 cases per tool",
+                "(tests/test_fuzz.py).",
                 "",
                 table,
             ]
