@@ -3,19 +3,28 @@
 API (NAME is the model name, UPPER its upper case):
 
     int    NAME_init(NAME_context *ctx, void *arena, size_t arena_bytes, uint32_t seed);
-    void   NAME_inference(NAME_context *ctx, const int8_t *image, int8_t *logits);
+    int    NAME_inference(NAME_context *ctx, const int8_t *image, int8_t *logits);
     float  NAME_train_step(NAME_context *ctx, const int8_t *image, int32_t label, float learning_rate);
     size_t NAME_export_params(uint8_t *buffer, size_t buffer_bytes);
     int    NAME_import_params(const uint8_t *buffer, size_t bytes);
+    int    NAME_checkpoint_save(NAME_context *ctx, const tt_flash *flash);
+    int    NAME_checkpoint_load(NAME_context *ctx, const tt_flash *flash);
+    float  NAME_weight_saturation(void);
+
+Every bad argument has a documented result code (UPPER_ERROR_*) and changes nothing; the last
+call's result is in ctx->status.
 
 The arena belongs to the caller: UPPER_ARENA_BYTES bytes aligned to UPPER_ARENA_ALIGNMENT. `seed`
 starts the stochastic-rounding counter (0 reproduces `tt-run`). The trained parameters are the
-updated arrays in declaration order, UPPER_PARAMS_BYTES bytes in the target's byte order.
+updated arrays in declaration order behind a header (format version, the model's layout hash,
+CRC-32), UPPER_PARAMS_BYTES bytes in the target's byte order; import refuses anything else.
 """
 
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +51,10 @@ from ttdialect.types import QTensorType
 
 ARENA_ALIGNMENT = 8
 RUNTIME_HEADER = "tt_runtime.h"
+PARAMS_HEADER_BYTES = 20
+"""TT_PARAMS_HEADER_BYTES of tt_runtime.h: magic, version, layout hash, size, CRC-32."""
+CHECKPOINT_HEADER_BYTES = 32
+"""tt_checkpoint_slot_bytes(0) of tt_runtime.h: the slot header."""
 
 
 @dataclass(frozen=True)
@@ -116,9 +129,6 @@ def _forward_body(emitter: FunctionEmitter, upper: str) -> list[str]:
 def _train_body(emitter: FunctionEmitter, upper: str) -> list[str]:
     image, label = emitter.function.args
     body = [
-        f"if (label < 0 || label >= {upper}_NUM_CLASSES) {{",
-        "    return (float)NAN;",
-        "}",
         f"memcpy({emitter.buffer(image)}, image, {upper}_INPUT_BYTES);",
         f"*{emitter.buffer(label)} = label;",
     ]
@@ -171,7 +181,6 @@ def _schedule_file(
     split_row: int,
     profile: list[OpWork],
 ) -> str:
-    upper = name.upper()
     trainable = [p for p in params.values() if p.trainable]
     row = [
         "/* The weight row the kernels of split weights (partial channel updates) assemble in. */",
@@ -197,6 +206,18 @@ def _schedule_file(
         "",
         *_profile_lines(name, profile),
         "",
+        *_init_and_inference(name, bodies["forward"]),
+    ]
+    if "train_step" in bodies:
+        out += ["", *_train_step(name, bodies["train_step"])]
+    out += ["", *_spans(name, trainable), "", *_export_import(name), "", *_checkpoints(name)]
+    out += ["", *_weight_saturation(name, trainable)]
+    return "\n".join(out) + "\n"
+
+
+def _init_and_inference(name: str, forward: list[str]) -> list[str]:
+    upper = name.upper()
+    return [
         f"int {name}_init({name}_context *ctx, void *arena, size_t arena_bytes, uint32_t seed)",
         "{",
         f"    if (ctx == NULL || arena == NULL || arena_bytes < {upper}_ARENA_BYTES) {{",
@@ -207,28 +228,133 @@ def _schedule_file(
         "    }",
         "    ctx->arena = (uint8_t *)arena;",
         "    ctx->rng_counter = seed;",
+        f"    ctx->magic = {upper}_CONTEXT_MAGIC;",
+        f"    ctx->status = {upper}_OK;",
+        "    ctx->saturated_steps = 0;",
+        f"    ctx->initial_saturation = {name}_weight_saturation();",
         "#ifdef TT_PROFILE",
         "    memset(ctx->profile, 0, sizeof ctx->profile);",
         "#endif",
         f"    return {upper}_OK;",
         "}",
         "",
-        f"void {name}_inference({name}_context *ctx, const int8_t *image, int8_t *logits)",
+        f"/* 1 when ctx went through {name}_init (then its status is set), else 0. */",
+        f"static int context_ok({name}_context *ctx)",
         "{",
-        _indent(bodies["forward"]),
+        f"    return ctx != NULL && ctx->magic == {upper}_CONTEXT_MAGIC && ctx->arena != NULL;",
+        "}",
+        "",
+        f"int {name}_inference({name}_context *ctx, const int8_t *image, int8_t *logits)",
+        "{",
+        "    if (!context_ok(ctx)) {",
+        f"        return {upper}_ERROR_ARGUMENT;",
+        "    }",
+        "    if (image == NULL || logits == NULL) {",
+        f"        return ctx->status = {upper}_ERROR_ARGUMENT;",
+        "    }",
+        _indent(forward),
+        f"    return ctx->status = {upper}_OK;",
         "}",
     ]
-    if "train_step" in bodies:
-        out += [
-            "",
-            f"float {name}_train_step({name}_context *ctx, const int8_t *image, int32_t label, "
-            "float learning_rate)",
+
+
+def _train_step(name: str, body: list[str]) -> list[str]:
+    upper = name.upper()
+    return [
+        "/* The schedule of one step (arguments checked by the caller). */",
+        f"static float train_step_schedule({name}_context *ctx, const int8_t *image, int32_t label, "
+        "float learning_rate)",
+        "{",
+        _indent(body),
+        "}",
+        "",
+        f"float {name}_train_step({name}_context *ctx, const int8_t *image, int32_t label, "
+        "float learning_rate)",
+        "{",
+        "    if (!context_ok(ctx)) {",
+        "        return (float)NAN;",
+        "    }",
+        f"    ctx->status = image == NULL ? {upper}_ERROR_ARGUMENT"
+        f"                : label < 0 || label >= {upper}_NUM_CLASSES ? {upper}_ERROR_LABEL"
+        f"                : !(learning_rate > 0.0f && learning_rate <= {upper}_MAX_LEARNING_RATE) "
+        f"? {upper}_ERROR_LEARNING_RATE : {upper}_OK;",
+        f"    if (ctx->status != {upper}_OK) {{",
+        "        return (float)NAN;",
+        "    }",
+        "    const float loss = train_step_schedule(ctx, image, label, learning_rate);",
+        f"    if ({name}_weight_saturation() - ctx->initial_saturation > {upper}_SATURATION_LIMIT) {{",
+        f"        ctx->status = {upper}_STATUS_SATURATED;",
+        "        ++ctx->saturated_steps;",
+        "    }",
+        "    return loss;",
+        "}",
+    ]
+
+
+def _spans(name: str, trainable: list[CParam]) -> list[str]:
+    """The trained SRAM arrays as tt_spans, in the blob's order."""
+    entries = [f"    {{{p.slice_name if p.split else p.c_name}, {p.nbytes}u}}," for p in trainable]
+    return [
+        "/* The trained arrays in SRAM, in the order of the parameter blob and the checkpoints. */",
+        f"static const tt_span trained_spans[{max(len(entries), 1)}] = {{",
+        *(entries or ["    {NULL, 0u},"]),
+        "};",
+        f"static const size_t trained_span_count = {len(entries)}u;",
+    ]
+
+
+def _params_status(upper: str) -> list[str]:
+    """The model's code for a tt_params_* / tt_checkpoint_* result."""
+    cases = [
+        ("TT_PARAMS_ERROR_ARGUMENT", "ERROR_ARGUMENT"),
+        ("TT_PARAMS_ERROR_SIZE", "ERROR_PARAMS_SIZE"),
+        ("TT_PARAMS_ERROR_FORMAT", "ERROR_PARAMS_FORMAT"),
+        ("TT_PARAMS_ERROR_MODEL", "ERROR_PARAMS_MODEL"),
+        ("TT_PARAMS_ERROR_CRC", "ERROR_PARAMS_CRC"),
+        ("TT_PARAMS_ERROR_FLASH", "ERROR_FLASH"),
+        ("TT_PARAMS_ERROR_NO_CHECKPOINT", "ERROR_NO_CHECKPOINT"),
+    ]
+    lines = ["static int params_status(int result)", "{", "    switch (result) {"]
+    for runtime, model in cases:
+        lines += [f"    case {runtime}:", f"        return {upper}_{model};"]
+    return lines + ["    default:", f"        return {upper}_OK;", "    }", "}"]
+
+
+def _export_import(name: str) -> list[str]:
+    upper = name.upper()
+    return [
+        *_params_status(upper),
+        "",
+        f"size_t {name}_export_params(uint8_t *buffer, size_t buffer_bytes)",
+        "{",
+        f"    return tt_params_export({upper}_LAYOUT_HASH, trained_spans, trained_span_count, buffer, "
+        "buffer_bytes);",
+        "}",
+        "",
+        f"int {name}_import_params(const uint8_t *buffer, size_t bytes)",
+        "{",
+        f"    return params_status(tt_params_import({upper}_LAYOUT_HASH, trained_spans, trained_span_count, "
+        "buffer, bytes));",
+        "}",
+    ]
+
+
+def _checkpoints(name: str) -> list[str]:
+    upper = name.upper()
+    lines = []
+    for verb in ("save", "load"):
+        lines += [
+            f"int {name}_checkpoint_{verb}({name}_context *ctx, const tt_flash *flash)",
             "{",
-            _indent(bodies["train_step"]),
+            "    if (!context_ok(ctx)) {",
+            f"        return {upper}_ERROR_ARGUMENT;",
+            "    }",
+            f"    return ctx->status = params_status(tt_checkpoint_{verb}(flash, {upper}_LAYOUT_HASH, "
+            "trained_spans, trained_span_count));",
             "}",
+            "",
         ]
-    out += ["", *_export_import(name, trainable), "", *_weight_saturation(name, trainable)]
-    return "\n".join(out) + "\n"
+    return lines[:-1]
 
 
 def _weight_saturation(name: str, trainable: list[CParam]) -> list[str]:
@@ -252,41 +378,66 @@ def _weight_saturation(name: str, trainable: list[CParam]) -> list[str]:
     ]
 
 
-def _export_import(name: str, trainable: list[CParam]) -> list[str]:
-    upper = name.upper()
-    packed = [(p.slice_name if p.split else p.c_name, p.nbytes, offset) for p, offset in _packed(trainable)]
-    export = [f"    memcpy(buffer + {offset}, {array}, {size});" for array, size, offset in packed]
-    load = [f"    memcpy({array}, buffer + {offset}, {size});" for array, size, offset in packed]
-    return [
-        f"size_t {name}_export_params(uint8_t *buffer, size_t buffer_bytes)",
-        "{",
-        f"    if (buffer == NULL || buffer_bytes < {upper}_PARAMS_BYTES) {{",
-        "        return 0;",
-        "    }",
-        *export,
-        f"    return {upper}_PARAMS_BYTES;",
-        "}",
-        "",
-        f"int {name}_import_params(const uint8_t *buffer, size_t bytes)",
-        "{",
-        f"    if (buffer == NULL || bytes != {upper}_PARAMS_BYTES) {{",
-        f"        return {upper}_ERROR_PARAMS_SIZE;",
-        "    }",
-        *load,
-        f"    return {upper}_OK;",
-        "}",
-    ]
-
-
-def _packed(trainable: list[CParam]) -> list[tuple[CParam, int]]:
-    offsets, offset = [], 0
-    for param in trainable:
-        offsets.append((param, offset))
-        offset += param.nbytes
-    return offsets
-
-
 # --------------------------------------------------------------------------- NAME.h
+
+
+def layout_hash(trainable: list[CParam]) -> int:
+    """The model's identity in its parameter blobs: CRC-32 of every trained array's name, type,
+    shape and trained channels, in the blob's order."""
+    parts = []
+    for param in trainable:
+        split = "" if param.split is None else f"{param.split.axis}:{list(param.split.channels)}"
+        parts.append(f"{param.symbol}|{param.c_type}|{list(param.values.shape)}|{split}")
+    return zlib.crc32("\n".join(parts).encode())
+
+
+def trained_arrays(model: ModelFiles, blob: bytes) -> dict[str, np.ndarray]:
+    """The trained SRAM arrays (split weights: their trained channels) of an exported blob, by
+    symbol, after checking its header (little endian, as on the host and the Cortex-M7)."""
+    header = struct.unpack_from("<4sIIII", blob) if len(blob) >= PARAMS_HEADER_BYTES else None
+    payload = blob[PARAMS_HEADER_BYTES:]
+    if (
+        header is None
+        or header[:3] != (b"TTPR", 1, layout_hash(model.trainable))
+        or header[3] != len(payload)
+    ):
+        raise ValueError(f"not a parameter blob of this model ({len(blob)} bytes)")
+    if zlib.crc32(payload) != header[4]:
+        raise ValueError("the parameter blob's CRC-32 does not match")
+    arrays, offset = {}, 0
+    for param in model.trainable:
+        dtype = np.dtype(param.values.dtype).newbyteorder("<")
+        data = np.frombuffer(payload[offset : offset + param.nbytes], dtype=dtype)
+        arrays[param.symbol] = data.reshape(param.sram_values.shape).astype(param.values.dtype)
+        offset += param.nbytes
+    if offset != len(payload):
+        raise ValueError(f"the blob holds {len(payload)} bytes of parameters, the model {offset}")
+    return arrays
+
+
+def _result_codes(upper: str) -> list[str]:
+    codes = [
+        ("OK", "0", ""),
+        ("ERROR_ARENA_SIZE", "(-1)", f"arena NULL or smaller than {upper}_ARENA_BYTES"),
+        ("ERROR_ARENA_ALIGNMENT", "(-2)", f"arena not aligned to {upper}_ARENA_ALIGNMENT"),
+        ("ERROR_PARAMS_SIZE", "(-3)", f"a parameter blob of another size than {upper}_PARAMS_BYTES"),
+        ("ERROR_ARGUMENT", "(-4)", "ctx not initialised, or a NULL image, logits, buffer or flash"),
+        ("ERROR_LABEL", "(-5)", f"label outside [0, {upper}_NUM_CLASSES)"),
+        ("ERROR_LEARNING_RATE", "(-6)", f"learning rate not in (0, {upper}_MAX_LEARNING_RATE]"),
+        ("ERROR_PARAMS_FORMAT", "(-7)", "not a parameter blob of this format version"),
+        ("ERROR_PARAMS_MODEL", "(-8)", "the parameters of another model"),
+        ("ERROR_PARAMS_CRC", "(-9)", "a damaged parameter blob (CRC-32)"),
+        ("ERROR_FLASH", "(-10)", "a flash callback failed"),
+        ("ERROR_NO_CHECKPOINT", "(-11)", "no valid checkpoint in either flash slot"),
+        ("STATUS_SATURATED", "1", "warning: the step saturated the trained weights (see train_step)"),
+    ]
+    lines = [
+        f"#define {upper}_{code} {value}" + (f" /* {note} */" if note else "") for code, value, note in codes
+    ]
+    return lines + [
+        f"#define {upper}_MAX_LEARNING_RATE 1e4f /* larger rates are refused as certainly wrong */",
+        f"#define {upper}_SATURATION_LIMIT TT_WATCH_WEIGHTS_SHARE",
+    ]
 
 
 def _header_file(
@@ -297,6 +448,7 @@ def _header_file(
     params_bytes: int,
     learning_rate: float | None,
     profile_ops: int,
+    layout_hash: int,
 ) -> str:
     upper = name.upper()
     image = value_qtype(forward.args[0])
@@ -316,7 +468,18 @@ def _header_file(
         ("NUM_CLASSES", str(logits_value.get_shape()[1]), "logits: int8 [NUM_CLASSES]"),
         ("LOGITS_SCALE", c_float(logits_value.real_scale), ""),
         ("LOGITS_ZERO_POINT", str(logits_value.zp), ""),
-        ("PARAMS_BYTES", f"{params_bytes}u", "size of an export of the trained parameters"),
+        ("PARAMS_BYTES", f"{PARAMS_HEADER_BYTES + params_bytes}u", "an export: header + trained parameters"),
+        (
+            "LAYOUT_HASH",
+            f"0x{layout_hash:08x}u",
+            "CRC-32 of the trained arrays' layout (the blob's model id)",
+        ),
+        (
+            "CHECKPOINT_SLOT_BYTES",
+            f"{CHECKPOINT_HEADER_BYTES + params_bytes}u",
+            "a flash slot: header + parameters",
+        ),
+        ("CONTEXT_MAGIC", f"0x{layout_hash ^ 0x7474C0DE:08x}u", "ctx->magic of an initialised context"),
         ("HAS_TRAIN_STEP", "1" if step is not None else "0", ""),
     ]
     if learning_rate is not None:
@@ -333,24 +496,27 @@ def _header_file(
         "#include <stddef.h>",
         "#include <stdint.h>",
         "",
+        f'#include "{RUNTIME_HEADER}"',
+        "",
         "#ifdef __cplusplus",
         'extern "C" {',
         "#endif",
         "",
         *defines,
         "",
-        f"#define {upper}_OK 0",
-        f"#define {upper}_ERROR_ARENA_SIZE (-1)      /* arena NULL or smaller than {upper}_ARENA_BYTES */",
-        f"#define {upper}_ERROR_ARENA_ALIGNMENT (-2) /* arena not aligned to {upper}_ARENA_ALIGNMENT */",
-        f"#define {upper}_ERROR_PARAMS_SIZE (-3)     /* import size is not {upper}_PARAMS_BYTES */",
+        *_result_codes(upper),
         "",
         f"#define {upper}_PROFILE_OPS {max(profile_ops, 1)} /* ops of the train step (-DTT_PROFILE) */",
         "",
-        "/* The run-time state: the arena and the stochastic-rounding counter (and, in a -DTT_PROFILE",
-        " * build, the instructions each op of the train step took, summed over steps). */",
+        "/* The run-time state: the arena, the stochastic-rounding counter, the result of the last",
+        " * call (and, in a -DTT_PROFILE build, the instructions each op of the train step took). */",
         "typedef struct {",
         "    uint8_t *arena;",
         "    uint32_t rng_counter;",
+        f"    uint32_t magic;            /* {upper}_CONTEXT_MAGIC once {name}_init succeeded */",
+        f"    int32_t status;            /* the last call's result: {upper}_OK, an error (< 0), a warning */",
+        f"    uint32_t saturated_steps;  /* steps that ended with {upper}_STATUS_SATURATED */",
+        "    float initial_saturation; /* share of trained int8 weights at +-127 after init */",
         "#ifdef TT_PROFILE",
         f"    uint64_t profile[{upper}_PROFILE_OPS];",
         "#endif",
@@ -359,15 +525,21 @@ def _header_file(
         f"/* Binds the arena to ctx and seeds the rounding counter; {upper}_OK or an error code. */",
         f"int {name}_init({name}_context *ctx, void *arena, size_t arena_bytes, uint32_t seed);",
         "",
-        f"/* The int8 logits [{upper}_NUM_CLASSES] of one image. */",
-        f"void {name}_inference({name}_context *ctx, const int8_t *image, int8_t *logits);",
+        f"/* The int8 logits [{upper}_NUM_CLASSES] of one image; {upper}_OK, or {upper}_ERROR_ARGUMENT",
+        " * (ctx not initialised, image or logits NULL: nothing written). */",
+        f"int {name}_inference({name}_context *ctx, const int8_t *image, int8_t *logits);",
         "",
     ]
     if step is not None:
         lines += [
             "/* One SGD step on (image, label): forward, loss, backward and the in-place updates of the",
-            " * trainable parameters. Returns the loss before the update; NaN (nothing updated) when",
-            f" * label is outside [0, {upper}_NUM_CLASSES). */",
+            " * trainable parameters. Returns the loss before the update. A bad argument changes nothing",
+            f" * and returns NaN, ctx->status saying why: {upper}_ERROR_ARGUMENT (ctx not initialised,",
+            f" * image NULL), {upper}_ERROR_LABEL (outside [0, {upper}_NUM_CLASSES)),",
+            f" * {upper}_ERROR_LEARNING_RATE (not in (0, {upper}_MAX_LEARNING_RATE]). A step after which",
+            f" * more than {upper}_SATURATION_LIMIT of the trained int8 weights sit at +-127 (beyond the",
+            f" * share after init) sets ctx->status to {upper}_STATUS_SATURATED and counts in",
+            " * ctx->saturated_steps: the run is diverging (lower the learning rate). */",
             f"float {name}_train_step({name}_context *ctx, const int8_t *image, int32_t label, "
             "float learning_rate);",
             "",
@@ -388,11 +560,21 @@ def _header_file(
         f"const {name}_profile_op *{name}_profile_ops(void);",
         "#endif",
         "",
-        f"/* Copies the trained parameters into buffer; {upper}_PARAMS_BYTES, or 0 if it is too small. */",
+        "/* The trained parameters as a blob (tt_runtime.h: format version, this model's layout hash",
+        f" * {upper}_LAYOUT_HASH, CRC-32); {upper}_PARAMS_BYTES, or 0 if buffer is NULL or too small. */",
         f"size_t {name}_export_params(uint8_t *buffer, size_t buffer_bytes);",
         "",
-        f"/* Restores parameters saved by {name}_export_params; {upper}_OK or {upper}_ERROR_PARAMS_SIZE. */",
+        f"/* Restores a blob of {name}_export_params: {upper}_OK, or (parameters unchanged)",
+        f" * {upper}_ERROR_ARGUMENT, _PARAMS_SIZE, _PARAMS_FORMAT (not a blob, another version),",
+        " * _PARAMS_MODEL (another model's) or _PARAMS_CRC (damaged). */",
         f"int {name}_import_params(const uint8_t *buffer, size_t bytes);",
+        "",
+        "/* Power-fail-safe parameter store in two flash slots (tt_flash and the rules in tt_runtime.h;",
+        f" * each slot needs {upper}_CHECKPOINT_SLOT_BYTES, rounded up to whole pages). A save writes",
+        " * the slot not holding the newest checkpoint, header last; a load takes the newest slot",
+        f" * whose CRCs check out. {upper}_OK, or {upper}_ERROR_ARGUMENT, _FLASH, _NO_CHECKPOINT. */",
+        f"int {name}_checkpoint_save({name}_context *ctx, const tt_flash *flash);",
+        f"int {name}_checkpoint_load({name}_context *ctx, const tt_flash *flash);",
         "",
         "/* The share of the trained int8 weights at the update's limits (-127 or 127): a diverging run",
         " * drives it up (tt_watch_weights in tt_runtime.h); 0 when no int8 weight is trained. */",
@@ -529,7 +711,9 @@ def emit_model(module: ModuleOp, base_dir: Path, name: str) -> ModelFiles:
     data_h, data_c = _data_files(name, params, used_scales)
     profile = next((e.profile for e in emitters if e.profile is not None), [])
     files = {
-        f"{name}.h": _header_file(name, forward, step, arena, trainable_bytes, learning_rate, len(profile)),
+        f"{name}.h": _header_file(
+            name, forward, step, arena, trainable_bytes, learning_rate, len(profile), layout_hash(trainable)
+        ),
         f"{name}.c": _schedule_file(name, params, bodies, tables, split_scratch_bytes(module), profile),
         f"{name}_data.h": data_h,
         f"{name}_data.c": data_c,

@@ -28,7 +28,7 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 from lowering.app import Samples
 from lowering.build import BuildError, build_and_run
 from lowering.c_emitter import LoweringError
-from lowering.c_model import ModelFiles, emit_model
+from lowering.c_model import ModelFiles, emit_model, trained_arrays
 from lowering.params import CParam, collect_params
 from lowering.projects import QEMU_RAM_KB, write_project
 from passes.autodiff import find_function
@@ -40,7 +40,7 @@ TOOLS = {
     "host": ("make", "cc"),
     "qemu": ("make", "arm-none-eabi-gcc", "arm-none-eabi-size", "qemu-system-arm"),
 }
-MODEL_NAME = "tt_model"
+MODEL_NAME = "run_model"
 
 
 class CRunError(RuntimeError):
@@ -97,26 +97,21 @@ def _samples(function: str, inputs: list[np.ndarray], classes: int) -> Samples:
 
 
 def unpack_params(model: ModelFiles, exported: bytes, params: dict[str, CParam]) -> dict[str, np.ndarray]:
-    """Every parameter after a run: the trained ones from `exported` (model.trainable's layout, in
-    little-endian byte order as on the host and the Cortex-M7), the frozen ones unchanged."""
-    if len(exported) != model.trainable_bytes:
-        raise CRunError(
-            f"the program exported {len(exported)} bytes of parameters, expected {model.trainable_bytes}"
-        )
-    trained: dict[str, np.ndarray] = {}
-    offset = 0
-    for param in model.trainable:
-        dtype = np.dtype(param.values.dtype).newbyteorder("<")
-        data = np.frombuffer(exported[offset : offset + param.nbytes], dtype=dtype)
-        offset += param.nbytes
-        values = data.reshape(param.sram_values.shape).astype(param.values.dtype)
-        if param.split is not None:
-            full = param.values.copy()
+    """Every parameter after a run: the trained ones from the exported blob (c_model.trained_arrays;
+    a split weight's trained channels put back into the full array), the frozen ones unchanged."""
+    try:
+        trained = trained_arrays(model, exported)
+    except ValueError as error:
+        raise CRunError(f"the program's exported parameters: {error}") from None
+    by_symbol = {param.symbol: param for param in model.trainable}
+    for symbol, values in trained.items():
+        split = by_symbol[symbol].split
+        if split is not None:
+            full = by_symbol[symbol].values.copy()
             index: list[slice | list[int]] = [slice(None)] * full.ndim
-            index[param.split.axis] = list(param.split.channels)
+            index[split.axis] = list(split.channels)
             full[tuple(index)] = values
-            values = full
-        trained[param.symbol] = values
+            trained[symbol] = full
     return {symbol: trained.get(symbol, param.values.copy()) for symbol, param in params.items()}
 
 

@@ -667,6 +667,78 @@ const char *tt_watch_message(uint32_t flag);
 /* How many of `count` int8 values are <= low or >= high. */
 size_t tt_count_at_limits_s8(const int8_t *values, size_t count, int32_t low, int32_t high);
 
+/* ======================================================================= parameter blobs, checkpoints */
+
+/* CRC-32 (IEEE 802.3, as zlib.crc32) of `size` bytes, continuing from `crc` (0 to start). */
+uint32_t tt_crc32(uint32_t crc, const void *data, size_t size);
+
+/* One array of trained parameters: the generated model lists its SRAM arrays as spans. */
+typedef struct {
+    void *data;
+    size_t size;
+} tt_span;
+
+/* Total bytes of `count` spans. */
+size_t tt_spans_size(const tt_span *spans, size_t count);
+
+/* Results of the blob and checkpoint functions (0 or negative). */
+#define TT_PARAMS_OK 0
+#define TT_PARAMS_ERROR_ARGUMENT (-1)      /* NULL buffer or flash callbacks, misaligned slots */
+#define TT_PARAMS_ERROR_SIZE (-2)          /* the blob is not header + the model's parameters */
+#define TT_PARAMS_ERROR_FORMAT (-3)        /* not a parameter blob, or another format version */
+#define TT_PARAMS_ERROR_MODEL (-4)         /* the parameters of another model (layout hash) */
+#define TT_PARAMS_ERROR_CRC (-5)           /* damaged: the payload's CRC-32 does not match */
+#define TT_PARAMS_ERROR_FLASH (-6)         /* a flash callback failed (e.g. power lost) */
+#define TT_PARAMS_ERROR_NO_CHECKPOINT (-7) /* neither slot holds a valid checkpoint */
+
+/*
+ * The exported parameter blob (little endian): magic "TTPR", format version, the model's layout
+ * hash (a CRC-32 of its trained arrays' names, types, shapes and channels, fixed at compile
+ * time), payload bytes, the payload's CRC-32; then the spans' bytes in order.
+ */
+#define TT_PARAMS_MAGIC 0x52505454u
+#define TT_PARAMS_VERSION 1u
+#define TT_PARAMS_HEADER_BYTES 20u
+
+/* Writes the blob of `spans` into buffer; its size, or 0 when buffer is NULL or too small. */
+size_t tt_params_export(uint32_t model_hash, const tt_span *spans, size_t count, uint8_t *buffer,
+                        size_t buffer_bytes);
+
+/* Checks a blob (size, magic, version, model hash, CRC) and only then copies it into the spans:
+ * TT_PARAMS_OK, or an error with the spans unchanged. */
+int tt_params_import(uint32_t model_hash, const tt_span *spans, size_t count, const uint8_t *blob,
+                     size_t bytes);
+
+/*
+ * The caller's flash. Callbacks return 0 on success. `erase` erases whole pages covering
+ * [address, address + size) to 0xFF; `program` writes any bytes at any address inside erased
+ * pages (the runtime never crosses a page in one call); `read` reads any bytes. Two slots at
+ * page-aligned addresses, each at least tt_checkpoint_slot_bytes(payload) bytes rounded up to
+ * whole pages, in pages of their own.
+ */
+typedef struct {
+    void *user;
+    int (*read)(void *user, uint32_t address, void *data, size_t size);
+    int (*program)(void *user, uint32_t address, const void *data, size_t size);
+    int (*erase)(void *user, uint32_t address, size_t size);
+    uint32_t page_size;
+    uint32_t slot[2];
+} tt_flash;
+
+/* Bytes a checkpoint slot needs for `payload` bytes of parameters (before rounding to pages). */
+size_t tt_checkpoint_slot_bytes(size_t payload);
+
+/*
+ * Power-fail-safe save: the slot that does not hold the newest valid checkpoint is erased, the
+ * payload programmed, and last the slot header (sequence = newest + 1, CRCs). A cut at any
+ * moment leaves the newest valid checkpoint untouched; the next save overwrites the torn slot.
+ */
+int tt_checkpoint_save(const tt_flash *flash, uint32_t model_hash, const tt_span *spans, size_t count);
+
+/* Loads the newest slot whose header and payload CRCs check out (and whose model hash and size
+ * match) into the spans; TT_PARAMS_ERROR_NO_CHECKPOINT (spans unchanged) when there is none. */
+int tt_checkpoint_load(const tt_flash *flash, uint32_t model_hash, const tt_span *spans, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

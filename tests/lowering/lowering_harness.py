@@ -9,7 +9,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from lowering.app import Samples
 from lowering.build import AppRun, build_and_run
-from lowering.c_model import ModelFiles, emit_model
+from lowering.c_model import ModelFiles, emit_model, trained_arrays
 from passes import apply_pipeline
 from passes.memory.report import memory_report
 from ttdialect.interpreter import make_interpreter
@@ -57,15 +57,8 @@ def interpreter_run(module: ModuleOp, base_dir: Path, samples: Samples, steps: i
 
 
 def exported(model: ModelFiles, run: AppRun) -> dict[str, np.ndarray]:
-    """The trained parameters in the program's export, by symbol name."""
-    arrays, offset = {}, 0
-    for param in model.trainable:
-        size = param.nbytes
-        data = np.frombuffer(run.params[offset : offset + size], dtype=param.values.dtype)
-        arrays[param.symbol] = data.reshape(param.sram_values.shape)
-        offset += size
-    assert offset == len(run.params)
-    return arrays
+    """The trained parameters in the program's export, by symbol name (header checked)."""
+    return trained_arrays(model, run.params)
 
 
 def assert_params_close(model: ModelFiles, run: AppRun, state) -> None:
