@@ -8,16 +8,26 @@
 // CHECK:       #define SMALL_ARENA_BYTES {{[0-9]+}}u
 // CHECK:       #define SMALL_INPUT_BYTES 32
 // CHECK:       #define SMALL_NUM_CLASSES 3
+// CHECK:       #define SMALL_PARAMS_BYTES {{[0-9]+}}u
+// CHECK:       #define SMALL_LAYOUT_HASH 0x{{[0-9a-f]+}}u
 // CHECK:       #define SMALL_LEARNING_RATE 0.100000001f
+// CHECK:       #define SMALL_ERROR_ARGUMENT (-4)
+// CHECK:       #define SMALL_ERROR_LEARNING_RATE (-6)
+// CHECK:       #define SMALL_STATUS_SATURATED 1
+// CHECK:       int32_t status;
 // CHECK:       int small_init(small_context *ctx, void *arena, size_t arena_bytes, uint32_t seed);
+// CHECK:       int small_inference(small_context *ctx, const int8_t *image, int8_t *logits);
 // CHECK:       float small_train_step(small_context *ctx, const int8_t *image, int32_t label, float learning_rate);
+// CHECK:       int small_import_params(const uint8_t *buffer, size_t bytes);
+// CHECK:       int small_checkpoint_save(small_context *ctx, const tt_flash *flash);
+// CHECK:       int small_checkpoint_load(small_context *ctx, const tt_flash *flash);
 
 // The schedule: the image copied to its planned offset, one runtime call per op; the learning
 // rate is the argument; last-1 updates the pointwise conv and the classifier in place; the
-// pointwise output is saved as a 1-bit clamp mask, read in place by tt_mask_grad.
+// pointwise output is saved as a 1-bit clamp mask, read in place by tt_mask_grad. The public
+// step checks its arguments first and the saturation of the trained weights after.
 // CHECK-LABEL: // ----- FILE: small.c
-// CHECK:       float small_train_step(
-// CHECK:         return (float)NAN;
+// CHECK:       static float train_step_schedule(
 // CHECK:         memcpy(TT_ARENA(int8_t, [[IMG:[0-9]+]]), image, SMALL_INPUT_BYTES);
 // CHECK:         const tt_sgd sgd0 = {learning_rate, 1.0f, TT_ROUND_STOCHASTIC, &ctx->rng_counter};
 // CHECK:         tt_conv2d(&conv_shape{{[0-9]+}}, &quant{{[0-9]+}}, TT_ARENA(int8_t, [[IMG]]), small_stem_weight, small_stem_bias,
@@ -28,7 +38,15 @@
 // CHECK:         tt_conv2d_weight_update({{.*}}, &sgd0, small_block_pw_weight, TT_ARENA(float,
 // CHECK:         tt_bias_update({{.*}}small_block_pw_bias);
 // CHECK:         return loss{{[0-9]+}};
+// CHECK:       float small_train_step(
+// CHECK:         if (!context_ok(ctx)) {
+// CHECK-NEXT:        return (float)NAN;
+// CHECK:         !(learning_rate > 0.0f && learning_rate <= SMALL_MAX_LEARNING_RATE) ? SMALL_ERROR_LEARNING_RATE
+// CHECK:         const float loss = train_step_schedule(ctx, image, label, learning_rate);
+// CHECK:         if (small_weight_saturation() - ctx->initial_saturation > SMALL_SATURATION_LIMIT) {
 // CHECK:       size_t small_export_params(uint8_t *buffer, size_t buffer_bytes)
+// CHECK-NEXT:  {
+// CHECK-NEXT:      return tt_params_export(SMALL_LAYOUT_HASH, trained_spans, trained_span_count, buffer, buffer_bytes);
 
 // Frozen parameters are const (flash); updated ones are writable (SRAM).
 // CHECK-LABEL: // ----- FILE: small_data.h
