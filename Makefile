@@ -11,7 +11,7 @@ demo: install
 	$(PYTHON) scripts/demo.py
 
 lint:
-	ruff check ttdialect passes lowering tests scripts bench
+	ruff check tt ttdialect passes lowering tests scripts bench
 
 lit:
 	lit -v tests/filecheck

@@ -183,13 +183,22 @@ def run_all(trials: list[Trial], setup: Setup, cache: Cache, jobs: int) -> dict[
             futures = {pool.submit(run_trial, trial, setup): trial for trial in todo}
             for done, future in enumerate(_as_completed(futures), start=1):
                 trial = futures[future]
-                result = future.result()
+                try:
+                    result = future.result()
+                except Exception as error:  # reported, not cached: the next run retries it
+                    print(
+                        f"  [{done}/{len(todo)}] FAILED {trial}: {type(error).__name__}: {error}", flush=True
+                    )
+                    continue
                 cache.store(trial.key(setup), result)
                 elapsed = time.perf_counter() - started
                 eta = elapsed / done * (len(todo) - done)
                 what = f"{trial.model} {trial.scheme} {trial.method} lr {trial.lr:g} seed {trial.seed}"
                 took = f"{result['seconds']:.0f} s; ETA {eta / 60:.0f} min"
                 print(f"  [{done}/{len(todo)}] {what}: {result['accuracy']:.3f} ({took})", flush=True)
+    missing = [t for t in trials if t.key(setup) not in cache.results]
+    if missing:
+        raise SystemExit(f"accuracy: {len(missing)} trials failed (see above); rerun to retry them")
     return {t: cache.results[t.key(setup)] for t in trials}
 
 

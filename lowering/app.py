@@ -13,7 +13,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from lowering.c_emitter import LoweringError, c_initializer
-from passes.autodiff import find_function
+from ttdialect.ir_io import find_function
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

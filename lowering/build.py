@@ -12,10 +12,12 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ttdialect.errors import TTError
+
 TIMEOUT_S = 1800
 
 
-class BuildError(RuntimeError):
+class BuildError(TTError):
     """A generated project failed to build or run (the message carries the tool's output)."""
 
 

@@ -32,6 +32,7 @@ from lowering.profile import OpWork, op_work
 from passes.memory_plan import ARG_OFFSETS_ATTR, OFFSETS_ATTR, SCRATCH_ATTR
 from ttdialect import dialect as tt
 from ttdialect import numerics as nx
+from ttdialect.errors import TTError
 from ttdialect.types import QTensorType
 
 ROUNDING = {
@@ -44,7 +45,7 @@ SPLIT_ROW = "tt_split_row"
 """The static int8 row split-weight kernels assemble in (passes/memory/slices.py sizes it)."""
 
 
-class LoweringError(ValueError):
+class LoweringError(TTError, ValueError):
     """IR the C target cannot lower, with the op it is about."""
 
 

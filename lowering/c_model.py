@@ -44,9 +44,9 @@ from lowering.c_emitter import (
 )
 from lowering.params import CParam, c_identifier, collect_params
 from lowering.profile import OpWork
-from passes.autodiff import find_function
 from passes.memory.slices import split_scratch_bytes
 from passes.memory_plan import ARENA_ATTR
+from ttdialect.ir_io import find_function
 from ttdialect.types import QTensorType
 
 ARENA_ALIGNMENT = 8

@@ -31,8 +31,9 @@ from lowering.c_emitter import LoweringError
 from lowering.c_model import ModelFiles, emit_model, trained_arrays
 from lowering.params import CParam, collect_params
 from lowering.projects import QEMU_RAM_KB, write_project
-from passes.autodiff import find_function
 from passes.memory_plan import ARENA_ATTR
+from ttdialect.errors import TTError
+from ttdialect.ir_io import find_function
 
 BACKENDS = {"host": "host", "qemu": "qemu-m7"}
 """tt-run's C backends and the project target each one builds."""
@@ -43,7 +44,7 @@ TOOLS = {
 MODEL_NAME = "run_model"
 
 
-class CRunError(RuntimeError):
+class CRunError(TTError):
     """The module cannot run as C, or the toolchain failed (a one-line message)."""
 
 

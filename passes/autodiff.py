@@ -35,6 +35,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
 from ttdialect import dialect as tt
+from ttdialect.ir_io import find_function
 from ttdialect.types import QTensorType
 from ttdialect.weights import module_params
 
@@ -47,13 +48,6 @@ def f32_like(value: SSAValue) -> TensorType:
     typ = value.type
     assert isinstance(typ, QTensorType | TensorType)
     return TensorType(f32, typ.get_shape())
-
-
-def find_function(module: ModuleOp, name: str) -> func.FuncOp | None:
-    for op in module.ops:
-        if isinstance(op, func.FuncOp) and op.sym_name.data == name:
-            return op
-    return None
 
 
 @dataclass

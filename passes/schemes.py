@@ -20,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from ttdialect.errors import TTError
+
 PRESETS: dict[str, tuple[int, tuple[int, ...], tuple[float, ...]]] = {
     "mbv2-w0.35/49kb": (16, (36, 39, 40, 41, 42, 45, 48, 49), (1, 1, 0, 0.25, 0.125, 0.125, 0.125, 0.125)),
     "mbv2-w0.35/73kb": (20, (32, 33, 36, 39, 41, 42, 45, 48), (0.125, 0.5, 0.5, 1, 0.25, 0.125, 0.125, 1)),
@@ -39,7 +41,7 @@ PRESETS: dict[str, tuple[int, tuple[int, ...], tuple[float, ...]]] = {
 }
 
 
-class SchemeError(Exception):
+class SchemeError(TTError):
     """A scheme that cannot be read or does not fit the model."""
 
 

@@ -21,9 +21,9 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
-from passes.autodiff import find_function
 from passes.schemes import SchemeError, parse_scheme
 from ttdialect import dialect as tt
+from ttdialect.ir_io import find_function
 from ttdialect.weights import WeightsError, store_for
 
 

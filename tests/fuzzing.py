@@ -78,7 +78,7 @@ class Outcome:
 
 
 def _tools() -> dict[str, Callable[[list[str]], None]]:
-    from ttdialect.tools import tt_compile, tt_import, tt_opt, tt_plan_memory, tt_run
+    from tt.tools import tt_compile, tt_import, tt_opt, tt_plan_memory, tt_run
 
     return {
         "tt-opt": tt_opt.main,
@@ -117,7 +117,8 @@ def _snapshot(folder: Path) -> set[str]:
 
 
 def _output_is_valid(path: Path) -> bool:
-    from ttdialect.ir_io import TTError, load_module, read_npz
+    from ttdialect.errors import TTError
+    from ttdialect.ir_io import load_module, read_npz
 
     try:
         if path.is_dir():

@@ -21,11 +21,12 @@ from torch import nn
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
+from tt.tools.tt_import import main as tt_import_main
 from ttdialect import dialect as tt
+from ttdialect.errors import TTError
 from ttdialect.importers.torch_import import import_torch
 from ttdialect.interpreter import run_function
-from ttdialect.ir_io import TTError, load_module
-from ttdialect.tools.tt_import import main as tt_import_main
+from ttdialect.ir_io import load_module
 from ttdialect.types import QTensorType
 from ttdialect.weights import WeightStore, module_params
 
@@ -563,7 +564,7 @@ def test_cli_success_and_console_script(cli_files, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "ttdialect.tools.tt_import",
+            "tt.tools.tt_import",
             "--torch",
             f"{cli_files['models']}:maxpool",
             "--input-shape",

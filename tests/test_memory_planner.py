@@ -277,7 +277,7 @@ def test_check_plan_rejects_broken_plans() -> None:
 
 
 def plan_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "ttdialect.tools.tt_plan_memory", *args]
+    command = [sys.executable, "-m", "tt.tools.tt_plan_memory", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
 
 

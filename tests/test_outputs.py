@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tt.tools import tt_compile, tt_import, tt_opt, tt_run
 from ttdialect.bundled import copy_model
 from ttdialect.outputs import MANIFEST, OutputError, Outputs
-from ttdialect.tools import tt_compile, tt_import, tt_opt, tt_run
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tiny_classifier.mlir"
 

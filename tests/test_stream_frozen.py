@@ -18,13 +18,12 @@ from irbuild import assert_spread, build_and_run, function, module_text, parse
 from xdsl.dialects import func
 
 from passes import apply_pipeline
-from passes.autodiff import find_function
 from passes.memory.liveness import analyze, bottleneck_scratch_bytes, scratch_bytes
 from passes.stream_frozen import StreamFrozenPass
 from ttdialect import dialect as tt
 from ttdialect.importers.tiny_training import default_zoo_dir
 from ttdialect.interpreter import ParamState, run_function
-from ttdialect.ir_io import load_module, make_context
+from ttdialect.ir_io import find_function, load_module, make_context
 from ttdialect.weights import WeightStore
 
 ZOO = default_zoo_dir()

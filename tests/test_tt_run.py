@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 from irbuild import Param, clamp_attrs, f32, ftype, function, itype, module_text, qtype, write_weights
 
+from tt.tools.tt_run import main
 from ttdialect.interpreter import ParamState, run_function
 from ttdialect.ir_io import load_module
-from ttdialect.tools.tt_run import main
 from ttdialect.weights import WeightStore
 
 N, C, K = 4, 6, 3
@@ -208,7 +208,7 @@ def test_subprocess_run(model: Path, tmp_path: Path) -> None:
     cmd = [
         sys.executable,
         "-m",
-        "ttdialect.tools.tt_run",
+        "tt.tools.tt_run",
         str(model),
         "--func",
         "train_step",

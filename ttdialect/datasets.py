@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ttdialect.ir_io import TTError
+from ttdialect.errors import TTError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_ENV = "TT_FASHION_MNIST_DIR"

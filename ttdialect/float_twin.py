@@ -25,7 +25,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 from ttdialect import dialect as tt
-from ttdialect.ir_io import TTError
+from ttdialect.errors import TTError
 from ttdialect.types import QTensorType
 from ttdialect.weights import WeightStore, module_params
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from xdsl.context import Context
+from xdsl.dialects import func
 from xdsl.dialects.arith import Arith
 from xdsl.dialects.builtin import Builtin, FileLineColLoc, IntAttr, ModuleOp, StringAttr, UnknownLoc
 from xdsl.dialects.func import Func
@@ -20,10 +21,7 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 from xdsl.utils.mlir_lexer import MLIRLexer
 
 from ttdialect.dialect import TT
-
-
-class TTError(Exception):
-    """A user-facing error: printed as its message, never as a traceback."""
+from ttdialect.errors import TTError
 
 
 class LocatedVerifyError(VerifyException):
@@ -112,6 +110,14 @@ def load_module(path: Path, ctx: Context | None = None) -> ModuleOp:
     except VerifyException as error:
         raise TTError(str(error)) from None
     return module
+
+
+def find_function(module: ModuleOp, name: str) -> func.FuncOp | None:
+    """The module's `func.func @name`, or None."""
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == name:
+            return op
+    return None
 
 
 def read_npz(path: Path, what: str = ".npz archive") -> dict[str, np.ndarray]:

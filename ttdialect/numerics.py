@@ -10,13 +10,15 @@ import math
 
 import numpy as np
 
+from ttdialect.errors import TTError
+
 INT8_MIN, INT8_MAX = -128, 127
 WEIGHT_MIN, WEIGHT_MAX = -127, 127
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 ADD_LEFT_SHIFT = 20
 
 
-class NumericsError(ValueError):
+class NumericsError(TTError, ValueError):
     """A quantization parameter the int8 rules cannot represent (e.g. a scale ratio >= 2**30)."""
 
 

@@ -36,7 +36,7 @@ from types import TracebackType
 
 import numpy as np
 
-from ttdialect.ir_io import TTError
+from ttdialect.errors import TTError
 
 MANIFEST = ".tt-made.json"
 TOOL = "tt"

@@ -16,13 +16,14 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, StringAttr
 
 from ttdialect import dialect as tt
 from ttdialect.dialect import ParamOp
-from ttdialect.ir_io import TTError, read_npz
+from ttdialect.errors import TTError
+from ttdialect.ir_io import read_npz
 from ttdialect.types import ExternalDataAttr
 
 WEIGHTS_ATTR = "tt.weights"
 
 
-class WeightsError(Exception):
+class WeightsError(TTError):
     """A parameter's data cannot be found or does not fit its declaration."""
 
 

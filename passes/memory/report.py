@@ -27,10 +27,10 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 
-from passes.autodiff import find_function
 from passes.memory.liveness import Liveness, analyze
 from passes.memory.slices import split_scratch_bytes, updated_slices
 from passes.memory_plan import ARENA_ATTR, BOUND_ATTR, plan_function
+from ttdialect.ir_io import find_function
 from ttdialect.outputs import Outputs
 from ttdialect.weights import module_params
 

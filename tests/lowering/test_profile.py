@@ -16,9 +16,9 @@ from lowering_harness import TRAINING_PASSES, compiled, write
 
 from lowering.app import Samples
 from lowering.build import build_and_run
-from passes.autodiff import find_function
 from ttdialect import dialect as tt
 from ttdialect.bundled import copy_model, new_task
+from ttdialect.ir_io import find_function
 from ttdialect.weights import module_params
 
 STEPS = 3

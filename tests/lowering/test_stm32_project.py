@@ -20,7 +20,7 @@ import pytest
 
 from lowering.build import build_and_run
 from lowering.projects import REPO
-from ttdialect.tools.tt_compile import main as tt_compile
+from tt.tools.tt_compile import main as tt_compile
 
 NAME = "digits_cnn"
 STEPS = 75

@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 
 from passes import apply_pipeline
+from tt.tools.tt_run import main as tt_run
 from ttdialect.bundled import copy_model, new_task
 from ttdialect.ir_io import load_module, module_text
-from ttdialect.tools.tt_run import main as tt_run
 
 # An explicit pass list (tt-training-pipeline also runs tt-stream-frozen, not lowered to C yet).
 PASSES = (

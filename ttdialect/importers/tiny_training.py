@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ttdialect.errors import TTError
 from ttdialect.importers.builder import ModelBuilder, save_model
-from ttdialect.ir_io import TTError
 from ttdialect.types import QTensorType
 
 ZOO_NAMES = ("mbv2-w0.35", "proxyless-w0.3", "mcunet-5fps")

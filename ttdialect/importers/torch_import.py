@@ -41,8 +41,8 @@ from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from ttdialect import numerics as nx
+from ttdialect.errors import TTError
 from ttdialect.importers.builder import ModelBuilder, save_model
-from ttdialect.ir_io import TTError
 from ttdialect.types import QTensorType
 
 SUPPORTED = (

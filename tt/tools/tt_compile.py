@@ -29,10 +29,10 @@ from lowering.c_model import ModelFiles, check_model_name, emit_model
 from lowering.params import c_identifier
 from lowering.projects import TARGETS, write_project
 from passes import apply_pipeline
-from passes.autodiff import find_function
 from passes.memory.report import memory_report
+from ttdialect.errors import TTError
 from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice, import_tiny_training, import_zoo
-from ttdialect.ir_io import TTError, load_module, read_npz
+from ttdialect.ir_io import find_function, load_module, read_npz
 from ttdialect.numerics import NumericsError
 from ttdialect.outputs import Outputs
 from ttdialect.weights import WeightsError

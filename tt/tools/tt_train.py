@@ -29,10 +29,11 @@ from lowering.build import BuildError
 from lowering.c_emitter import LoweringError
 from lowering.data_runner import SCHEDULES, HostDataRunner, WindowReport
 from passes import apply_pipeline
+from ttdialect.errors import TTError
 from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice
-from ttdialect.ir_io import TTError, load_module
+from ttdialect.ir_io import load_module
 from ttdialect.numerics import NumericsError
-from ttdialect.tools.tt_compile import (
+from tt.tools.tt_compile import (
     BUNDLED,
     default_learning_rate,
     import_model,

@@ -17,13 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from passes.memory.planner import Buffer, Plan, aligned_size, plan_memory
+from ttdialect.errors import TTError
 
 PROG = "tt-plan-memory"
 COLUMNS = ("id", "lower", "upper", "size")
 INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-class InputError(Exception):
+class InputError(TTError):
     """Bad input, reported as `tt-plan-memory: error: <message>`."""
 
 

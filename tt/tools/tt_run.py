@@ -28,8 +28,9 @@ from xdsl.dialects.builtin import Float32Type, IntegerType, ModuleOp, StringAttr
 from xdsl.ir import Attribute
 from xdsl.utils.exceptions import InterpretationError
 
+from ttdialect.errors import TTError
 from ttdialect.interpreter import ParamState, run_function
-from ttdialect.ir_io import TTError, load_module, read_npz
+from ttdialect.ir_io import find_function, load_module, read_npz
 from ttdialect.monitor import TrainingWatch, share_at_limits, weight_saturation
 from ttdialect.numerics import NumericsError
 from ttdialect.outputs import Outputs, npz_bytes
@@ -40,12 +41,13 @@ RESULT_NAME_ATTR = "tt.name"
 BACKENDS = ("interpreter", "host", "qemu")
 
 
-def find_function(module: ModuleOp, name: str) -> func.FuncOp:
-    functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
-    if name not in functions:
-        available = ", ".join(functions) or "none"
+def required_function(module: ModuleOp, name: str) -> func.FuncOp:
+    """@name of the module, or a TTError listing the functions it has."""
+    function = find_function(module, name)
+    if function is None:
+        available = ", ".join(op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)) or "none"
         raise TTError(f"no function @{name} in the module (functions: {available})")
-    return functions[name]
+    return function
 
 
 def result_names(function: func.FuncOp) -> list[str]:
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace) -> None:
             check.check_file(output)
     module = load_module(path)
     weights = WeightStore(module, path.parent).weights_path()
-    function = find_function(module, args.func)
+    function = required_function(module, args.func)
     inputs = load_inputs(Path(args.inputs), function)
     if args.backend == "interpreter":
         results, params = _interpret(module, path, args.func, inputs)

@@ -18,7 +18,8 @@ from xdsl.utils.target import Target
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from passes import get_all_passes, quote_path_values
-from ttdialect.ir_io import DIALECTS, TTError, parse_text, verify_located
+from ttdialect.errors import TTError
+from ttdialect.ir_io import DIALECTS, parse_text, verify_located
 from ttdialect.outputs import Outputs
 from ttdialect.weights import relocate_weights_file, set_ir_directory
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ttdialect.errors import TTError
 from ttdialect.importers.tiny_training import (
     ZOO_ENV,
     ZOO_NAMES,
@@ -16,7 +17,6 @@ from ttdialect.importers.tiny_training import (
     import_tiny_training,
     import_zoo,
 )
-from ttdialect.ir_io import TTError
 from ttdialect.outputs import Outputs
 
 
