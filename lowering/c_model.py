@@ -415,6 +415,15 @@ def trained_arrays(model: ModelFiles, blob: bytes) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _image_hwc(shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """Height, width, channels of the input: [N, H, W, C]; a [N, K] input is a 1x1xK image."""
+    if len(shape) == 4:
+        return shape[1], shape[2], shape[3]
+    if len(shape) == 2:
+        return 1, 1, shape[1]
+    raise LoweringError(f"@forward's input must be [N, H, W, C] or [N, K], got {list(shape)}")
+
+
 def _result_codes(upper: str) -> list[str]:
     codes = [
         ("OK", "0", ""),
@@ -454,7 +463,7 @@ def _header_file(
     image = value_qtype(forward.args[0])
     (logits_value,) = forward.function_type.outputs.data
     assert isinstance(logits_value, QTensorType)
-    _, h, w, c = image.get_shape()
+    h, w, c = _image_hwc(image.get_shape())
     guard = f"{upper}_H"
     macros = [
         ("ARENA_BYTES", f"{arena}u", "the caller-owned arena (activations, gradients, scratch)"),

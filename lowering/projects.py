@@ -186,7 +186,11 @@ def _stm32(folder: Path, model: ModelFiles, samples: Samples, input_bytes: int, 
     readme = (TEMPLATES / "stm32_README.md").read_text()
     for placeholder, value in (("@MODEL@", model.name), ("@UPPER@", model.name.upper())):
         hook, header, readme = (text.replace(placeholder, value) for text in (hook, header, readme))
-    readme = readme.replace("@MEMORY@", _stm32_memory_rows(model, samples, report))
+    memory = _stm32_memory_rows(model, samples, report)
+    if report.get("budget_warning"):
+        memory += f"\n\n**Warning: this model {report['budget_warning']}.** tt-compile wrote it because"
+        memory += "\nit was asked to (`--allow-over-budget`); it will not link for the STM32F746 as it is."
+    readme = readme.replace("@MEMORY@", memory)
     readme = readme.replace("@REPORT@", _report_table(report))
     model_dir = folder / "model"
     model_dir.mkdir()

@@ -48,8 +48,8 @@ def test_zoo_model_learns_fashion_mnist() -> None:
 @pytest.mark.parametrize(
     ("args", "message", "status"),
     [
-        (["bundled", "--lr", "0"], "must be in (0, 1e6]", 2),
-        (["bundled", "--lr", "nan"], "must be in (0, 1e6]", 2),
+        (["bundled", "--lr", "0"], "must be in (0, 1e4]", 2),
+        (["bundled", "--lr", "nan"], "must be in (0, 1e4]", 2),
         (["bundled", "--epochs", "0"], "must be at least 1", 2),
         (["bundled", "--scheme", "nosuch"], "unknown scheme 'nosuch'", 1),
         (["nosuch.mlir"], "nosuch.mlir", 1),

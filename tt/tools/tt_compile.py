@@ -7,7 +7,13 @@ C emission, then the project writer of `--target`. `--report` writes the memory 
 
 Training samples: `--samples FILE.npz` (train_x, train_y, test_x, test_y; int8 NHWC images);
 for `bundled` the digits 6-9 it never saw; otherwise seeded random images (enough to measure
-memory and speed, not to learn anything), as the output says.
+memory and speed, not to learn anything), as the output says; `--no-samples` leaves them out
+(the project then trains on nothing until you give it data).
+
+Before writing, the planned SRAM (arena, trained parameters, runtime state, stacks) and flash data
+(model and samples; code excluded) are checked against the board's 320 KB / 1 MB: a model over
+budget is refused, or written with `--allow-over-budget` and a warning the STM32 README repeats.
+This is a thin wrapper over the Python API (tt.load, Model.training_step, write_project).
 """
 
 from __future__ import annotations
@@ -15,30 +21,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from xdsl.utils.exceptions import PassFailedException
 
-from lowering.app import Samples, model_classes, module_image_shape
-from lowering.c_emitter import LoweringError
-from lowering.c_model import ModelFiles, check_model_name, emit_model
-from lowering.params import c_identifier
-from lowering.projects import TARGETS, write_project
-from passes import apply_pipeline
-from passes.memory.report import memory_report
-from ttdialect.errors import TTError
-from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice, import_tiny_training, import_zoo
-from ttdialect.ir_io import find_function, load_module, read_npz
-from ttdialect.numerics import NumericsError
+import tt
+from lowering.app import Samples
+from lowering.c_model import check_model_name
+from lowering.projects import STACK_BYTES, STM32_FLASH_BYTES, STM32_SRAM_BYTES, TARGETS
+from tt.api import BUNDLED, bundled_samples, default_model_name, samples_from_npz, synthetic_samples
+from tt.tools.arguments import learning_rate, positive_int
+from ttdialect.importers.tiny_training import ZOO_NAMES
 from ttdialect.outputs import Outputs
-from ttdialect.weights import WeightsError
 
-BUNDLED = "bundled"
-SYNTHETIC_SAMPLES = 2
+BOARD_TARGETS = ("qemu-m7", "stm32cubeide")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,146 +49,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, type=Path, help="project folder to write")
     parser.add_argument("--report", type=Path, help="also write the memory report (JSON) here")
     parser.add_argument(
-        "--lr", type=positive_rate, help="learning rate main.c trains with (default: the model's, see README)"
+        "--lr", type=learning_rate, help="learning rate main.c trains with (default: the model's, see README)"
     )
     parser.add_argument("--rounding", default="stochastic", choices=("stochastic", "nearest", "truncate"))
     parser.add_argument("--no-qas", action="store_true", help="turn quantization-aware scaling off")
     parser.add_argument(
-        "--num-classes", type=int, default=10, help="classes of the zoo/pkl head (default 10)"
+        "--num-classes", type=positive_int, default=10, help="classes of the zoo/pkl head (default 10)"
     )
     parser.add_argument("--name", help="C name of the model (default: from INPUT)")
-    parser.add_argument("--samples", type=Path, help="samples .npz (train_x, train_y, test_x, test_y)")
+    samples = parser.add_mutually_exclusive_group()
+    samples.add_argument("--samples", type=Path, help="samples .npz (train_x, train_y, test_x, test_y)")
+    samples.add_argument("--no-samples", action="store_true", help="leave the demo samples out (flash)")
     parser.add_argument(
         "--steps", type=positive_int, help="training steps main.c runs (default: one epoch, <= 200)"
+    )
+    parser.add_argument(
+        "--allow-over-budget",
+        action="store_true",
+        help="write a model over the board's RAM/flash, with a warning",
     )
     return parser
 
 
-def import_model(source: str, work: Path, head: HeadChoice) -> Path:
-    """The forward IR of `source` in `work` (with its weights file beside it)."""
-    if source == BUNDLED:
-        from ttdialect.bundled import copy_model
-
-        return copy_model(work)
-    output = work / "model.mlir"
-    if source in ZOO_NAMES:
-        import_zoo(source, output, None, head)
-    elif source.endswith(".pkl"):
-        import_tiny_training(Path(source), output, head)
-    elif source.endswith(".mlir"):
-        return Path(source)
-    else:
-        raise TTError(f"'{source}' is not {BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl or a .mlir")
-    return output
-
-
-def _default_name(source: str) -> str:
-    """The C name of the model: `digits_cnn` for the bundled model, else from INPUT's file stem."""
-    if source == BUNDLED:
-        return "digits_cnn"
-    name = c_identifier(Path(source).stem.replace("-", "_").replace(".", "_"))
-    try:
-        check_model_name(name)
-    except LoweringError:
-        return f"model_{name.strip('_')}"  # e.g. main.mlir: main.c is the application's
-    return name
-
-
-def pipeline_spec(args: argparse.Namespace) -> str:
-    """tt-training-pipeline with the scheme, rate, rounding and QAS of the command line."""
-    qas = "false" if args.no_qas else "true"
-    rate = np.format_float_positional(args.lr, trim="-")  # 1e-05 is not an option value xDSL reads
-    return f"tt-training-pipeline{{scheme={args.scheme} lr={rate} rounding={args.rounding} qas={qas}}}"
-
-
-BUNDLED_LEARNING_RATE = 0.05
-"""The bundled digits CNN learns its new classes at 0.05 (docs/benchmarks.md, learning)."""
-ZOO_LEARNING_RATE = 0.002
-"""The ImageNet-pretrained zoo models fine-tune best at 0.001-0.002 with QAS (docs/benchmarks.md,
-accuracy: the rate each method and scheme chose on validation images); 0.05 saturates them."""
-
-
-def default_learning_rate(source: str, scheme: str) -> float:
-    """The learning rate used when none is given (how each was chosen: see the constants)."""
-    del scheme  # one rate fits every scheme the accuracy bench measured
-    return BUNDLED_LEARNING_RATE if source == BUNDLED else ZOO_LEARNING_RATE
-
-
-SAMPLE_KEYS = ("train_x", "train_y", "test_x", "test_y")
-
-
-def load_samples(path: Path, image_shape: tuple[int, ...], classes: int) -> list[np.ndarray]:
-    """train_x, train_y, test_x, test_y of a samples .npz, checked against the model."""
-    data = read_npz(path, "samples archive")
-    missing = [key for key in SAMPLE_KEYS if key not in data]
-    if missing:
-        raise TTError(f"{path}: missing {', '.join(missing)} (needs {', '.join(SAMPLE_KEYS)})")
-    arrays = [data[key] for key in SAMPLE_KEYS]
-    if any(array.ndim == 0 for array in arrays):
-        raise TTError(f"{path}: {', '.join(SAMPLE_KEYS)} must be arrays, not scalars")
-    for images, labels, which in ((arrays[0], arrays[1], "train"), (arrays[2], arrays[3], "test")):
-        if images.shape[1:] != image_shape or len(images) != len(labels):
-            raise TTError(
-                f"{path}: {which}_x must be int8 [N, {', '.join(map(str, image_shape))}] with one label "
-                f"each in {which}_y, got {images.shape} and {labels.shape}"
-            )
-        if len(labels) and (labels.min() < 0 or labels.max() >= classes):
-            raise TTError(f"{path}: {which}_y holds labels outside [0, {classes})")
-    if not len(arrays[1]):
-        raise TTError(f"{path}: train_x holds no images")
-    return [
-        arrays[0].astype(np.int8),
-        arrays[1].astype(np.int32),
-        arrays[2].astype(np.int8),
-        arrays[3].astype(np.int32),
-    ]
-
-
-def positive_rate(text: str) -> float:
-    """A learning rate: a finite number in (0, 1e6]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value <= 1e6:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1e6], got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """A count of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _samples(args: argparse.Namespace, image_shape: tuple[int, ...], classes: int) -> tuple[Samples, str]:
+def _samples(args: argparse.Namespace, step: tt.TrainingStep) -> tuple[Samples, str]:
+    shape, classes = step.image_shape, step.classes
+    if args.no_samples:
+        empty = np.zeros((0, *shape), dtype=np.int8)
+        none = np.zeros(0, dtype=np.int32)
+        return Samples(empty, none, empty, none, args.steps or 1), "none (--no-samples)"
     if args.samples is not None:
-        arrays = load_samples(args.samples, image_shape, classes)
-        steps = args.steps or min(len(arrays[1]), 200)
-        return Samples(*arrays, steps), f"{len(arrays[1])} training samples from {args.samples}"
+        samples = samples_from_npz(args.samples, shape, classes, args.steps)
+        return samples, f"{len(samples.train_y)} training samples from {args.samples}"
     if args.input == BUNDLED:
-        from ttdialect.bundled import NEW_TASK_CLASSES, new_task
+        from ttdialect.bundled import NEW_TASK_CLASSES
 
-        task = new_task()
-        order = np.random.default_rng(0).permutation(len(task.train_y))
-        steps = args.steps or 200
-        samples = Samples(task.train_x[order], task.train_y[order], task.test_x, task.test_y, steps)
-        return (
-            samples,
-            f"digits {NEW_TASK_CLASSES} the model never saw ({len(order)} training, "
-            f"{len(task.test_y)} held-out)",
+        samples = bundled_samples(args.steps)
+        return samples, (
+            f"digits {NEW_TASK_CLASSES} the model never saw ({len(samples.train_y)} training, "
+            f"{len(samples.test_y)} held-out)"
         )
-    rng = np.random.default_rng(0)
-    images = rng.integers(-128, 128, size=(SYNTHETIC_SAMPLES, *image_shape), dtype=np.int8)
-    labels = rng.integers(0, classes, size=SYNTHETIC_SAMPLES, dtype=np.int32)
-    empty = np.zeros((0, *image_shape), dtype=np.int8)
-    samples = Samples(images, labels, empty, np.zeros(0, dtype=np.int32), args.steps or 3)
-    return samples, f"{SYNTHETIC_SAMPLES} random images (synthetic: for memory and speed, not accuracy)"
+    samples = synthetic_samples(shape, classes, args.steps or 3)
+    return samples, f"{len(samples.train_y)} random images (synthetic: for memory and speed, not accuracy)"
 
 
 def _inputs(args: argparse.Namespace) -> list[Path]:
@@ -205,31 +104,65 @@ def _inputs(args: argparse.Namespace) -> list[Path]:
     return [path for path in paths if path is not None]
 
 
-def compile_model(args: argparse.Namespace, outputs: Outputs) -> tuple[ModelFiles, dict]:
-    """Import, run the training pipeline, emit C and stage the project (and the report) in
-    `outputs`; the model and report."""
-    if args.lr is None:
-        args.lr = default_learning_rate(args.input, args.scheme)
-    name = args.name or _default_name(args.input)
+def budget_problem(report: dict, samples: Samples) -> str | None:
+    """Why the planned model does not fit the board (320 KB SRAM, 1 MB flash), or None."""
+    sram = int(report["total_sram_bytes"]) + 2 * STACK_BYTES  # main and handler stacks
+    sample_bytes = sum(
+        int(a.nbytes) for a in (samples.train_x, samples.test_x, samples.train_y, samples.test_y)
+    )
+    flash = int(report["flash_bytes"]) + sample_bytes
+    problems = []
+    if sram > STM32_SRAM_BYTES:
+        problems.append(
+            f"SRAM {sram / 1024:.1f} KB planned (with stacks) is {sram / STM32_SRAM_BYTES:.0%} of 320 KB"
+        )
+    if flash > STM32_FLASH_BYTES:
+        problems.append(
+            f"flash data {flash / 1024:.1f} KB (code excluded) is {flash / STM32_FLASH_BYTES:.0%} of 1 MB"
+        )
+    return "; ".join(problems) or None
+
+
+def compile_model(args: argparse.Namespace, outputs: Outputs) -> dict:
+    """Load, plan, check the budget and stage the project (and the report) in `outputs`."""
+    name = args.name or default_model_name(args.input)
     check_model_name(name)
     outputs.check_folder(args.out)
     if args.report is not None:
         outputs.check_file(args.report)
-    with tempfile.TemporaryDirectory(prefix="tt-compile-") as tmp:
-        source = import_model(args.input, Path(tmp), HeadChoice(args.num_classes))
-        module = load_module(source)
-        if find_function(module, "train_step") is None:
-            print(f"tt-compile: {pipeline_spec(args)}", file=sys.stderr)
-            apply_pipeline(module, pipeline_spec(args), source.parent)
-        model = emit_model(module, source.parent, name)
-        report = json.loads(memory_report(module).to_json())
-    image = module_image_shape(module)
-    samples, described = _samples(args, image, model_classes(module))
-    report.update({"model": name, "scheme": args.scheme, "target": args.target, "samples": described})
-    write_project(args.target, args.out, model, samples, int(np.prod(image)), report, outputs=outputs)
+    progress = Progress()
+    model = tt.load(args.input, num_classes=args.num_classes)
+    progress(f"loaded {args.input}")
+    step = model.training_step(args.scheme, args.lr, args.rounding, qas=not args.no_qas)
+    progress(f"tt-training-pipeline{{scheme={args.scheme} lr={step.learning_rate:g}}}")
+    samples, described = _samples(args, step)
+    report = step.report(name, args.target)
+    report["samples"] = described
+    problem = budget_problem(report, samples) if args.target in BOARD_TARGETS else None
+    if problem and not args.allow_over_budget:
+        raise tt.TTError(
+            f"the model does not fit the board: {problem} (--allow-over-budget writes it anyway)"
+        )
+    if problem:
+        report["budget_warning"] = f"does not fit the STM32F746: {problem}"
+        print(f"tt-compile: warning: {report['budget_warning']}", file=sys.stderr)
+    step.write_project(args.out, args.target, samples, name=name, outputs=outputs, report=report)
     if args.report is not None:
         outputs.file(args.report, json.dumps(report, indent=2) + "\n")
-    return model, report
+    progress(f"C sources and project for {args.target}")
+    return report
+
+
+class Progress:
+    """`tt-compile: <what> (1.2 s)` on stderr after each step."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def __call__(self, what: str) -> None:
+        now = time.perf_counter()
+        print(f"tt-compile: {what} ({now - self.last:.1f} s)", file=sys.stderr, flush=True)
+        self.last = now
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -237,16 +170,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = time.perf_counter()
     try:
         with Outputs(_inputs(args)) as outputs:
-            model, report = compile_model(args, outputs)
-    except (
-        TTError,
-        LoweringError,
-        NumericsError,
-        WeightsError,
-        ValueError,
-        OSError,
-        PassFailedException,
-    ) as error:
+            report = compile_model(args, outputs)
+    except (tt.TTError, OSError) as error:
         print(f"tt-compile: error: {error}", file=sys.stderr)
         sys.exit(1)
     except Exception as error:  # a bug in tt, not bad input: still one line, and a non-zero status

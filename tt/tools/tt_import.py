@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from tt.tools.arguments import non_negative_int, positive_int
 from ttdialect.errors import TTError
 from ttdialect.importers.tiny_training import (
     ZOO_ENV,
@@ -55,25 +56,6 @@ def build_parser() -> argparse.ArgumentParser:
     torch_group.add_argument("--input-shape", help="NCHW input shape, e.g. 1x3x32x32")
     torch_group.add_argument("--calibration", metavar="DATA.npy", help="float NCHW calibration images")
     return parser
-
-
-def positive_int(text: str) -> int:
-    """A whole number of at least 1 (argparse type)."""
-    value = non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """A whole number of at least 0 (argparse type)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
 
 
 def _head(args: argparse.Namespace) -> HeadChoice:

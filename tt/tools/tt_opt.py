@@ -121,8 +121,18 @@ def quote_target_options(argv: Sequence[str]) -> list[str]:
     return quoted
 
 
+VALUE_OPTIONS = ("-o", "--output-file", "-p", "--passes", "-t", "--target", "-f", "--frontend")
+
+
+def _without_stdin_dash(argv: list[str]) -> list[str]:
+    """`tt-opt -` reads standard input, as tt-opt without an input file does (xDSL would look for
+    a file named '-'); a '-' that is an option's value is left alone."""
+    return [arg for i, arg in enumerate(argv) if arg != "-" or (i > 0 and argv[i - 1] in VALUE_OPTIONS)]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     argv = quote_target_options(sys.argv[1:] if argv is None else argv)
+    argv = _without_stdin_dash(argv)
     try:
         TTOptMain(description="tt modular optimizer driver", args=argv).run()
     except (ParseError, ArgSpecParseError) as error:

@@ -26,10 +26,8 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import Float32Type, IntegerType, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Attribute
-from xdsl.utils.exceptions import InterpretationError
 
 from ttdialect.errors import TTError
-from ttdialect.interpreter import ParamState, run_function
 from ttdialect.ir_io import find_function, load_module, read_npz
 from ttdialect.monitor import TrainingWatch, share_at_limits, weight_saturation
 from ttdialect.numerics import NumericsError
@@ -158,6 +156,10 @@ def divergence_report(
 def _interpret(
     module: ModuleOp, path: Path, name: str, inputs: list[Any]
 ) -> tuple[list[Any], dict[str, np.ndarray]]:
+    from xdsl.utils.exceptions import InterpretationError
+
+    from ttdialect.interpreter import ParamState, run_function  # torch: loaded only to interpret
+
     state = ParamState(WeightStore(module, path.parent))
     try:
         results = run_function(module, name, inputs, path.parent, state)

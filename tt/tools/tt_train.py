@@ -9,40 +9,23 @@ divergence watch's warnings.
 Data: `--data fashion-mnist` (Debian's dataset-fashion-mnist; the default for zoo and .pkl
 models, which get a fresh seeded 10-class head), or a samples `.npz` (train_x, train_y, test_x,
 test_y: int8 NHWC images as the model takes them); the bundled model trains on the digits 6-9 it
-never saw. Each epoch visits the training images in a seeded random order.
+never saw. Each epoch visits the training images in a seeded random order. A thin wrapper over
+the Python API (tt.load, Model.training_step, TrainingStep.train).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-from xdsl.utils.exceptions import PassFailedException
-
-from lowering.app import model_classes, module_image_shape
-from lowering.build import BuildError
-from lowering.c_emitter import LoweringError
-from lowering.data_runner import SCHEDULES, HostDataRunner, WindowReport
-from passes import apply_pipeline
-from ttdialect.errors import TTError
-from ttdialect.importers.tiny_training import ZOO_NAMES, HeadChoice
-from ttdialect.ir_io import load_module
-from ttdialect.numerics import NumericsError
-from tt.tools.tt_compile import (
-    BUNDLED,
-    default_learning_rate,
-    import_model,
-    load_samples,
-    pipeline_spec,
-    positive_int,
-    positive_rate,
-)
-from ttdialect.weights import WeightsError
+import tt
+from lowering.data_runner import SCHEDULES, WindowReport
+from tt.api import BUNDLED, samples_from_npz
+from tt.tools.arguments import learning_rate, non_negative_int, positive_int
+from ttdialect.importers.tiny_training import ZOO_NAMES
 
 FASHION_MNIST = "fashion-mnist"
 BAR_WIDTH = 30
@@ -58,15 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train", type=positive_int, default=1000, help="training images (default 1000)")
     parser.add_argument("--test", type=positive_int, default=1000, help="held-out images (default 1000)")
     parser.add_argument("--epochs", type=positive_int, default=1, help="epochs (default 1)")
-    parser.add_argument("--lr", type=positive_rate, help="learning rate (default: the model's, see README)")
+    parser.add_argument("--lr", type=learning_rate, help="learning rate (default: the model's, see README)")
     parser.add_argument("--schedule", choices=SCHEDULES, default="constant", help="learning-rate schedule")
     parser.add_argument("--rounding", default="stochastic", choices=("stochastic", "nearest", "truncate"))
     parser.add_argument("--no-qas", action="store_true", help="turn quantization-aware scaling off")
-    parser.add_argument("--seed", type=int, default=0, help="sample order and rounding seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="sample order and rounding seed")
     return parser
 
 
-def _samples(args: argparse.Namespace, image_shape: tuple[int, ...], classes: int):
+def _samples(args: argparse.Namespace, step: tt.TrainingStep):
     """(train images, labels), (test images, labels) as the model takes them."""
     data = args.data or (BUNDLED if args.model == BUNDLED else FASHION_MNIST)
     if data == BUNDLED:
@@ -80,20 +63,20 @@ def _samples(args: argparse.Namespace, image_shape: tuple[int, ...], classes: in
     if data == FASHION_MNIST:
         from ttdialect.datasets import load_fashion_mnist, model_input
 
-        if classes != 10:
-            raise TTError(f"Fashion-MNIST has 10 classes, the model's head has {classes}")
+        if step.classes != 10:
+            raise tt.TTError(f"Fashion-MNIST has 10 classes, the model's head has {step.classes}")
+        scale, zero_point = step.input_quantization
         x, y = load_fashion_mnist("train", args.train)
         xt, yt = load_fashion_mnist("test", args.test)
-        return (model_input(x, image_shape, *args.input_quant), y), (
-            model_input(xt, image_shape, *args.input_quant),
-            yt,
-        )
-    train_x, train_y, test_x, test_y = load_samples(Path(data), image_shape, classes)
-    return (train_x[: args.train], train_y[: args.train]), (test_x[: args.test], test_y[: args.test])
+        images = (model_input(x, step.image_shape, scale, zero_point), y)
+        return images, (model_input(xt, step.image_shape, scale, zero_point), yt)
+    samples = samples_from_npz(Path(data), step.image_shape, step.classes)
+    train = (samples.train_x[: args.train], samples.train_y[: args.train])
+    return train, (samples.test_x[: args.test], samples.test_y[: args.test])
 
 
 class ProgressBar:
-    """`[#####.....] step 500/3000  loss 0.812  ETA 1 min` on stderr, redrawn in place."""
+    """`[#####.....] step 500/3000  loss 0.812  ETA 1.0 min` on stderr, redrawn in place."""
 
     def __init__(self, total: int) -> None:
         self.total, self.start = total, time.perf_counter()
@@ -108,55 +91,34 @@ class ProgressBar:
 
 
 def train(args: argparse.Namespace) -> None:
-    head = HeadChoice(10, new_head=True) if args.model != BUNDLED else HeadChoice()
-    if args.lr is None:
-        args.lr = default_learning_rate(args.model, args.scheme)
-    with tempfile.TemporaryDirectory(prefix="tt-train-") as tmp:
-        work = Path(tmp)
-        source = import_model(args.model, work, head)
-        module = load_module(source)
-        forward_image = module_image_shape(module)
-        image_type = next(
-            op for op in module.walk() if getattr(op, "sym_name", None) and op.sym_name.data == "forward"
-        )
-        args.input_quant = (image_type.args[0].type.real_scale, image_type.args[0].type.zp)
-        train_set, test_set = _samples(args, forward_image, model_classes(module))
-        print(f"tt-train: {pipeline_spec(args)}", file=sys.stderr)
-        apply_pipeline(module, pipeline_spec(args), source.parent)
-        runner = HostDataRunner(module, source.parent, work / "build")
-        rng = np.random.default_rng(args.seed)
-        count = len(train_set[1])
-        order = [int(i) for _ in range(args.epochs) for i in rng.permutation(count)]
-        print(f"tt-train: {count} training and {len(test_set[1])} held-out images, {args.epochs} epoch(s), "
-              f"learning rate {args.lr:g} ({args.schedule})", file=sys.stderr)  # fmt: skip
-        start = time.perf_counter()
-        run = runner.run(
-            train_set, test_set, learning_rate=args.lr, order=order, schedule=args.schedule,
-            seed=args.seed, window=max(1, min(25, len(order) // 20)), on_report=ProgressBar(len(order)),
-        )  # fmt: skip
+    bundled = args.model == BUNDLED
+    model = tt.load(args.model) if bundled else tt.load(args.model, num_classes=10, new_head=True)
+    step = model.training_step(args.scheme, args.lr, args.rounding, qas=not args.no_qas)
+    train_set, test_set = _samples(args, step)
+    steps = args.epochs * len(train_set[1])
+    print(f"tt-train: {len(train_set[1])} training and {len(test_set[1])} held-out images, {args.epochs} "
+          f"epoch(s), scheme {args.scheme}, learning rate {step.learning_rate:g} ({args.schedule})",
+          file=sys.stderr)  # fmt: skip
+    start = time.perf_counter()
+    run = step.train(
+        train_set, test_set, epochs=args.epochs, schedule=args.schedule, seed=args.seed,
+        window=max(1, min(25, steps // 20)), on_report=ProgressBar(steps),
+    )  # fmt: skip
     print(file=sys.stderr)
     for warning in run.warnings:
         print(f"tt-train: {warning}", file=sys.stderr)
     before, after = run.accuracy.get("before", float("nan")), run.accuracy.get("after", float("nan"))
-    print(f"held-out accuracy: {before:.1%} before, {after:.1%} after {len(order)} steps "
+    print(f"held-out accuracy: {before:.1%} before, {after:.1%} after {steps} steps "
           f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
     if run.status != 0:
-        raise TTError("training stopped: the loss is not finite (lower the learning rate)")
+        raise tt.TTError("training stopped: the loss is not finite (lower the learning rate)")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         train(args)
-    except (
-        TTError,
-        LoweringError,
-        NumericsError,
-        WeightsError,
-        BuildError,
-        PassFailedException,
-        ValueError,
-    ) as error:
+    except (tt.TTError, OSError) as error:
         print(f"\ntt-train: error: {error}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:

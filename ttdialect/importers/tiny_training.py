@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ttdialect.errors import TTError
 from ttdialect.importers.builder import ModelBuilder, save_model
@@ -86,6 +85,8 @@ def load_model_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise TTError(f"{path}: no such model file")
     try:
+        import torch  # here, not at import: the tools' --help must not wait for torch
+
         with torch.serialization.safe_globals(_safe_globals()):
             model = torch.load(path, weights_only=True)
     except Exception as error:  # a damaged file can fail in any of the unpickler's layers
