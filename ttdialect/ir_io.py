@@ -83,6 +83,26 @@ def verify_located(module: ModuleOp) -> None:
         except DiagnosticException as error:
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise LocatedVerifyError(f"{describe_location(op)}: error: '{op.name}' op {message}") from None
+    _verify_defined_before_use(module)
+
+
+def _verify_defined_before_use(module: ModuleOp) -> None:
+    """Within a block, an op's operands must come from earlier ops (or the block's arguments or an
+    enclosing block): the pinned xDSL does not check dominance, and running such IR fails later."""
+    for parent in module.walk():
+        for region in parent.regions:
+            for block in region.blocks:
+                seen: set[Operation] = set()
+                for op in block.ops:
+                    for operand in op.operands:
+                        owner = operand.owner
+                        local = isinstance(owner, Operation) and owner.parent_block() is block
+                        if local and owner not in seen:
+                            raise LocatedVerifyError(
+                                f"{describe_location(op)}: error: '{op.name}' op uses the result of "
+                                f"'{owner.name}' ({describe_location(owner)}) before it is defined"
+                            )
+                    seen.add(op)
 
 
 def parse_text(ctx: Context, text: str, name: str, line_offset: int = 0) -> ModuleOp:
