@@ -121,7 +121,14 @@ static void print_profile(const @MODEL@_context *ctx)
 }
 #endif
 
-#if @UPPER@_HAS_TRAIN_STEP && !defined(TT_APP_INFER_ONLY)
+#if @UPPER@_HAS_TRAIN_STEP && !defined(TT_APP_INFER_ONLY) && SAMPLES_TRAIN_COUNT == 0
+static int train(@MODEL@_context *ctx)
+{
+    (void)ctx;
+    APP_PRINTF("no training samples in this build (tt-compile --no-samples): nothing to train on\n");
+    return 0;
+}
+#elif @UPPER@_HAS_TRAIN_STEP && !defined(TT_APP_INFER_ONLY)
 /* Prints the warning of every divergence-watch flag raised for the first time. */
 static void warn_new(uint32_t raised, uint32_t *warned, int step)
 {
