@@ -114,3 +114,32 @@ def _bottleneck_macs(op: tt.BottleneckOp, weight_shape: WeightShape) -> int:
         hidden = tuple(op.expanded_type.get_shape())
         macs += prod(hidden) * prod(weight_shape(op.expand_weight)[1:])
     return macs
+
+
+def layer_table(module, params: dict) -> list[dict]:
+    """One row per op of @forward: its result's name, kernel kind, output shape, MACs and the
+    bytes of the parameters it reads (`params`: lowering.params.CParam by symbol), with where
+    they live (flash when frozen, SRAM when trained)."""
+    from ttdialect.ir_io import find_function
+
+    forward = find_function(module, "forward")
+    rows = []
+    for index, op in enumerate(forward.body.block.ops if forward is not None else ()):
+        attributes = [*op.properties.values(), *op.attributes.values()]
+        refs = [value for value in attributes if isinstance(value, SymbolRefAttr)]
+        used = [params[ref.root_reference.data] for ref in refs if ref.root_reference.data in params]
+        if not op.results and not used:
+            continue
+        work = op_work(op, lambda ref: params[ref.root_reference.data].values.shape)
+        result = op.results[0] if op.results else None
+        rows.append(
+            {
+                "layer": (result.name_hint if result is not None and result.name_hint else f"op{index}"),
+                "kind": work.kind,
+                "output": "x".join(map(str, _shape(result))) if result is not None else "",
+                "macs": work.macs,
+                "parameter_bytes": sum(p.values.nbytes for p in used),
+                "where": "SRAM (trained)" if any(p.trainable for p in used) else ("flash" if used else ""),
+            }
+        )
+    return rows

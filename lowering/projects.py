@@ -6,7 +6,7 @@
   support and linker script: 1 MB flash / 320 KB RAM, enforced when linking) + the same main.c,
   which also prints instructions per step and the linked memory; `make run` runs it in QEMU;
 - `stm32cubeide`: a self-contained folder to add to an STM32F746 CubeIDE project: the model, the
-  runtime, an application hook (`tt_app.h`), the generation report and a README.
+  runtime, an application hook (`NAME_app.h`), the generation report and a README.
 
 Every folder carries its own copy of the runtime, so it builds without this repository. The
 folder is written complete or not at all, and only where tt may (ttdialect.outputs: a new or
@@ -19,7 +19,7 @@ import json
 import shutil
 from pathlib import Path
 
-from lowering.app import Samples, data_main_file, main_file, samples_files
+from lowering.app import Samples, data_main_file, main_file, samples_files, template
 from lowering.c_model import ModelFiles
 from ttdialect.outputs import Outputs
 
@@ -167,7 +167,7 @@ def _stm32_memory_rows(model: ModelFiles, samples: Samples, report: dict) -> str
 
     return "\n".join(
         [
-            f"| RAM | arena (`.bss`, static in tt_app.c) | {arena} |",
+            f"| RAM | arena (`.bss`, static in {model.name}_app.c) | {arena} |",
             f"| RAM | trained parameters (`.data`) | {trainable} |",
             f"| RAM | runtime state (rounding counter, split-weight row) | {state} |",
             f"| RAM | **total, stack excluded** | {share(ram, STM32_SRAM_BYTES)} |",
@@ -180,29 +180,38 @@ def _stm32_memory_rows(model: ModelFiles, samples: Samples, report: dict) -> str
 
 
 def _stm32(folder: Path, model: ModelFiles, samples: Samples, input_bytes: int, report: dict) -> None:
+    """model/ (the model and its samples), app/ (NAME_app.c/.h), runtime/, README.md, report.json:
+    every exported name starts with the model's, so a second model's model/ and app/ can join
+    the same project (one runtime/ serves both)."""
     _copy_runtime(folder)
-    hook = (TEMPLATES / "tt_app.c").read_text()
-    header = (TEMPLATES / "tt_app.h").read_text()
-    readme = (TEMPLATES / "stm32_README.md").read_text()
-    for placeholder, value in (("@MODEL@", model.name), ("@UPPER@", model.name.upper())):
-        hook, header, readme = (text.replace(placeholder, value) for text in (hook, header, readme))
+    hook, header = template("model_app.c", model.name), template("model_app.h", model.name)
+    readme = template("stm32_README.md", model.name)
     memory = _stm32_memory_rows(model, samples, report)
     if report.get("budget_warning"):
         memory += f"\n\n**Warning: this model {report['budget_warning']}.** tt-compile wrote it because"
         memory += "\nit was asked to (`--allow-over-budget`); it will not link for the STM32F746 as it is."
     readme = readme.replace("@MEMORY@", memory)
     readme = readme.replace("@REPORT@", _report_table(report))
+    readme = readme.replace("@LAYERS@", _layers_table(report.get("layers", [])))
     model_dir = folder / "model"
     model_dir.mkdir()
-    _write(model_dir, {**model.files, **samples_files(samples, input_bytes)})
+    _write(model_dir, {**model.files, **samples_files(samples, input_bytes, f"{model.name}_samples")})
     app_dir = folder / "app"
     app_dir.mkdir()
-    _write(app_dir, {"tt_app.c": hook, "tt_app.h": header})
+    _write(app_dir, {f"{model.name}_app.c": hook, f"{model.name}_app.h": header})
     _write(folder, {"README.md": readme, "report.json": json.dumps(report, indent=2) + "\n"})
 
 
+def _layers_table(layers: list[dict]) -> str:
+    """The per-layer table of the generation report (layer, op, output, MACs, parameters)."""
+    header = ["| layer | op | output | MACs | parameters | where |", "|---|---|---|---|---|---|"]
+    fields = ("layer", "kind", "output", "macs", "parameter_bytes", "where")
+    rows = ["| " + " | ".join(str(layer[key]) for key in fields) + " |" for layer in layers]
+    return "\n".join(header + rows) if rows else "(no layer table in this report)"
+
+
 def _report_table(report: dict) -> str:
-    rows = [f"| {key} | {value} |" for key, value in report.items() if not isinstance(value, dict)]
+    rows = [f"| {key} | {value} |" for key, value in report.items() if not isinstance(value, dict | list)]
     return "\n".join(["| figure | value |", "|---|---|", *rows])
 
 

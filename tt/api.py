@@ -27,7 +27,8 @@ from xdsl.utils.exceptions import DiagnosticException, PassFailedException
 
 from lowering.app import Samples, model_classes, module_image_shape
 from lowering.c_model import ModelFiles, check_model_name, emit_model
-from lowering.params import c_identifier
+from lowering.params import c_identifier, collect_params
+from lowering.profile import layer_table
 from lowering.projects import BOARD_RAM_KB, TARGETS, write_project
 from passes import apply_pipeline
 from passes.memory.report import MemoryReport, memory_report
@@ -221,9 +222,9 @@ class TrainingStep:
     def report(self, name: str | None = None, target: str = "qemu-m7") -> dict:
         """The generation report (the memory report and what the project is)."""
         report = json.loads(self.memory_report().to_json())
-        report.update(
-            {"model": name or default_model_name(self.source), "scheme": self.scheme, "target": target}
-        )
+        model = name or default_model_name(self.source)
+        report.update({"model": model, "scheme": self.scheme, "target": target})
+        report["layers"] = layer_table(self.module, collect_params(self.module, self.directory, model))
         return report
 
     def fits(self, ram_kb: int = BOARD_RAM_KB) -> tuple[bool, str]:

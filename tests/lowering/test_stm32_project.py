@@ -36,7 +36,7 @@ QEMU = [
 ]  # fmt: skip
 STUB_MAIN = """
 #include "board.h"
-#include "tt_app.h"
+#include "digits_cnn_app.h"
 
 static void print_line(const char *line)
 {
@@ -45,10 +45,16 @@ static void print_line(const char *line)
 
 int main(void)
 {
-    if (tt_app_init(0) != DIGITS_CNN_OK) {
+    if (digits_cnn_app_init(0) != DIGITS_CNN_OK) {
         return 2;
     }
-    return tt_app_run_demo(STUB_STEPS, print_line);
+    #ifdef STUB_PROCESS
+    while (digits_cnn_app_process(print_line)) {
+    }
+    return 0;
+#else
+    return digits_cnn_app_run_demo(STUB_STEPS, print_line);
+#endif
 }
 """
 
@@ -78,14 +84,14 @@ def _gcc(args: list[str], cwd: Path) -> None:
 def test_folder_layout(project: Path) -> None:
     expected = {
         f"model/{NAME}.h", f"model/{NAME}.c", f"model/{NAME}_data.h", f"model/{NAME}_data.c",
-        "model/samples.h", "model/samples.c", "runtime/include/tt_runtime.h", "app/tt_app.h",
-        "app/tt_app.c", "report.json", "README.md",
+        f"model/{NAME}_samples.h", f"model/{NAME}_samples.c", "runtime/include/tt_runtime.h",
+        f"app/{NAME}_app.h", f"app/{NAME}_app.c", "report.json", "README.md",
     }  # fmt: skip
     files = {str(p.relative_to(project)) for p in project.rglob("*") if p.is_file()}
     assert expected <= files
     runtime = {p.name for p in (REPO / "runtime_c" / "src").glob("*.c")}
     assert runtime and runtime == {p.name for p in (project / "runtime" / "src").glob("*.c")}
-    placeholder = re.compile(r"@(MODEL|UPPER|REPORT|MEMORY)@")
+    placeholder = re.compile(r"@(MODEL|UPPER|REPORT|MEMORY|LAYERS)@")
     assert not [p for p in project.rglob("*") if p.is_file() and placeholder.search(p.read_text())]
 
 
@@ -94,10 +100,14 @@ def test_readme_flags_and_report(project: Path) -> None:
     report = json.loads((project / "report.json").read_text())
     assert report["target"] == "stm32cubeide" and report["model"] == NAME
     for flag in [*README_FLAGS, "-std=c99", "gnu11", "tt/model", "tt/runtime/include", "tt/runtime/src",
-                 "tt/app", "tt_app_init", "tt_app_run_demo", "_Min_Stack_Size"]:  # fmt: skip
+                 "tt/app", f"{NAME}_app_init", f"{NAME}_app_process", "_Min_Stack_Size",
+                 "| layer | op |"]:  # fmt: skip
         assert flag in readme, flag
     assert f"| arena_bytes | {report['arena_bytes']} |" in readme
-    assert f"| RAM | arena (`.bss`, static in tt_app.c) | {report['arena_bytes']} |" in readme
+    assert f"| RAM | arena (`.bss`, static in {NAME}_app.c) | {report['arena_bytes']} |" in readme
+    assert len(report["layers"]) >= 5 and any(
+        layer["where"] == "SRAM (trained)" for layer in report["layers"]
+    )
     ram = report["arena_bytes"] + report["trainable_sram_bytes"] + report["runtime_state_bytes"]
     assert f"| RAM | **total, stack excluded** | {ram} (" in readme
 
@@ -113,14 +123,16 @@ def test_compiles_warning_free_for_cortex_m7(project: Path, tmp_path: Path) -> N
                   "-c", str(source), "-o", str(obj)], tmp_path)  # fmt: skip
     # The hook is plain C: it also builds for the host (no DWT there).
     _gcc(["gcc", "-std=c99", "-pedantic", *WARNINGS, "-O2", *_includes(project), "-c",
-          str(project / "app" / "tt_app.c"), "-o", str(tmp_path / "host_tt_app.o")], tmp_path)  # fmt: skip
+          str(project / "app" / f"{NAME}_app.c"), "-o", str(tmp_path / "host_app.o")], tmp_path)  # fmt: skip
 
 
-def _demo_elf(project: Path, work: Path) -> Path:
+def _demo_elf(project: Path, work: Path, process: bool = False) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
     (work / "stub_main.c").write_text(STUB_MAIN)
     flags = [*README_FLAGS, "-std=c99", *WARNINGS, "-O2", "-ffunction-sections", "-fdata-sections",
-             f"-DSTUB_STEPS={STEPS}", f"-DTT_APP_REPORT_EVERY={REPORT_EVERY}", "-DTT_APP_EVAL_MAX=20",
-             "-DTT_APP_TRACE", *_includes(project), f"-I{BOARD}"]  # fmt: skip
+             f"-DSTUB_STEPS={STEPS}", f"-DDIGITS_CNN_APP_REPORT_EVERY={REPORT_EVERY}",
+             "-DDIGITS_CNN_APP_EVAL_MAX=20", "-DDIGITS_CNN_APP_TRACE", f"-DDIGITS_CNN_APP_DEMO_STEPS={STEPS}",
+             *(["-DSTUB_PROCESS"] if process else []), *_includes(project), f"-I{BOARD}"]  # fmt: skip
     objects = []
     for source in [*_sources(project), work / "stub_main.c", BOARD / "startup.c", BOARD / "board.c"]:
         obj = work / f"{source.stem}.o"
@@ -153,3 +165,14 @@ def test_hook_trains_in_qemu_like_the_host_build(project: Path, tmp_path: Path) 
     assert bits == expected
     window = np.array(run.losses[:REPORT_EVERY], dtype=np.float64).mean()
     assert abs(means[0] - window) <= 5e-5
+
+
+def test_process_one_step_per_call_gives_the_same_run(project: Path, tmp_path: Path) -> None:
+    """The CubeMX-style loop (NAME_app_process until it returns 0) prints what run_demo prints."""
+    demo = subprocess.run(
+        [*QEMU, "-kernel", str(_demo_elf(project, tmp_path / "a"))], capture_output=True, text=True
+    )
+    elf = _demo_elf(project, tmp_path / "b", process=True)
+    process = subprocess.run([*QEMU, "-kernel", str(elf)], capture_output=True, text=True)
+    assert demo.returncode == 0 and process.returncode == 0
+    assert process.stdout == demo.stdout and "loss bits" in demo.stdout
