@@ -314,9 +314,11 @@ def _bias_pointer(emitter: FunctionEmitter, ref) -> str:
 
 def _weight_call(kernel: str, weight: CParam, before: str, after: str) -> list[str]:
     """`kernel(before, weight, after)`, or `kernel_split(...)` with the shared scratch row when
-    only some channels of the weight are trained (its SRAM slice beside the flash weight)."""
+    only some channels of the weight are trained (its SRAM slice beside the flash weight). A
+    split on axis 0 (whole output rows, e.g. a depthwise conv's channels) needs no row: NULL."""
     if weight.split is not None:
-        return [f"{kernel}_split({before}, &{weight.split_name}, {after}, {SPLIT_ROW});"]
+        row = SPLIT_ROW if weight.split.axis != 0 else "NULL"
+        return [f"{kernel}_split({before}, &{weight.split_name}, {after}, {row});"]
     return [f"{kernel}({before}, {weight.c_name}, {after});"]
 
 

@@ -53,3 +53,18 @@ def test_trained_parameters_change(tmp_path: Path, samples: Samples) -> None:
     params = exported(model, run_host(tmp_path / "host", STEPS, sanitize=False))
     changed = sum(int((params[p.symbol] != p.values).sum()) for p in model.trainable)
     assert changed > 0
+
+
+def test_partial_channel_updates_of_depthwise_and_pointwise_convs(tmp_path: Path, samples: Samples) -> None:
+    """Split weights on both axes (a depthwise conv's channels: axis 0, no scratch row; a 1x1
+    conv's input channels: the last axis) build and train as the interpreter does."""
+    scheme = tmp_path / "split.json"
+    scheme.write_text('{"n_bias_update": 1, "manual_weight_idx": [7, 8], "weight_update_ratio": [0.5, 0.5]}')
+    module = compiled(copy_model(tmp_path), PIPELINE % scheme)
+    model = write("host", module, tmp_path, samples, tmp_path / "host")
+    assert {p.split.axis for p in model.trainable if p.split is not None} == {0, 3}
+    run = run_host(tmp_path / "host", STEPS)
+    losses, logits, state = interpreter_run(module, tmp_path, samples, STEPS)
+    np.testing.assert_allclose(run.losses, losses, rtol=1e-5, atol=1e-5)
+    assert run.logits[-len(logits) :] == [list(map(int, row)) for row in logits]
+    assert_params_close(model, run, state)

@@ -1,0 +1,474 @@
+"""Search an update scheme for a memory budget: contribution analysis, then an evolutionary search.
+
+The published system's third idea, with tt's own memory figures:
+
+1. Contribution analysis. The frozen baseline trains only the classifier. Each unit is one short
+   fine-tuning run of the generated C on this machine (lowering/data_runner.py, bit identical to
+   the device): the biases of the last k convs (k on a grid), and the weight (with its bias) of
+   each of the last few convs at each ratio of input channels (1/8, 1/4, 1/2, 1; channels by
+   weight norm as tt-sparse-update picks them). A unit's contribution is its validation accuracy
+   minus the baseline's.
+2. Memory. Every scheme considered is compiled with tt-training-pipeline and planned: its total
+   SRAM (arena + trained parameters + runtime state) and its arena, the real figures.
+3. Search. A seeded evolutionary search over (k, {conv: ratio}) maximises the summed
+   contributions among schemes whose compiled memory fits the budget.
+
+Trials are independent: they run in this process (workers=1), or as Ray tasks on this machine's
+cores or an existing cluster (`address`). Results are cached in a JSON file, so an interrupted
+search resumes; a failed trial is retried once, then reported (never silently dropped).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ttdialect.errors import TTError
+
+RATIOS = (0.125, 0.25, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A scheme of the search space: biases of the last `biases` convs, weights at ratios."""
+
+    biases: int
+    weights: tuple[tuple[int, float], ...] = ()  # (conv index, ratio), sorted
+
+    def scheme(self) -> dict:
+        """The scheme file tt-sparse-update reads."""
+        return {
+            "n_bias_update": self.biases,
+            "manual_weight_idx": [conv for conv, _ in self.weights],
+            "weight_update_ratio": [ratio for _, ratio in self.weights],
+        }
+
+    def label(self) -> str:
+        weights = ", ".join(f"{conv}:{ratio:g}" for conv, ratio in self.weights)
+        return f"bias last {self.biases}" + (f"; weights {weights}" if weights else "")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Sizes of the contribution runs and of the search space."""
+
+    train: int = 500
+    validation: int = 500
+    epochs: int = 1
+    learning_rate: float = 0.001
+    bias_grid: tuple[int, ...] = (2, 4, 8, 16)
+    weight_convs: int = 8  # the last N backbone convs are weight candidates
+    ratios: tuple[float, ...] = RATIOS
+    seed: int = 0
+
+
+@dataclass
+class Data:
+    """Training and validation samples as the model takes them (int8 NHWC, int32 labels)."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    validation: tuple[np.ndarray, np.ndarray]
+
+
+def units(num_convs: int, setup: Setup) -> list[Candidate]:
+    """The contribution units: every bias group on the grid, every (conv, ratio) candidate."""
+    found = [Candidate(k) for k in setup.bias_grid if k <= num_convs]
+    first = max(0, num_convs - setup.weight_convs)
+    found += [Candidate(0, ((conv, ratio),)) for conv in range(first, num_convs) for ratio in setup.ratios]
+    return found
+
+
+# ----------------------------------------------------------------------- one trial
+
+
+def trial_accuracy(source: str, candidate: Candidate, data: Data, setup: Setup, work: Path) -> float:
+    """Validation accuracy after fine-tuning `source` with the candidate's scheme (a new head)."""
+    import tt
+
+    work.mkdir(parents=True, exist_ok=True)
+    scheme = work / f"scheme-{abs(hash(candidate)) % 10**10}.json"
+    scheme.write_text(json.dumps(candidate.scheme()))
+    model = tt.load(source, num_classes=10, new_head=True) if source != "bundled" else tt.load(source)
+    step = model.training_step(str(scheme), lr=setup.learning_rate)
+    run = step.train(data.train, data.validation, epochs=setup.epochs, seed=setup.seed, window=100)
+    return float(run.accuracy.get("after", math.nan))
+
+
+class Trials:
+    """Fine-tuning trials, cached in a JSON file and run here or on Ray."""
+
+    def __init__(
+        self, source: str, data: Data, setup: Setup, cache: Path, workers: int = 1, address: str | None = None
+    ) -> None:
+        self.source, self.data, self.setup, self.cache = source, data, setup, cache
+        self.workers, self.address = workers, address
+        self.results: dict[str, float] = json.loads(cache.read_text()) if cache.is_file() else {}
+        self.failures: list[str] = []
+
+    def key(self, candidate: Candidate) -> str:
+        return json.dumps([self.source, candidate.scheme(), asdict(self.setup)], sort_keys=True)
+
+    def _store(self, candidate: Candidate, accuracy: float) -> None:
+        self.results[self.key(candidate)] = accuracy
+        self.cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.cache.with_name(f".{self.cache.name}.tmp")
+        temporary.write_text(json.dumps(self.results, indent=0))
+        os.replace(temporary, self.cache)
+
+    def run(
+        self, candidates: Sequence[Candidate], progress: Callable[[int, int], None] | None = None
+    ) -> dict:
+        """Accuracy of every candidate (cached ones are not rerun); failures after a retry are
+        listed in self.failures and left out of the result."""
+        todo = [c for c in dict.fromkeys(candidates) if self.key(c) not in self.results]
+        if todo:
+            runner = self._run_ray if (self.workers > 1 or self.address) else self._run_here
+            runner(todo, progress or (lambda done, total: None))
+        return {c: self.results[self.key(c)] for c in candidates if self.key(c) in self.results}
+
+    def _run_here(self, todo: list[Candidate], progress: Callable[[int, int], None]) -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="tt-search-") as work:
+            for index, candidate in enumerate(todo):
+                self._attempt(
+                    candidate,
+                    lambda c=candidate: trial_accuracy(self.source, c, self.data, self.setup, Path(work)),
+                )
+                progress(index + 1, len(todo))
+
+    def _attempt(self, candidate: Candidate, call: Callable[[], float]) -> None:
+        for attempt in (1, 2):
+            try:
+                self._store(candidate, call())
+                return
+            except Exception as error:  # a trial that fails twice is reported, not dropped silently
+                if attempt == 2:
+                    self.failures.append(f"{candidate.label()}: {type(error).__name__}: {error}")
+
+    def _run_ray(self, todo: list[Candidate], progress: Callable[[int, int], None]) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise TTError("Ray is not installed (pip install ray): run with workers=1") from None
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(
+                address=self.address,
+                num_cpus=None if self.address else self.workers,
+                include_dashboard=False,
+                log_to_driver=False,
+            )
+        try:
+            remote = ray.remote(max_retries=1, retry_exceptions=True)(_ray_trial)
+            data = ray.put(self.data)
+            pending = {remote.remote(self.source, c, data, self.setup): c for c in todo}
+            done = 0
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                candidate = pending.pop(ready[0])
+                try:
+                    self._store(candidate, ray.get(ready[0]))
+                except Exception as error:
+                    self.failures.append(f"{candidate.label()}: {type(error).__name__}: {error}")
+                done += 1
+                progress(done, len(todo))
+        finally:
+            if started_here:
+                ray.shutdown()
+
+
+def _ray_trial(source: str, candidate: Candidate, data: Data, setup: Setup) -> float:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tt-search-") as work:
+        return trial_accuracy(source, candidate, data, setup, Path(work))
+
+
+# ----------------------------------------------------------------------- memory
+
+
+class Memory:
+    """Compiled memory of schemes (total SRAM and arena bytes), cached per candidate."""
+
+    def __init__(self, model, work: Path) -> None:
+        self.model, self.work = model, work
+        self.figures: dict[Candidate, tuple[int, int]] = {}
+
+    def __call__(self, candidate: Candidate) -> tuple[int, int]:
+        if candidate not in self.figures:
+            path = self.work / f"scheme-{len(self.figures)}.json"
+            path.write_text(json.dumps(candidate.scheme()))
+            report = self.model.training_step(str(path)).memory_report()
+            self.figures[candidate] = (report.total_sram_bytes, report.arena_bytes)
+        return self.figures[candidate]
+
+
+# ----------------------------------------------------------------------- search
+
+
+@dataclass
+class Contributions:
+    """Accuracy gain of each unit over the classifier-only baseline."""
+
+    baseline: float
+    bias: dict[int, float] = field(default_factory=dict)  # k -> gain
+    weight: dict[tuple[int, float], float] = field(default_factory=dict)  # (conv, ratio) -> gain
+
+    def score(self, candidate: Candidate) -> float:
+        return self.bias.get(candidate.biases, 0.0) + sum(self.weight.get(w, 0.0) for w in candidate.weights)
+
+
+def evolve(
+    contributions: Contributions,
+    fits: Callable[[Candidate], bool],
+    bias_grid: Sequence[int],
+    weight_keys: Iterable[tuple[int, float]],
+    seed: int = 0,
+    population: int = 24,
+    generations: int = 20,
+) -> Candidate:
+    """The best-scoring candidate that fits, by a seeded evolutionary search (mutation of the
+    bias group and of single layers, crossover of two parents' layers)."""
+    rng = random.Random(seed)
+    grid = [0, *sorted(bias_grid)]
+    by_conv: dict[int, list[float]] = {}
+    for conv, ratio in weight_keys:
+        by_conv.setdefault(conv, []).append(ratio)
+
+    def mutate(c: Candidate) -> Candidate:
+        biases, layers = c.biases, dict(c.weights)
+        if rng.random() < 0.3:
+            biases = rng.choice(grid)
+        conv = rng.choice(sorted(by_conv))
+        if conv in layers and rng.random() < 0.4:
+            del layers[conv]
+        else:
+            layers[conv] = rng.choice(by_conv[conv])
+        return Candidate(biases, tuple(sorted(layers.items())))
+
+    def crossover(a: Candidate, b: Candidate) -> Candidate:
+        layers = {conv: ratio for conv, ratio in (*a.weights, *b.weights) if rng.random() < 0.5}
+        return Candidate(rng.choice((a.biases, b.biases)), tuple(sorted(layers.items())))
+
+    def fitness(c: Candidate) -> float:
+        return contributions.score(c) if fits(c) else -math.inf
+
+    best = Candidate(0)
+    pool = [Candidate(0)] + [mutate(Candidate(rng.choice(grid))) for _ in range(population - 1)]
+    for _ in range(generations):
+        ranked = sorted(set(pool), key=lambda c: (-fitness(c), c.biases, c.weights))
+        best = max(best, ranked[0], key=fitness)
+        parents = ranked[: max(2, population // 4)]
+        pool = parents + [
+            mutate(
+                crossover(rng.choice(parents), rng.choice(parents))
+                if rng.random() < 0.5
+                else rng.choice(parents)
+            )
+            for _ in range(population - len(parents))
+        ]
+    return best
+
+
+@dataclass
+class SearchReport:
+    """Everything the search measured: the contribution table, the memory of every scheme it
+    compiled, the chosen scheme with its predicted (and, when verified, measured) accuracy."""
+
+    model: str
+    budget_bytes: int
+    budget_kind: str
+    setup: dict
+    baseline_accuracy: float
+    contributions: list[dict]
+    candidates: list[dict]
+    chosen: dict
+    predicted_accuracy: float
+    measured_accuracy: float | None = None
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def text(self) -> str:
+        lines = [
+            f"scheme search for {self.model}: budget {self.budget_bytes / 1024:.1f} KB ({self.budget_kind})",
+            f"baseline (classifier only): validation accuracy {self.baseline_accuracy:.1%}",
+            "",
+            "contribution                 gain    total SRAM KB   arena KB",
+        ]
+        for row in self.contributions:
+            lines.append(
+                f"{row['unit']:<28} {row['gain']:+.3f}  {row['total_sram_bytes'] / 1024:>10.1f}  "
+                f"{row['arena_bytes'] / 1024:>9.1f}"
+            )
+        lines += [
+            "",
+            f"chosen: {self.chosen['label']} ({self.chosen['total_sram_bytes'] / 1024:.1f} KB total SRAM, "
+            f"{self.chosen['arena_bytes'] / 1024:.1f} KB arena)",
+            f"predicted validation accuracy {self.predicted_accuracy:.1%}"
+            + (f", measured {self.measured_accuracy:.1%}" if self.measured_accuracy is not None else ""),
+            f"{len(self.candidates)} schemes compiled; {self.seconds:.0f} s",
+        ]
+        lines += [f"failed trial: {failure}" for failure in self.failures]
+        return "\n".join(lines) + "\n"
+
+    def plot(self, path: Path) -> None:
+        """Predicted accuracy against memory of every scheme compiled (PNG)."""
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from ttdialect.outputs import Outputs
+
+        figure, axes = plt.subplots(figsize=(7, 4))
+        memory = [
+            c[f"{self.budget_kind}_bytes" if self.budget_kind == "arena" else "total_sram_bytes"] / 1024
+            for c in self.candidates
+        ]
+        axes.scatter(
+            memory, [c["predicted_accuracy"] for c in self.candidates], s=10, label="schemes compiled"
+        )
+        axes.axvline(self.budget_bytes / 1024, color="black", linestyle="--", linewidth=0.8, label="budget")
+        axes.set_xlabel(f"{self.budget_kind} memory (KB)")
+        axes.set_ylabel("predicted validation accuracy")
+        axes.legend()
+        figure.tight_layout()
+        image = io.BytesIO()
+        figure.savefig(image, format="png", dpi=100)
+        plt.close(figure)
+        with Outputs() as outputs:
+            outputs.file(path, image.getvalue())
+
+
+def search_scheme(
+    model_source: str,
+    data: Data,
+    budget_bytes: int,
+    *,
+    budget_kind: str = "total",
+    setup: Setup = Setup(),
+    cache: Path,
+    workers: int = 1,
+    address: str | None = None,
+    verify: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[dict, SearchReport]:
+    """Search a scheme for `model_source` under `budget_bytes` of total SRAM (or arena): the
+    scheme (tt-sparse-update's JSON form) and the report. See the module docstring."""
+    import tempfile
+
+    import tt
+    from passes.sparse_update import backbone_convs
+    from ttdialect.ir_io import find_function
+
+    if budget_kind not in ("total", "arena"):
+        raise TTError(f"budget kind must be total or arena, got {budget_kind!r}")
+    start = time.perf_counter()
+    model = (
+        tt.load(model_source, num_classes=10, new_head=True)
+        if model_source != "bundled"
+        else tt.load(model_source)
+    )
+    forward = find_function(model.module, "forward")
+    num_convs = len(backbone_convs(forward)) if forward is not None else 0
+    if num_convs == 0:
+        raise TTError(f"{model_source}: no backbone convs to choose from")
+    candidates = units(num_convs, setup)
+    trials = Trials(model_source, data, setup, cache, workers, address)
+    report_progress = progress or (lambda what, done, total: None)
+    accuracy = trials.run([Candidate(0), *candidates], lambda d, n: report_progress("trials", d, n))
+    if Candidate(0) not in accuracy:
+        raise TTError("the baseline trial failed: " + "; ".join(trials.failures))
+    baseline = accuracy[Candidate(0)]
+    contributions = Contributions(baseline)
+    for unit in candidates:
+        if unit in accuracy:
+            gain = accuracy[unit] - baseline
+            if unit.weights:
+                contributions.weight[unit.weights[0]] = gain
+            else:
+                contributions.bias[unit.biases] = gain
+    with tempfile.TemporaryDirectory(prefix="tt-search-memory-") as work:
+        memory = Memory(model, Path(work))
+        index = 0 if budget_kind == "total" else 1
+
+        def fits(candidate: Candidate) -> bool:
+            return memory(candidate)[index] <= budget_bytes
+
+        rows = []
+        for unit in candidates:
+            total, arena = memory(unit)
+            gain = contributions.score(unit)
+            rows.append({"unit": unit.label(), "gain": gain, "total_sram_bytes": total, "arena_bytes": arena})
+        chosen = evolve(contributions, fits, setup.bias_grid, contributions.weight, seed=setup.seed)
+        if not fits(chosen):
+            raise TTError(
+                f"no scheme fits {budget_bytes / 1024:.1f} KB ({budget_kind}); the classifier alone "
+                f"needs {memory(Candidate(0))[index] / 1024:.1f} KB"
+            )
+        compiled = [
+            {
+                "label": c.label(),
+                "total_sram_bytes": m[0],
+                "arena_bytes": m[1],
+                "predicted_accuracy": baseline + contributions.score(c),
+            }
+            for c, m in memory.figures.items()
+        ]
+        total, arena = memory(chosen)
+    measured = None
+    if verify:
+        measured = Trials(model_source, data, setup, cache, workers, address).run([chosen]).get(chosen)
+    report = SearchReport(
+        model=model_source,
+        budget_bytes=budget_bytes,
+        budget_kind=budget_kind,
+        setup=asdict(setup),
+        baseline_accuracy=baseline,
+        contributions=rows,
+        candidates=compiled,
+        chosen={
+            "label": chosen.label(),
+            "scheme": chosen.scheme(),
+            "total_sram_bytes": total,
+            "arena_bytes": arena,
+        },
+        predicted_accuracy=baseline + contributions.score(chosen),
+        measured_accuracy=measured,
+        failures=trials.failures,
+        seconds=time.perf_counter() - start,
+    )
+    return chosen.scheme(), report
+
+
+_BUDGET = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(kib|kb|k|mib|mb|m|b)?\s*", re.I)
+_BUDGET_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1024,
+    "kib": 1024,
+    "m": 1 << 20,
+    "mb": 1 << 20,
+    "mib": 1 << 20,
+}
+
+
+def parse_budget(text: str) -> int:
+    """`256KB`, `0.25MB`, `200000` (bytes) -> bytes (KB = 1024 bytes, as the memory report)."""
+    match = _BUDGET.fullmatch(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise TTError(f"not a memory budget: {text!r} (e.g. 256KB, 0.25MB or a number of bytes)")
+    return int(float(match.group(1)) * _BUDGET_UNITS[(match.group(2) or "").lower()])
