@@ -303,7 +303,8 @@ static uint32_t fnv1a(const int8_t *data, size_t bytes)
 
 def driver_source(all_cases: list[Case]) -> str:
     out_bytes = max(c.expected.size for c in all_cases)
-    parts = [DRIVER_HEAD, f"static int8_t output[{out_bytes}];", "static int8_t scratch[32768];"]
+    scratch = "static int8_t scratch[32768];" if any("scratch" in c.call for c in all_cases) else ""
+    parts = [DRIVER_HEAD, f"static int8_t output[{out_bytes}];", scratch]
     parts += [c_array(name, array) for case in all_cases for name, array in case.arrays.items()]
     parts.append("int main(void)\n{\n    uint64_t count;")
     for case in all_cases:
@@ -378,9 +379,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    parser.add_argument("--only", nargs="+", help="these kernels only (no docs update)")
     args = parser.parse_args()
     start = time.perf_counter()
-    all_cases = cases()
+    all_cases = [c for c in cases() if args.only is None or c.name in args.only]
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
         results = run_driver(all_cases, args.keep)
@@ -399,6 +401,8 @@ def main() -> None:
     ]
     table = markdown_table(headers, table_rows(all_cases, results))
     print(table)
+    if args.only is not None:
+        return
     body = "\n".join(
         [
             "## kernels: instructions per MAC of the int8 forward kernels (bench/kernels.py)",

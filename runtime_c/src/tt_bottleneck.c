@@ -3,11 +3,11 @@
  *
  * The expanded tensor is produced one row at a time into a ring of kernel_h rows, the depthwise
  * conv of one output row reads its rows from the ring, and the project conv turns that row into
- * one output row. The expand and project convs are tt_conv2d producing one row; the depthwise
- * row is the depthwise rule of tt_conv2d with the same requantization call, so every value is
- * the same as the unfused convs'.
+ * one output row. The expand and project convs are tt_conv2d producing one row, the depthwise
+ * row is tt_conv2d's depthwise loop (tt_depthwise_rows) reading its rows from the ring, so
+ * every value is the same as the unfused convs'.
  */
-#include "tt_internal.h"
+#include "tt_conv_s8.h"
 
 /* Where the depthwise conv of one image reads its input rows from. */
 typedef struct {
@@ -123,63 +123,29 @@ static void prepare_rows(row_source *src, int32_t first, int32_t end)
     }
 }
 
-/* Expanded row `row` (prepared), [hidden_w, hidden_c]. */
-static const int8_t *hidden_row(const row_source *src, int32_t row)
+/* The depthwise conv's geometry (one image). */
+static tt_conv_shape depthwise_shape(const tt_bottleneck_shape *s)
 {
-    const tt_bottleneck_shape *s = src->shape;
-    if (!s->has_expand) {
-        return src->image + (size_t)row * hidden_row_size(s);
-    }
-    return src->ring + (size_t)(row % s->kernel_h) * hidden_row_size(s);
-}
-
-/* The first and one-past-last kernel taps along one axis that land inside the input. */
-static void valid_taps(int32_t origin, int32_t kernel, int32_t size, int32_t *first,
-                       int32_t *end)
-{
-    *first = origin < 0 ? -origin : 0;
-    *end = size - origin < kernel ? size - origin : kernel;
-}
-
-/* Depthwise output pixel (oh, ow) of every channel into out[hidden_c]. */
-static void depthwise_pixel(const row_source *src, const tt_conv_stage *dw, int32_t ih0,
-                            int32_t kh_first, int32_t kh_end, int32_t ow, int8_t *out)
-{
-    const tt_bottleneck_shape *s = src->shape;
-    const tt_channel_quant *q = dw->quant;
-    const int32_t channels = s->hidden_c;
-    const int32_t taps = s->kernel_h * s->kernel_w;
-    const int32_t iw0 = ow * s->stride_w - s->pad_w;
-    int32_t kw_first, kw_end;
-    valid_taps(iw0, s->kernel_w, s->hidden_w, &kw_first, &kw_end);
-    for (int32_t c = 0; c < channels; ++c) {
-        const int8_t *w = dw->weight + (size_t)c * (size_t)taps;
-        int32_t sum = 0;
-        for (int32_t kh = kh_first; kh < kh_end; ++kh) {
-            const int8_t *x = hidden_row(src, ih0 + kh) + c;
-            for (int32_t kw = kw_first; kw < kw_end; ++kw) {
-                const int32_t value = x[(size_t)(iw0 + kw) * (size_t)channels];
-                sum += (value - q->input_zero_point) * w[kh * s->kernel_w + kw];
-            }
-        }
-        const int64_t acc = (int64_t)sum + (dw->bias != NULL ? dw->bias[c] : 0);
-        out[c] = tt_requantize_to_int8(acc, q->multiplier[c], q->shift[c], q->output_zero_point,
-                                       q->act_min, q->act_max);
-    }
+    const tt_conv_shape shape = {1,           s->hidden_h, s->hidden_w, s->hidden_c, s->output_h,
+                                 s->output_w, s->hidden_c, s->kernel_h, s->kernel_w, s->stride_h,
+                                 s->stride_w, s->pad_h,    s->pad_w,    s->hidden_c};
+    return shape;
 }
 
 /* Depthwise output row `oh` into dw_row [output_w, hidden_c]. */
-static void depthwise_row(row_source *src, const tt_conv_stage *dw, int32_t oh, int8_t *dw_row)
+static void depthwise_row(row_source *src, const tt_conv_stage *dw, const tt_conv_shape *shape,
+                          int32_t oh, int8_t *dw_row)
 {
     const tt_bottleneck_shape *s = src->shape;
     const int32_t ih0 = oh * s->stride_h - s->pad_h;
-    int32_t kh_first, kh_end;
-    valid_taps(ih0, s->kernel_h, s->hidden_h, &kh_first, &kh_end);
-    prepare_rows(src, ih0 + kh_first, ih0 + kh_end);
-    for (int32_t ow = 0; ow < s->output_w; ++ow) {
-        depthwise_pixel(src, dw, ih0, kh_first, kh_end, ow,
-                        dw_row + (size_t)ow * (size_t)s->hidden_c);
-    }
+    const int32_t first = ih0 < 0 ? 0 : ih0;
+    const int32_t end = ih0 + s->kernel_h < s->hidden_h ? ih0 + s->kernel_h : s->hidden_h;
+    prepare_rows(src, first, end);
+    const tt_row_ring ring = {s->has_expand ? src->ring : src->image, hidden_row_size(s),
+                              s->has_expand ? s->kernel_h : s->hidden_h};
+    const tt_weight_rows rows =
+        tt_complete_rows(dw->weight, (size_t)s->kernel_h * (size_t)s->kernel_w);
+    tt_depthwise_rows(shape, dw->quant, &ring, &rows, dw->bias, oh, oh + 1, dw_row);
 }
 
 void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand,
@@ -190,11 +156,12 @@ void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand
     const size_t image_size = (size_t)s->input_h * (size_t)s->input_w * (size_t)s->input_c;
     const size_t output_row = (size_t)s->output_w * (size_t)s->output_c;
     const tt_conv_shape project_shape = pointwise_row(s->output_w, s->hidden_c, s->output_c);
+    const tt_conv_shape dw_shape = depthwise_shape(s);
     int8_t *dw_row = scratch + ring_size(s);
     for (int32_t n = 0; n < s->batch; ++n) {
         row_source src = {s, expand, input + (size_t)n * image_size, scratch, 0};
         for (int32_t oh = 0; oh < s->output_h; ++oh) {
-            depthwise_row(&src, depthwise, oh, dw_row);
+            depthwise_row(&src, depthwise, &dw_shape, oh, dw_row);
             int8_t *out = output + ((size_t)n * (size_t)s->output_h + (size_t)oh) * output_row;
             run_stage(project, &project_shape, dw_row, out);
         }

@@ -1,0 +1,743 @@
+/*
+ * tt_conv_s8.c - the int8 conv loops: regular convs in 2x2 tiles, depthwise convs by 4 channels.
+ *
+ * Regular convs (groups 1): each output pixel's taps are `runs` runs of contiguous int8 values,
+ * one per kernel row inside the input (kernel_w * C values, fewer at the left and right
+ * borders), at the same places of every weight row. Two output channels x two pixels share
+ * each loaded word: a tile of four int32 sums. On Cortex-M7 (DSP) the tile is an assembly loop
+ * (SMLAD, operands sign-extended pairwise by SXTAB16 with the input offset added), elsewhere a
+ * plain C loop; pixels at the left and right borders and a last odd channel or pixel take the
+ * one-shared-operand kernel (pair_sums).
+ *
+ * Depthwise convs: four channels are one word of an NHWC pixel; their weights are packed per
+ * tap in a small stack buffer (16-bit lanes), and SMLABB / SMLATT accumulate each channel on
+ * its own. Channels beyond a multiple of four, and kernels above DW_MAX_TAPS taps, take a plain
+ * per-channel loop.
+ *
+ * Every sum is exact in int32, so the order of the products does not matter; every output goes
+ * through the rule of tt_requantize (tt_requantize32 when it applies, see tt_internal.h).
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "tt_conv_s8.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__)
+#define TT_TILE_ASM 1
+#else
+#define TT_TILE_ASM 0
+#endif
+
+/* ----------------------------------------------------------------------- helpers */
+
+/* The first and one-past-last kernel taps along one axis that land inside the input. */
+static void valid_taps(int32_t origin, int32_t kernel, int32_t size, int32_t *first,
+                       int32_t *end)
+{
+    *first = origin < 0 ? -origin : 0;
+    *end = size - origin < kernel ? size - origin : kernel;
+}
+
+#if defined(__ARM_FEATURE_DSP)
+static inline uint32_t read_word(const int8_t *p)
+{
+    uint32_t word;
+    memcpy(&word, p, sizeof word);
+    return word;
+}
+
+/* offset in both 16-bit lanes */
+static inline uint32_t offset_pair(int32_t offset)
+{
+    return ((uint32_t)offset & UINT32_C(0xffff)) * UINT32_C(0x00010001);
+}
+
+/* Bytes 0 and 2 of word, sign-extended to 16-bit lanes, plus the offset pair. */
+static inline uint32_t lanes_even(uint32_t offset, uint32_t word)
+{
+    return __sxtab16(offset, word);
+}
+
+/* Bytes 1 and 3 of word, sign-extended to 16-bit lanes, plus the offset pair. */
+static inline uint32_t lanes_odd(uint32_t offset, uint32_t word)
+{
+#if defined(__GNUC__)
+    uint32_t lanes;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(lanes) : "r"(offset), "r"(word));
+    return lanes;
+#else
+    return __sxtab16(offset, (word >> 8) | (word << 24));
+#endif
+}
+#endif
+
+/* ----------------------------------------------------------------------- requantization */
+
+/* Output channel o's bias and requantization, prepared once per call. */
+typedef struct {
+    int32_t bias;
+    int32_t multiplier;
+    int32_t shift;
+    int32_t fast; /* 1: sum + bias fits in int32 and tt_requantize32 applies */
+    tt_requant32 r32;
+} channel_finish;
+
+/* |sum of products| <= taps * 255 * 128 (|x - zp| <= 255, |w| <= 128). */
+enum { MAX_PRODUCT = 255 * 128 };
+
+static channel_finish channel_finish_make(const tt_channel_quant *q, const int32_t *bias,
+                                          int32_t o, size_t taps)
+{
+    channel_finish f;
+    const int64_t bound = (int64_t)taps * MAX_PRODUCT;
+    const int64_t b = bias != NULL ? bias[o] : 0;
+    f.bias = (int32_t)b;
+    f.multiplier = q->multiplier[o];
+    f.shift = q->shift[o];
+    f.fast = tt_requant32_applies(f.shift) && bound <= INT32_MAX &&
+             (b < 0 ? -b : b) <= (int64_t)INT32_MAX - bound;
+    f.r32 = tt_requant32_make(f.multiplier, f.fast ? f.shift : -2);
+    return f;
+}
+
+static inline int8_t channel_finish_apply(int32_t sum, const channel_finish *f,
+                                          const tt_channel_quant *q)
+{
+    if (f->fast) {
+        int32_t v = tt_requantize32(sum + f->bias, &f->r32) + q->output_zero_point;
+        v = v < q->act_min ? q->act_min : v;
+        v = v > q->act_max ? q->act_max : v;
+        return (int8_t)v;
+    }
+    return tt_requantize_to_int8((int64_t)sum + f->bias, f->multiplier, f->shift,
+                                 q->output_zero_point, q->act_min, q->act_max);
+}
+
+/* ----------------------------------------------------------------------- run kernels */
+
+/* One shared operand a against two others b0, b1 (b1 may be b0) over `runs` runs of `length`
+ * values: sums[i] += sum (a + a_offset) * (b_i + b_offset). a and b advance by their strides
+ * from run to run. One pixel x two channels (a = x) or two pixels x one channel (a = w). */
+typedef struct {
+    const int8_t *a;
+    const int8_t *b0;
+    const int8_t *b1;
+    int32_t a_offset, b_offset;
+    int32_t length, a_stride, b_stride, runs;
+} pair_job;
+
+static void pair_tail(const pair_job *j, int32_t from, int32_t sums[2])
+{
+    int32_t s0 = sums[0], s1 = sums[1];
+    for (int32_t r = 0; r < j->runs; ++r) {
+        const int8_t *a = j->a + (size_t)r * (size_t)j->a_stride;
+        const int8_t *b0 = j->b0 + (size_t)r * (size_t)j->b_stride;
+        const int8_t *b1 = j->b1 + (size_t)r * (size_t)j->b_stride;
+        for (int32_t i = from; i < j->length; ++i) {
+            const int32_t av = a[i] + j->a_offset;
+            s0 += av * (b0[i] + j->b_offset);
+            s1 += av * (b1[i] + j->b_offset);
+        }
+    }
+    sums[0] = s0;
+    sums[1] = s1;
+}
+
+static void pair_sums(const pair_job *j, int32_t sums[2])
+{
+#if defined(__ARM_FEATURE_DSP)
+    const uint32_t ao = offset_pair(j->a_offset);
+    const uint32_t bo = offset_pair(j->b_offset);
+    const int32_t words = j->length >> 2;
+    int32_t s0 = sums[0], s1 = sums[1];
+    for (int32_t r = 0; r < j->runs; ++r) {
+        const int8_t *a = j->a + (size_t)r * (size_t)j->a_stride;
+        const int8_t *b0 = j->b0 + (size_t)r * (size_t)j->b_stride;
+        const int8_t *b1 = j->b1 + (size_t)r * (size_t)j->b_stride;
+        for (int32_t i = 0; i < words; ++i) {
+            const uint32_t av = read_word(a + 4 * i);
+            const uint32_t a_even = lanes_even(ao, av);
+            const uint32_t a_odd = lanes_odd(ao, av);
+            uint32_t bv = read_word(b0 + 4 * i);
+            s0 = (int32_t)__smlad(a_even, lanes_even(bo, bv), s0);
+            s0 = (int32_t)__smlad(a_odd, lanes_odd(bo, bv), s0);
+            bv = read_word(b1 + 4 * i);
+            s1 = (int32_t)__smlad(a_even, lanes_even(bo, bv), s1);
+            s1 = (int32_t)__smlad(a_odd, lanes_odd(bo, bv), s1);
+        }
+    }
+    sums[0] = s0;
+    sums[1] = s1;
+    pair_tail(j, 4 * words, sums);
+#else
+    pair_tail(j, 0, sums);
+#endif
+}
+
+#if TT_TILE_ASM
+/* A row of pixel pairs x two output channels whose requantization is tt_requantize32, for the
+ * assembly loop below (field offsets are used by the code: keep the order). */
+typedef struct {
+    const int8_t *x;   /* pixel a of the current pair at its first run (advanced by the loop) */
+    const int8_t *w;   /* row o at the first run */
+    int32_t x_pixel;   /* pixel b - pixel a */
+    int32_t w_row;     /* row o + 1 - row o (bytes; the rows may be in unrelated arrays) */
+    int32_t words;     /* 4-byte words per run (length / 4, length a multiple of 4) */
+    int32_t x_next;    /* from the end of a run's words to the next run, input */
+    int32_t w_next;    /* the same, weights */
+    int32_t runs;      /* >= 1 */
+    int32_t pairs;     /* >= 1 */
+    int32_t x_pair;    /* from pixel pair to pixel pair, input */
+    int8_t *out;       /* output of pixel a, channel o (advanced by the loop) */
+    int32_t out_pixel; /* output pixel b - pixel a */
+    int32_t init[2];   /* bias - zero_point * (sum of the weights over the runs), o and o + 1 */
+    int32_t mult_round0[2]; /* tt_requant32 multiplier and rounding of o */
+    int32_t mult_round1[2]; /* ... of o + 1 */
+    int32_t shift[2];       /* tt_requant32 shifts */
+    int32_t zero_point;     /* output zero point */
+    uint32_t act[2];        /* act_min, act_max in each byte */
+} tile_row_args;
+
+/*
+ * For each pixel pair: the four sums start at init (the input offset folded in: sum (x - zp) w
+ * = sum x w - zp sum w, exact modulo 2^32 and the true sum fits in int32), then each run adds
+ * its words, two per iteration (plus one when a run has an odd count): SXTB16 splits a word of
+ * four int8 into bytes 0, 2 and bytes 1, 3 as 16-bit lanes (x and w alike), SMLAD adds both
+ * lane products. Then each sum is requantized (SMMLA: high word of sum * multiplier + rounding,
+ * ASR: tt_requantize32), the output zero point added, saturated to int8 (SSAT), the four packed
+ * in a word (a.o, a.o+1, b.o, b.o+1), clamped to [act_min, act_max] lane by lane (SSUB8 + SEL)
+ * and stored as two halfwords.
+ * Registers: r0 x, r1 w, r2 x_pixel, r3 w_row, r4-r7 the sums, r8-r12 and lr scratch; on the
+ * stack: [0] end of the run's words, [4] runs left, [8] the argument pointer, [12] pairs left.
+ * The code saves and restores r4-r11 and lr itself, so it builds at every optimisation level
+ * (r7 may be the frame pointer).
+ */
+#define TILE_STEP                                                                              \
+    "ldr    r8, [r0, r2]\n\t"                                                                  \
+    "ldr    r9, [r0], #4\n\t"                                                                  \
+    "sxtb16 r10, r9\n\t"                                                                       \
+    "sxtb16 r9, r9, ror #8\n\t"                                                                \
+    "sxtb16 r11, r8\n\t"                                                                       \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                \
+    "ldr    r12, [r1, r3]\n\t"                                                                 \
+    "sxtb16 lr, r12\n\t"                                                                       \
+    "smlad  r5, r10, lr, r5\n\t"                                                               \
+    "smlad  r7, r11, lr, r7\n\t"                                                               \
+    "sxtb16 r12, r12, ror #8\n\t"                                                              \
+    "smlad  r5, r9, r12, r5\n\t"                                                               \
+    "smlad  r7, r8, r12, r7\n\t"                                                               \
+    "ldr    r12, [r1], #4\n\t"                                                                 \
+    "sxtb16 lr, r12\n\t"                                                                       \
+    "smlad  r4, r10, lr, r4\n\t"                                                               \
+    "smlad  r6, r11, lr, r6\n\t"                                                               \
+    "sxtb16 r12, r12, ror #8\n\t"                                                              \
+    "smlad  r4, r9, r12, r4\n\t"                                                               \
+    "smlad  r6, r8, r12, r6\n\t"
+
+static void tile_row(tile_row_args *t)
+{
+    __asm__ volatile(
+        "push   {r4-r11, lr}\n\t"
+        "mov    r12, %[args]\n\t"
+        "sub    sp, sp, #16\n\t"
+        "str    r12, [sp, #8]\n\t"
+        "ldr    r8, [r12, %[pairs]]\n\t"
+        "str    r8, [sp, #12]\n\t"
+        "5:\n\t" /* pixel pair */
+        "ldr    r12, [sp, #8]\n\t"
+        "ldm    r12, {r0-r3}\n\t"
+        "ldrd   r4, r5, [r12, %[init]]\n\t"
+        "mov    r6, r4\n\t"
+        "mov    r7, r5\n\t"
+        "ldr    r8, [r12, %[runs]]\n\t"
+        "str    r8, [sp, #4]\n\t"
+        "1:\n\t" /* run */
+        "ldr    r12, [sp, #8]\n\t"
+        "ldr    r8, [r12, %[words]]\n\t"
+        "add    r9, r0, r8, lsl #2\n\t"
+        "str    r9, [sp]\n\t"
+        "lsls   r8, r8, #31\n\t"
+        "bpl    2f\n\t"
+        TILE_STEP
+        "2:\n\t"
+        "ldr    r9, [sp]\n\t"
+        "cmp    r0, r9\n\t"
+        "beq    4f\n\t"
+        "3:\n\t"
+        TILE_STEP
+        TILE_STEP
+        "ldr    r9, [sp]\n\t"
+        "cmp    r0, r9\n\t"
+        "bne    3b\n\t"
+        "4:\n\t"
+        "ldr    r12, [sp, #8]\n\t"
+        "ldr    r8, [r12, %[x_next]]\n\t"
+        "ldr    r9, [r12, %[w_next]]\n\t"
+        "add    r0, r0, r8\n\t"
+        "add    r1, r1, r9\n\t"
+        "ldr    r8, [sp, #4]\n\t"
+        "subs   r8, r8, #1\n\t"
+        "str    r8, [sp, #4]\n\t"
+        "bne    1b\n\t"
+        /* requantize, zero point, saturate, pack, clamp, store */
+        "ldr    r12, [sp, #8]\n\t"
+        "ldrd   r8, r9, [r12, %[mr0]]\n\t"
+        "ldrd   r10, r11, [r12, %[shift]]\n\t"
+        "smmla  r4, r4, r8, r9\n\t"
+        "smmla  r6, r6, r8, r9\n\t"
+        "asr    r4, r4, r10\n\t"
+        "asr    r6, r6, r10\n\t"
+        "ldrd   r8, r9, [r12, %[mr1]]\n\t"
+        "smmla  r5, r5, r8, r9\n\t"
+        "smmla  r7, r7, r8, r9\n\t"
+        "asr    r5, r5, r11\n\t"
+        "asr    r7, r7, r11\n\t"
+        "ldr    r8, [r12, %[zp]]\n\t"
+        "add    r4, r4, r8\n\t"
+        "add    r5, r5, r8\n\t"
+        "add    r6, r6, r8\n\t"
+        "add    r7, r7, r8\n\t"
+        "ssat   r4, #8, r4\n\t"
+        "ssat   r5, #8, r5\n\t"
+        "ssat   r6, #8, r6\n\t"
+        "ssat   r7, #8, r7\n\t"
+        "bfi    r4, r5, #8, #8\n\t"
+        "bfi    r4, r6, #16, #8\n\t"
+        "bfi    r4, r7, #24, #8\n\t"
+        "ldrd   r8, r9, [r12, %[act]]\n\t"
+        "ssub8  r10, r4, r8\n\t"
+        "sel    r4, r4, r8\n\t"
+        "ssub8  r10, r4, r9\n\t"
+        "sel    r4, r9, r4\n\t"
+        "ldr    r8, [r12, %[out]]\n\t"
+        "ldr    r9, [r12, %[out_pixel]]\n\t"
+        "strh   r4, [r8]\n\t"
+        "lsrs   r4, r4, #16\n\t"
+        "strh   r4, [r8, r9]\n\t"
+        "add    r8, r8, r9, lsl #1\n\t"
+        "str    r8, [r12, %[out]]\n\t"
+        "ldr    r8, [r12]\n\t"
+        "ldr    r9, [r12, %[x_pair]]\n\t"
+        "add    r8, r8, r9\n\t"
+        "str    r8, [r12]\n\t"
+        "ldr    r8, [sp, #12]\n\t"
+        "subs   r8, r8, #1\n\t"
+        "str    r8, [sp, #12]\n\t"
+        "bne    5b\n\t"
+        "add    sp, sp, #16\n\t"
+        "pop    {r4-r11, lr}\n\t"
+        :
+        : [args] "r"(t), [pairs] "i"(offsetof(tile_row_args, pairs)),
+          [init] "i"(offsetof(tile_row_args, init)), [runs] "i"(offsetof(tile_row_args, runs)),
+          [words] "i"(offsetof(tile_row_args, words)),
+          [x_next] "i"(offsetof(tile_row_args, x_next)),
+          [w_next] "i"(offsetof(tile_row_args, w_next)),
+          [mr0] "i"(offsetof(tile_row_args, mult_round0)),
+          [mr1] "i"(offsetof(tile_row_args, mult_round1)),
+          [shift] "i"(offsetof(tile_row_args, shift)),
+          [zp] "i"(offsetof(tile_row_args, zero_point)),
+          [act] "i"(offsetof(tile_row_args, act)), [out] "i"(offsetof(tile_row_args, out)),
+          [out_pixel] "i"(offsetof(tile_row_args, out_pixel)),
+          [x_pair] "i"(offsetof(tile_row_args, x_pair))
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory");
+}
+
+/* The ldm above reads x, w, x_pixel, w_row as the first four words, x at offset 0. */
+typedef char tile_row_args_layout[offsetof(tile_row_args, w_row) == 12 ? 1 : -1];
+
+/* act_min / act_max in each byte of a word */
+static uint32_t byte_lanes(int32_t value)
+{
+    return ((uint32_t)value & UINT32_C(0xff)) * UINT32_C(0x01010101);
+}
+#endif
+
+/* ----------------------------------------------------------------------- regular conv */
+
+/* One or two output channels of a regular conv, and the geometry its row loops need. */
+typedef struct {
+    const tt_channel_quant *q;
+    int32_t in_w, c, kernel_w, stride_w, pad_w, out_c;
+    int32_t x_row;  /* input row, bytes */
+    int32_t w_run;  /* one kernel row of a weight row: kernel_w * c */
+    int32_t x_offset;
+    int32_t width;  /* output channels: 1 or 2 */
+    const int8_t *w[2];
+    channel_finish f[2];
+#if TT_TILE_ASM
+    int tiled;          /* the pairs of interior pixels run tile_row */
+    int32_t init_first; /* the kernel rows row.init was computed for */
+    int32_t init_runs;
+    tile_row_args row;
+#endif
+} regular_channels;
+
+/* The taps of an output row: `runs` kernel rows from kernel row kh_first, the first one at
+ * input row pointer x (NULL when runs == 0). */
+typedef struct {
+    const int8_t *x;
+    int32_t kh_first;
+    int32_t runs;
+} regular_rows;
+
+static void store_pixel(const regular_channels *k, const int32_t *sums, int8_t *out)
+{
+    out[0] = channel_finish_apply(sums[0], &k->f[0], k->q);
+    if (k->width == 2) {
+        out[1] = channel_finish_apply(sums[1], &k->f[1], k->q);
+    }
+}
+
+/* Output pixel ow (any position: its valid kernel columns are worked out here). */
+static void regular_pixel(const regular_channels *k, const regular_rows *r, int32_t ow,
+                          int8_t *out)
+{
+    const int32_t iw0 = ow * k->stride_w - k->pad_w;
+    int32_t kw_first, kw_end;
+    valid_taps(iw0, k->kernel_w, k->in_w, &kw_first, &kw_end);
+    int32_t sums[2] = {0, 0};
+    if (r->runs > 0 && kw_end > kw_first) {
+        const size_t w_first = (size_t)r->kh_first * (size_t)k->w_run + (size_t)kw_first * k->c;
+        const pair_job j = {r->x + (size_t)(iw0 + kw_first) * (size_t)k->c,
+                            k->w[0] + w_first,
+                            k->w[1] + w_first,
+                            k->x_offset,
+                            0,
+                            (kw_end - kw_first) * k->c,
+                            k->x_row,
+                            k->w_run,
+                            r->runs};
+        pair_sums(&j, sums);
+    }
+    store_pixel(k, sums, out + (size_t)ow * (size_t)k->out_c);
+}
+
+/* Output pixels ow and ow + 1 in C, both with every kernel column inside the input. */
+static void regular_pixel_pair(const regular_channels *k, const regular_rows *r, int32_t ow,
+                               int8_t *out)
+{
+    if (k->width == 2 || r->runs == 0) {
+        regular_pixel(k, r, ow, out);
+        regular_pixel(k, r, ow + 1, out);
+        return;
+    }
+    const int8_t *x0 = r->x + (size_t)(ow * k->stride_w - k->pad_w) * (size_t)k->c;
+    const int8_t *w = k->w[0] + (size_t)r->kh_first * (size_t)k->w_run;
+    int32_t sums[2] = {0, 0};
+    const pair_job j = {w,        x0,       x0 + (size_t)k->stride_w * (size_t)k->c,
+                        0,        k->x_offset, k->w_run,
+                        k->w_run, k->x_row, r->runs};
+    pair_sums(&j, sums);
+    out[(size_t)ow * (size_t)k->out_c] = channel_finish_apply(sums[0], &k->f[0], k->q);
+    out[(size_t)(ow + 1) * (size_t)k->out_c] = channel_finish_apply(sums[1], &k->f[0], k->q);
+}
+
+#if TT_TILE_ASM
+static int32_t weight_sum(const int8_t *w, size_t count)
+{
+    int32_t sum = 0;
+    for (size_t i = 0; i < count; ++i) {
+        sum += w[i];
+    }
+    return sum;
+}
+
+/* The fields of tile_row that stay the same for every row of channels o, o + 1. */
+static void tile_row_prepare(regular_channels *k)
+{
+    tile_row_args *t = &k->row;
+    k->tiled = k->width == 2 && k->f[0].fast && k->f[1].fast && k->w_run % 4 == 0;
+    k->init_first = -1;
+    k->init_runs = -1;
+    t->x_pixel = k->stride_w * k->c;
+    t->w_row = (int32_t)((uintptr_t)k->w[1] - (uintptr_t)k->w[0]);
+    t->words = k->w_run / 4;
+    t->x_next = k->x_row - k->w_run;
+    t->w_next = 0;
+    t->x_pair = 2 * t->x_pixel;
+    t->out_pixel = k->out_c;
+    for (int32_t j = 0; j < 2; ++j) {
+        int32_t *mult_round = j == 0 ? t->mult_round0 : t->mult_round1;
+        mult_round[0] = k->f[j].r32.multiplier;
+        mult_round[1] = k->f[j].r32.rounding;
+        t->shift[j] = k->f[j].r32.shift;
+    }
+    t->zero_point = k->q->output_zero_point;
+    t->act[0] = byte_lanes(k->q->act_min);
+    t->act[1] = byte_lanes(k->q->act_max);
+}
+
+/* `pairs` pairs of interior pixels from ow with tile_row. */
+static void tile_row_run(regular_channels *k, const regular_rows *r, int32_t ow, int32_t pairs,
+                         int8_t *out)
+{
+    tile_row_args *t = &k->row;
+    const size_t w_first = (size_t)r->kh_first * (size_t)k->w_run;
+    if (r->kh_first != k->init_first || r->runs != k->init_runs) {
+        const size_t count = (size_t)r->runs * (size_t)k->w_run;
+        for (int32_t j = 0; j < 2; ++j) {
+            t->init[j] = k->f[j].bias + k->x_offset * weight_sum(k->w[j] + w_first, count);
+        }
+        k->init_first = r->kh_first;
+        k->init_runs = r->runs;
+    }
+    t->x = r->x + (size_t)(ow * k->stride_w - k->pad_w) * (size_t)k->c;
+    t->w = k->w[0] + w_first;
+    t->runs = r->runs;
+    t->pairs = pairs;
+    t->out = out + (size_t)ow * (size_t)k->out_c;
+    tile_row(t);
+}
+#endif
+
+/* Output pixels [first, end) of a row, every kernel column of each inside the input. */
+static void regular_interior(regular_channels *k, const regular_rows *r, int32_t first,
+                             int32_t end, int8_t *out)
+{
+    int32_t ow = first;
+#if TT_TILE_ASM
+    if (k->tiled && r->runs > 0 && end - first >= 2) {
+        tile_row_run(k, r, ow, (end - first) / 2, out);
+        ow += (end - first) / 2 * 2;
+    }
+#endif
+    for (; ow + 1 < end; ow += 2) {
+        regular_pixel_pair(k, r, ow, out);
+    }
+    if (ow < end) {
+        regular_pixel(k, r, ow, out);
+    }
+}
+
+void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
+                            const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
+                            int8_t *output)
+{
+    const tt_conv_shape *s = shape;
+    const int32_t in_h = s->input_h, in_w = s->input_w, c = s->input_c;
+    const int32_t out_h = s->output_h, out_w = s->output_w, out_c = s->output_c;
+    const int32_t kernel_h = s->kernel_h, stride_h = s->stride_h, pad_h = s->pad_h;
+    const size_t taps = (size_t)kernel_h * (size_t)s->kernel_w * (size_t)c;
+    /* pixels [interior_first, interior_end) have every kernel column inside the input */
+    const int32_t span = in_w + s->pad_w - s->kernel_w;
+    int32_t interior_first = (s->pad_w + s->stride_w - 1) / s->stride_w;
+    int32_t interior_end = span < 0 ? 0 : span / s->stride_w + 1;
+    interior_first = interior_first < out_w ? interior_first : out_w;
+    interior_end = interior_end < out_w ? interior_end : out_w;
+    interior_end = interior_end > interior_first ? interior_end : interior_first;
+    const int pairable = rows->split == NULL || rows->split->axis == 0;
+    regular_channels k;
+    k.q = quant;
+    k.in_w = in_w;
+    k.c = c;
+    k.kernel_w = s->kernel_w;
+    k.stride_w = s->stride_w;
+    k.pad_w = s->pad_w;
+    k.out_c = out_c;
+    k.x_row = in_w * c;
+    k.w_run = s->kernel_w * c;
+    k.x_offset = -quant->input_zero_point;
+    for (int32_t o = 0; o < out_c; o += k.width) {
+        k.width = pairable && o + 1 < out_c ? 2 : 1;
+        k.w[0] = tt_weight_row(rows, o);
+        k.w[1] = k.width == 2 ? tt_weight_row(rows, o + 1) : k.w[0];
+        k.f[0] = channel_finish_make(quant, bias, o, taps);
+        k.f[1] = channel_finish_make(quant, bias, o + k.width - 1, taps);
+#if TT_TILE_ASM
+        tile_row_prepare(&k);
+#endif
+        for (int32_t n = 0; n < s->batch; ++n) {
+            for (int32_t oh = 0; oh < out_h; ++oh) {
+                const int32_t ih0 = oh * stride_h - pad_h;
+                int32_t kh_first, kh_end;
+                valid_taps(ih0, kernel_h, in_h, &kh_first, &kh_end);
+                regular_rows r = {NULL, kh_first, kh_end > kh_first ? kh_end - kh_first : 0};
+                if (r.runs > 0) {
+                    r.x = input + tt_nhwc_offset(in_h, in_w, c, n, ih0 + kh_first, 0, 0);
+                }
+                int8_t *out = output + tt_nhwc_offset(out_h, out_w, out_c, n, oh, 0, o);
+                for (int32_t ow = 0; ow < interior_first; ++ow) {
+                    regular_pixel(&k, &r, ow, out);
+                }
+                regular_interior(&k, &r, interior_first, interior_end, out);
+                for (int32_t ow = interior_end; ow < out_w; ++ow) {
+                    regular_pixel(&k, &r, ow, out);
+                }
+            }
+        }
+    }
+}
+
+/* ----------------------------------------------------------------------- depthwise */
+
+/* Largest kernel (taps and rows) of the four-channel path: a 7x7 kernel, 392 bytes of packed
+ * weights on the stack. Larger kernels take the per-channel loop. */
+enum { DW_MAX_TAPS = 49, DW_MAX_ROWS = 16 };
+
+/* Where the output rows of a depthwise conv come from. */
+typedef struct {
+    const tt_conv_shape *s;
+    const tt_channel_quant *q;
+    const tt_row_ring *in;
+    int32_t oh_first, oh_end;
+    int8_t *out;
+} depthwise_job;
+
+static const int8_t *ring_row(const tt_row_ring *ring, int32_t row)
+{
+    return ring->base + (size_t)(row % ring->ring) * ring->row_bytes;
+}
+
+/* Channel c alone (channels beyond a multiple of four, or large kernels). */
+static void depthwise_channel(const depthwise_job *d, const int8_t *w, const channel_finish *f,
+                              int32_t c)
+{
+    const tt_conv_shape *s = d->s;
+    const int32_t channels = s->input_c;
+    const int32_t x_offset = -d->q->input_zero_point;
+    for (int32_t oh = d->oh_first; oh < d->oh_end; ++oh) {
+        const int32_t ih0 = oh * s->stride_h - s->pad_h;
+        int32_t kh_first, kh_end;
+        valid_taps(ih0, s->kernel_h, s->input_h, &kh_first, &kh_end);
+        int8_t *out = d->out + (size_t)(oh - d->oh_first) * (size_t)s->output_w * channels + c;
+        for (int32_t ow = 0; ow < s->output_w; ++ow) {
+            const int32_t iw0 = ow * s->stride_w - s->pad_w;
+            int32_t kw_first, kw_end;
+            valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
+            int32_t sum = 0;
+            for (int32_t kh = kh_first; kh < kh_end; ++kh) {
+                const int8_t *x = ring_row(d->in, ih0 + kh) + c;
+                const int8_t *wk = w + (size_t)kh * (size_t)s->kernel_w;
+                for (int32_t kw = kw_first; kw < kw_end; ++kw) {
+                    sum += (x[(size_t)(iw0 + kw) * (size_t)channels] + x_offset) * wk[kw];
+                }
+            }
+            out[(size_t)ow * (size_t)channels] = channel_finish_apply(sum, f, d->q);
+        }
+    }
+}
+
+/* The four channels' weights of every tap. DSP: [w_c0, w_c2] and [w_c1, w_c3] as 16-bit
+ * lanes, the pairing of lanes_even / lanes_odd; plain C: the four values. */
+typedef struct {
+#if defined(__ARM_FEATURE_DSP)
+    uint32_t lanes[2 * DW_MAX_TAPS];
+#else
+    int8_t values[4 * DW_MAX_TAPS];
+#endif
+} depthwise_weights;
+
+static void depthwise_pack(const int8_t *w, int32_t taps, int32_t j, depthwise_weights *p)
+{
+    for (int32_t t = 0; t < taps; ++t) {
+#if defined(__ARM_FEATURE_DSP)
+        const uint32_t lane = (uint32_t)(uint16_t)(int16_t)w[t] << (16 * (j >> 1));
+        uint32_t *word = &p->lanes[2 * t + (j & 1)];
+        *word = (j >> 1) == 0 ? lane : (*word | lane);
+#else
+        p->values[4 * t + j] = w[t];
+#endif
+    }
+}
+
+/* acc[j] += sum over the kernel columns [kw_first, kw_end) of one kernel row of (x + offset) *
+ * weight, channel j of the four at x (the pixel at kw_first), taps from tap. */
+static inline void depthwise_taps(const int8_t *x, int32_t step, const depthwise_weights *p,
+                                  int32_t tap, int32_t count, int32_t x_offset, int32_t acc[4])
+{
+#if defined(__ARM_FEATURE_DSP)
+    const uint32_t offset = offset_pair(x_offset);
+    const uint32_t *w = p->lanes + 2 * tap;
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int32_t i = 0; i < count; ++i) {
+        const uint32_t xv = read_word(x);
+        const uint32_t x_even = lanes_even(offset, xv);
+        const uint32_t x_odd = lanes_odd(offset, xv);
+        a0 = __smlabb((int32_t)x_even, (int32_t)w[0], a0);
+        a2 = __smlatt((int32_t)x_even, (int32_t)w[0], a2);
+        a1 = __smlabb((int32_t)x_odd, (int32_t)w[1], a1);
+        a3 = __smlatt((int32_t)x_odd, (int32_t)w[1], a3);
+        x += step;
+        w += 2;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+#else
+    const int8_t *w = p->values + 4 * tap;
+    for (int32_t i = 0; i < count; ++i) {
+        for (int32_t j = 0; j < 4; ++j) {
+            acc[j] += (x[j] + x_offset) * w[j];
+        }
+        x += step;
+        w += 4;
+    }
+#endif
+}
+
+/* Channels c0 .. c0 + 3 (taps <= DW_MAX_TAPS, kernel_h <= DW_MAX_ROWS). */
+static void depthwise_block(const depthwise_job *d, const tt_weight_rows *rows,
+                            const int32_t *bias, int32_t c0)
+{
+    const tt_conv_shape *s = d->s;
+    const int32_t channels = s->input_c;
+    const int32_t kernel_w = s->kernel_w;
+    const int32_t taps = s->kernel_h * kernel_w;
+    const int32_t x_offset = -d->q->input_zero_point;
+    depthwise_weights packed;
+    channel_finish f[4];
+    for (int32_t j = 0; j < 4; ++j) {
+        depthwise_pack(tt_weight_row(rows, c0 + j), taps, j, &packed);
+        f[j] = channel_finish_make(d->q, bias, c0 + j, (size_t)taps);
+    }
+    for (int32_t oh = d->oh_first; oh < d->oh_end; ++oh) {
+        const int32_t ih0 = oh * s->stride_h - s->pad_h;
+        int32_t kh_first, kh_end;
+        valid_taps(ih0, s->kernel_h, s->input_h, &kh_first, &kh_end);
+        const int8_t *row_at[DW_MAX_ROWS];
+        for (int32_t kh = kh_first; kh < kh_end; ++kh) {
+            row_at[kh] = ring_row(d->in, ih0 + kh) + c0;
+        }
+        int8_t *out = d->out + (size_t)(oh - d->oh_first) * (size_t)s->output_w * channels + c0;
+        for (int32_t ow = 0; ow < s->output_w; ++ow) {
+            const int32_t iw0 = ow * s->stride_w - s->pad_w;
+            int32_t kw_first, kw_end;
+            valid_taps(iw0, kernel_w, s->input_w, &kw_first, &kw_end);
+            int32_t acc[4] = {0, 0, 0, 0};
+            if (kw_end > kw_first) {
+                for (int32_t kh = kh_first; kh < kh_end; ++kh) {
+                    depthwise_taps(row_at[kh] + (size_t)(iw0 + kw_first) * (size_t)channels,
+                                   channels, &packed, kh * kernel_w + kw_first,
+                                   kw_end - kw_first, x_offset, acc);
+                }
+            }
+            for (int32_t j = 0; j < 4; ++j) {
+                out[j] = channel_finish_apply(acc[j], &f[j], d->q);
+            }
+            out += channels;
+        }
+    }
+}
+
+void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
+                       const tt_row_ring *input, const tt_weight_rows *rows, const int32_t *bias,
+                       int32_t oh_first, int32_t oh_end, int8_t *output)
+{
+    const depthwise_job d = {shape, quant, input, oh_first, oh_end, output};
+    const int32_t channels = shape->input_c;
+    const int32_t taps = shape->kernel_h * shape->kernel_w;
+    const int fits = taps <= DW_MAX_TAPS && shape->kernel_h <= DW_MAX_ROWS;
+    const int32_t blocked = fits ? channels / 4 * 4 : 0;
+    for (int32_t c = 0; c < blocked; c += 4) {
+        depthwise_block(&d, rows, bias, c);
+    }
+    for (int32_t c = blocked; c < channels; ++c) {
+        const channel_finish f = channel_finish_make(quant, bias, c, (size_t)taps);
+        depthwise_channel(&d, tt_weight_row(rows, c), &f, c);
+    }
+}
