@@ -75,6 +75,18 @@ static inline uint32_t lanes_odd(uint32_t offset, uint32_t word)
 }
 #endif
 
+/* The output columns [first, end) whose kernel columns are all inside the input. */
+static void interior_pixels(const tt_conv_shape *s, int32_t *first, int32_t *end)
+{
+    const int32_t span = s->input_w + s->pad_w - s->kernel_w;
+    int32_t lo = (s->pad_w + s->stride_w - 1) / s->stride_w;
+    int32_t hi = span < 0 ? 0 : span / s->stride_w + 1;
+    lo = lo < s->output_w ? lo : s->output_w;
+    hi = hi < s->output_w ? hi : s->output_w;
+    *first = lo;
+    *end = hi > lo ? hi : lo;
+}
+
 /* ----------------------------------------------------------------------- requantization */
 
 /* Output channel o's bias and requantization, prepared once per call. */
@@ -522,13 +534,8 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     const int32_t out_h = s->output_h, out_w = s->output_w, out_c = s->output_c;
     const int32_t kernel_h = s->kernel_h, stride_h = s->stride_h, pad_h = s->pad_h;
     const size_t taps = (size_t)kernel_h * (size_t)s->kernel_w * (size_t)c;
-    /* pixels [interior_first, interior_end) have every kernel column inside the input */
-    const int32_t span = in_w + s->pad_w - s->kernel_w;
-    int32_t interior_first = (s->pad_w + s->stride_w - 1) / s->stride_w;
-    int32_t interior_end = span < 0 ? 0 : span / s->stride_w + 1;
-    interior_first = interior_first < out_w ? interior_first : out_w;
-    interior_end = interior_end < out_w ? interior_end : out_w;
-    interior_end = interior_end > interior_first ? interior_end : interior_first;
+    int32_t interior_first, interior_end;
+    interior_pixels(s, &interior_first, &interior_end);
     const int pairable = rows->split == NULL || rows->split->axis == 0;
     regular_channels k;
     k.q = quant;
@@ -585,6 +592,7 @@ typedef struct {
     const tt_row_ring *in;
     int32_t oh_first, oh_end;
     int8_t *out;
+    int32_t interior_first, interior_end; /* pixels with every kernel column inside */
 } depthwise_job;
 
 static const int8_t *ring_row(const tt_row_ring *ring, int32_t row)
@@ -621,37 +629,257 @@ static void depthwise_channel(const depthwise_job *d, const int8_t *w, const cha
     }
 }
 
-/* The four channels' weights of every tap. DSP: [w_c0, w_c2] and [w_c1, w_c3] as 16-bit
- * lanes, the pairing of lanes_even / lanes_odd; plain C: the four values. */
+#if TT_TILE_ASM
+/* An output row's interior pixels of four channels c0 .. c0 + 3, for the assembly loops below
+ * (field offsets are used by the code: keep the order). */
+typedef struct {
+    int32_t init[4];            /* the sums' start: the biases */
+    const uint32_t *w;          /* packed weights of the first kernel row (see depthwise_block_data) */
+    int32_t channels;           /* C: from one input (and output) pixel to the next */
+    const int8_t *const *rows;  /* channel c0 of column 0 of each kernel row, from the first */
+    int32_t runs;               /* kernel rows, >= 1 */
+    int32_t kernel_w;
+    uint32_t offset;            /* input offset in both 16-bit lanes */
+    int32_t col;                /* the current pixel's first kernel column, bytes (advanced) */
+    int32_t col_step;           /* stride_w * C */
+    int8_t *out;                /* channel c0 of the current output pixel (advanced) */
+    int32_t pixels;             /* >= 1 */
+    int32_t mult_round[4][2];   /* multiplier and rounding + (zero point << shift) of each */
+    int32_t shift[4];
+    uint32_t act[2];            /* act_min, act_max in each byte */
+} dw_row_args;
+
+/* One tap of four channels: the input word at the `load`ed address, sign-extended pairwise with
+ * the offset pair in `off` added, times the packed weights [r1] (SMLABB / SMLATT per channel). */
+#define DW_TAP(load, off)                                                                      \
+    load "sxtab16 r9, " off ", r8\n\t"                                                         \
+         "sxtab16 r8, " off ", r8, ror #8\n\t"                                                 \
+         "ldrd   r10, r11, [r1], #8\n\t"                                                       \
+         "smlabb r4, r9, r10, r4\n\t"                                                          \
+         "smlatt r6, r9, r10, r6\n\t"                                                          \
+         "smlabb r5, r8, r11, r5\n\t"                                                          \
+         "smlatt r7, r8, r11, r7\n\t"
+
+/* The pixel loop around a kernel-row body: r4-r7 the sums of c0..c3, r1 the weights, r2 C, lr
+ * the row pointers; [sp] the argument pointer, [sp, #4] pixels left, [sp, #8] kernel rows
+ * left. After the rows: tt_requantize32 with the zero point folded into the rounding (SMMLA,
+ * ASR), SSAT to int8, the four bytes packed, clamped to [act_min, act_max] (SSUB8 + SEL) and
+ * stored as one word. r4-r11 and lr are saved and restored here (see tile_row). */
+#define DW_ROW_ASM(setup, row_body, finish_setup)                                              \
+    __asm__ volatile(                                                                          \
+        "push   {r4-r11, lr}\n\t"                                                              \
+        "mov    r12, %[args]\n\t"                                                              \
+        "sub    sp, sp, #16\n\t"                                                               \
+        "str    r12, [sp]\n\t"                                                                 \
+        "ldr    r8, [r12, %[pixels]]\n\t"                                                      \
+        "str    r8, [sp, #4]\n\t"                                                              \
+        "7:\n\t"                                                                               \
+        "ldr    r12, [sp]\n\t"                                                                 \
+        "ldm    r12, {r4-r7}\n\t"                                                              \
+        "ldr    r1, [r12, %[w]]\n\t"                                                           \
+        "ldr    r2, [r12, %[channels]]\n\t"                                                    \
+        "ldr    lr, [r12, %[rows]]\n\t"                                                        \
+        "ldr    r8, [r12, %[runs]]\n\t"                                                        \
+        "str    r8, [sp, #8]\n\t" setup "8:\n\t" row_body "ldr    r8, [sp, #8]\n\t"            \
+        "subs   r8, r8, #1\n\t"                                                                \
+        "str    r8, [sp, #8]\n\t"                                                              \
+        "bne    8b\n\t" finish_setup "ldrd   r8, r9, [r12, %[mr]]\n\t"                         \
+        "ldrd   r10, r11, [r12, %[mr]+8]\n\t"                                                  \
+        "smmla  r4, r4, r8, r9\n\t"                                                            \
+        "smmla  r5, r5, r10, r11\n\t"                                                          \
+        "ldrd   r8, r9, [r12, %[mr]+16]\n\t"                                                   \
+        "ldrd   r10, r11, [r12, %[mr]+24]\n\t"                                                 \
+        "smmla  r6, r6, r8, r9\n\t"                                                            \
+        "smmla  r7, r7, r10, r11\n\t"                                                          \
+        "ldrd   r8, r9, [r12, %[shift]]\n\t"                                                   \
+        "ldrd   r10, r11, [r12, %[shift]+8]\n\t"                                               \
+        "asr    r4, r4, r8\n\t"                                                                \
+        "asr    r5, r5, r9\n\t"                                                                \
+        "asr    r6, r6, r10\n\t"                                                               \
+        "asr    r7, r7, r11\n\t"                                                               \
+        "ssat   r4, #8, r4\n\t"                                                                \
+        "ssat   r5, #8, r5\n\t"                                                                \
+        "ssat   r6, #8, r6\n\t"                                                                \
+        "ssat   r7, #8, r7\n\t"                                                                \
+        "bfi    r4, r5, #8, #8\n\t"                                                            \
+        "bfi    r4, r6, #16, #8\n\t"                                                           \
+        "bfi    r4, r7, #24, #8\n\t"                                                           \
+        "ldrd   r8, r9, [r12, %[act]]\n\t"                                                     \
+        "ssub8  r10, r4, r8\n\t"                                                               \
+        "sel    r4, r4, r8\n\t"                                                                \
+        "ssub8  r10, r4, r9\n\t"                                                               \
+        "sel    r4, r9, r4\n\t"                                                                \
+        "ldr    r8, [r12, %[out]]\n\t"                                                         \
+        "str    r4, [r8]\n\t"                                                                  \
+        "add    r8, r8, r2\n\t"                                                                \
+        "str    r8, [r12, %[out]]\n\t"                                                         \
+        "ldr    r8, [r12, %[col]]\n\t"                                                         \
+        "ldr    r9, [r12, %[col_step]]\n\t"                                                    \
+        "add    r8, r8, r9\n\t"                                                                \
+        "str    r8, [r12, %[col]]\n\t"                                                         \
+        "ldr    r8, [sp, #4]\n\t"                                                              \
+        "subs   r8, r8, #1\n\t"                                                                \
+        "str    r8, [sp, #4]\n\t"                                                              \
+        "bne    7b\n\t"                                                                        \
+        "add    sp, sp, #16\n\t"                                                               \
+        "pop    {r4-r11, lr}\n\t"                                                              \
+        :                                                                                      \
+        : [args] "r"(a), [pixels] "i"(offsetof(dw_row_args, pixels)),                          \
+          [w] "i"(offsetof(dw_row_args, w)), [channels] "i"(offsetof(dw_row_args, channels)),  \
+          [rows] "i"(offsetof(dw_row_args, rows)), [runs] "i"(offsetof(dw_row_args, runs)),    \
+          [kernel_w] "i"(offsetof(dw_row_args, kernel_w)),                                     \
+          [offset] "i"(offsetof(dw_row_args, offset)), [col] "i"(offsetof(dw_row_args, col)),  \
+          [col_step] "i"(offsetof(dw_row_args, col_step)),                                     \
+          [out] "i"(offsetof(dw_row_args, out)), [mr] "i"(offsetof(dw_row_args, mult_round)),  \
+          [shift] "i"(offsetof(dw_row_args, shift)), [act] "i"(offsetof(dw_row_args, act))     \
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
+
+/* kernel_w == 3: the row's three taps at [x], [x + C], [x + 2C]; r3 the offset pair, r12 the
+ * argument pointer. */
+static void dw_row_k3(dw_row_args *a)
+{
+    DW_ROW_ASM("ldr    r3, [r12, %[offset]]\n\t",
+               "ldr    r0, [lr], #4\n\t"
+               "ldr    r8, [r12, %[col]]\n\t"
+               "add    r0, r0, r8\n\t" DW_TAP("ldr    r8, [r0]\n\t", "r3")
+                   DW_TAP("ldr    r8, [r0, r2]\n\t", "r3")
+                       DW_TAP("ldr    r8, [r0, r2, lsl #1]\n\t", "r3"),
+               "");
+}
+
+/* Any kernel_w: a loop over the row's taps, r3 counting them, r12 the offset pair (the
+ * argument pointer is reloaded from the stack). */
+static void dw_row_any(dw_row_args *a)
+{
+    DW_ROW_ASM("ldr    r12, [r12, %[offset]]\n\t",
+               "ldr    r0, [lr], #4\n\t"
+               "ldr    r8, [sp]\n\t"
+               "ldr    r3, [r8, %[kernel_w]]\n\t"
+               "ldr    r8, [r8, %[col]]\n\t"
+               "add    r0, r0, r8\n\t"
+               "6:\n\t" DW_TAP("ldr    r8, [r0]\n\t"
+                               "add    r0, r0, r2\n\t",
+                               "r12") "subs   r3, r3, #1\n\t"
+                                      "bne    6b\n\t",
+               "ldr    r12, [sp]\n\t");
+}
+
+/* The ldm above reads init as the first four words. */
+typedef char dw_row_args_layout[offsetof(dw_row_args, init) == 0 ? 1 : -1];
+#endif
+
+/* Four channels c0 .. c0 + 3: their weights per tap (DSP: [w_c0, w_c2] and [w_c1, w_c3] as
+ * 16-bit lanes, the pairing of lanes_even / lanes_odd; plain C: the four values), their
+ * requantization, and the sums' start (the biases when `packed`, else 0). */
 typedef struct {
 #if defined(__ARM_FEATURE_DSP)
     uint32_t lanes[2 * DW_MAX_TAPS];
 #else
     int8_t values[4 * DW_MAX_TAPS];
 #endif
-} depthwise_weights;
-
-static void depthwise_pack(const int8_t *w, int32_t taps, int32_t j, depthwise_weights *p)
-{
-    for (int32_t t = 0; t < taps; ++t) {
-#if defined(__ARM_FEATURE_DSP)
-        const uint32_t lane = (uint32_t)(uint16_t)(int16_t)w[t] << (16 * (j >> 1));
-        uint32_t *word = &p->lanes[2 * t + (j & 1)];
-        *word = (j >> 1) == 0 ? lane : (*word | lane);
-#else
-        p->values[4 * t + j] = w[t];
+    channel_finish f[4];
+    int32_t init[4];
+    int packed; /* the four outputs of a pixel requantized and stored as one word */
+#if TT_TILE_ASM
+    dw_row_args row;
 #endif
+} depthwise_block_data;
+
+/* Largest tt_requant32 shift whose rounding can take the output zero point: rounding + zp *
+ * 2^shift stays in int32, and so does the SMMLA result (|high word| <= 2^30). Then
+ * floor((high + rounding + zp 2^s) / 2^s) = tt_requantize32 + zp exactly. */
+enum { DW_MAX_FOLD_SHIFT = 23 };
+
+static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *rows,
+                                 const int32_t *bias, int32_t c0, depthwise_block_data *b)
+{
+    const int32_t taps = d->s->kernel_h * d->s->kernel_w;
+    b->packed = TT_TILE_ASM;
+    for (int32_t j = 0; j < 4; ++j) {
+        const int8_t *w = tt_weight_row(rows, c0 + j);
+        for (int32_t t = 0; t < taps; ++t) {
+#if defined(__ARM_FEATURE_DSP)
+            const uint32_t lane = (uint32_t)(uint16_t)(int16_t)w[t] << (16 * (j >> 1));
+            uint32_t *word = &b->lanes[2 * t + (j & 1)];
+            *word = (j >> 1) == 0 ? lane : (*word | lane);
+#else
+            b->values[4 * t + j] = w[t];
+#endif
+        }
+        b->f[j] = channel_finish_make(d->q, bias, c0 + j, (size_t)taps);
+        b->packed = b->packed && b->f[j].fast && b->f[j].r32.shift <= DW_MAX_FOLD_SHIFT;
+    }
+    for (int32_t j = 0; j < 4; ++j) {
+        b->init[j] = b->packed ? b->f[j].bias : 0;
+    }
+#if TT_TILE_ASM
+    dw_row_args *a = &b->row;
+    for (int32_t j = 0; j < 4; ++j) {
+        const tt_requant32 *r = &b->f[j].r32;
+        a->init[j] = b->init[j];
+        a->mult_round[j][0] = r->multiplier;
+        a->mult_round[j][1] = b->packed ? r->rounding + d->q->output_zero_point * (1 << r->shift)
+                                        : 0;
+        a->shift[j] = r->shift;
+    }
+    a->channels = d->s->input_c;
+    a->kernel_w = d->s->kernel_w;
+    a->offset = offset_pair(-d->q->input_zero_point);
+    a->col_step = d->s->stride_w * d->s->input_c;
+    a->act[0] = byte_lanes(d->q->act_min);
+    a->act[1] = byte_lanes(d->q->act_max);
+#endif
+}
+
+/* The four outputs of one pixel from their sums. */
+static inline void depthwise_store(const depthwise_block_data *b, const tt_channel_quant *q,
+                                   const int32_t acc[4], int8_t *out)
+{
+#if TT_TILE_ASM
+    if (b->packed) {
+        /* the assembly loop's finish, for the border pixels */
+        const dw_row_args *a = &b->row;
+        int32_t v[4];
+        for (int32_t j = 0; j < 4; ++j) {
+            int32_t high;
+            __asm__("smmla %0, %1, %2, %3"
+                    : "=r"(high)
+                    : "r"(acc[j]), "r"(a->mult_round[j][0]), "r"(a->mult_round[j][1]));
+            v[j] = tt_floor_shift_right32(high, a->shift[j]);
+        }
+        uint32_t word, scratch;
+        __asm__("ssat   %[w], #8, %[v0]\n\t"
+                "ssat   %[t], #8, %[v1]\n\t"
+                "bfi    %[w], %[t], #8, #8\n\t"
+                "ssat   %[t], #8, %[v2]\n\t"
+                "bfi    %[w], %[t], #16, #8\n\t"
+                "ssat   %[t], #8, %[v3]\n\t"
+                "bfi    %[w], %[t], #24, #8\n\t"
+                "ssub8  %[t], %[w], %[lo]\n\t"
+                "sel    %[w], %[w], %[lo]\n\t"
+                "ssub8  %[t], %[w], %[hi]\n\t"
+                "sel    %[w], %[hi], %[w]"
+                : [w] "=&r"(word), [t] "=&r"(scratch)
+                : [v0] "r"(v[0]), [v1] "r"(v[1]), [v2] "r"(v[2]), [v3] "r"(v[3]),
+                  [lo] "r"(a->act[0]), [hi] "r"(a->act[1])
+                : "cc");
+        memcpy(out, &word, sizeof word);
+        return;
+    }
+#endif
+    for (int32_t j = 0; j < 4; ++j) {
+        out[j] = channel_finish_apply(acc[j], &b->f[j], q);
     }
 }
 
-/* acc[j] += sum over the kernel columns [kw_first, kw_end) of one kernel row of (x + offset) *
- * weight, channel j of the four at x (the pixel at kw_first), taps from tap. */
-static inline void depthwise_taps(const int8_t *x, int32_t step, const depthwise_weights *p,
+/* acc[j] += sum over `count` kernel columns of one kernel row of (x + offset) * weight, for
+ * channel j of the four at x (the first column's pixel), the weights from tap `tap` on. */
+static inline void depthwise_taps(const int8_t *x, int32_t step, const depthwise_block_data *b,
                                   int32_t tap, int32_t count, int32_t x_offset, int32_t acc[4])
 {
 #if defined(__ARM_FEATURE_DSP)
     const uint32_t offset = offset_pair(x_offset);
-    const uint32_t *w = p->lanes + 2 * tap;
+    const uint32_t *w = b->lanes + 2 * tap;
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     for (int32_t i = 0; i < count; ++i) {
         const uint32_t xv = read_word(x);
@@ -669,7 +897,7 @@ static inline void depthwise_taps(const int8_t *x, int32_t step, const depthwise
     acc[2] = a2;
     acc[3] = a3;
 #else
-    const int8_t *w = p->values + 4 * tap;
+    const int8_t *w = b->values + 4 * tap;
     for (int32_t i = 0; i < count; ++i) {
         for (int32_t j = 0; j < 4; ++j) {
             acc[j] += (x[j] + x_offset) * w[j];
@@ -680,46 +908,91 @@ static inline void depthwise_taps(const int8_t *x, int32_t step, const depthwise
 #endif
 }
 
+/* The kernel rows [kh_first, kh_end) of an output row, row_at[kh] pointing at channel c0 of
+ * input column 0 of kernel row kh. */
+typedef struct {
+    const int8_t *row_at[DW_MAX_ROWS];
+    int32_t kh_first, kh_end;
+} depthwise_rows_at;
+
+/* Output pixel ow of the block (any position). */
+static void depthwise_pixel(const depthwise_job *d, const depthwise_block_data *b,
+                            const depthwise_rows_at *r, int32_t ow, int8_t *out)
+{
+    const tt_conv_shape *s = d->s;
+    const int32_t iw0 = ow * s->stride_w - s->pad_w;
+    int32_t kw_first, kw_end;
+    valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
+    int32_t acc[4] = {b->init[0], b->init[1], b->init[2], b->init[3]};
+    if (kw_end > kw_first) {
+        for (int32_t kh = r->kh_first; kh < r->kh_end; ++kh) {
+            depthwise_taps(r->row_at[kh] + (size_t)(iw0 + kw_first) * (size_t)s->input_c,
+                           s->input_c, b, kh * s->kernel_w + kw_first, kw_end - kw_first,
+                           -d->q->input_zero_point, acc);
+        }
+    }
+    depthwise_store(b, d->q, acc, out + (size_t)ow * (size_t)s->input_c);
+}
+
+/* Output pixels [first, end) of the block, every kernel column of each inside the input. */
+static void depthwise_interior(const depthwise_job *d, depthwise_block_data *b,
+                               const depthwise_rows_at *r, int32_t first, int32_t end,
+                               int8_t *out)
+{
+    const tt_conv_shape *s = d->s;
+    const int32_t channels = s->input_c;
+    const int32_t kernel_w = s->kernel_w;
+#if TT_TILE_ASM
+    if (b->packed && r->kh_end > r->kh_first && end > first) {
+        dw_row_args *a = &b->row;
+        a->w = b->lanes + 2 * r->kh_first * kernel_w;
+        a->rows = r->row_at + r->kh_first;
+        a->runs = r->kh_end - r->kh_first;
+        a->col = (first * s->stride_w - s->pad_w) * channels;
+        a->out = out + (size_t)first * (size_t)channels;
+        a->pixels = end - first;
+        if (kernel_w == 3) {
+            dw_row_k3(a);
+        } else {
+            dw_row_any(a);
+        }
+        return;
+    }
+#endif
+    const int32_t x_offset = -d->q->input_zero_point;
+    for (int32_t ow = first; ow < end; ++ow) {
+        int32_t acc[4] = {b->init[0], b->init[1], b->init[2], b->init[3]};
+        const size_t col = (size_t)(ow * s->stride_w - s->pad_w) * (size_t)channels;
+        int32_t tap = r->kh_first * kernel_w;
+        for (int32_t kh = r->kh_first; kh < r->kh_end; ++kh) {
+            depthwise_taps(r->row_at[kh] + col, channels, b, tap, kernel_w, x_offset, acc);
+            tap += kernel_w;
+        }
+        depthwise_store(b, d->q, acc, out + (size_t)ow * (size_t)channels);
+    }
+}
+
 /* Channels c0 .. c0 + 3 (taps <= DW_MAX_TAPS, kernel_h <= DW_MAX_ROWS). */
 static void depthwise_block(const depthwise_job *d, const tt_weight_rows *rows,
                             const int32_t *bias, int32_t c0)
 {
     const tt_conv_shape *s = d->s;
-    const int32_t channels = s->input_c;
-    const int32_t kernel_w = s->kernel_w;
-    const int32_t taps = s->kernel_h * kernel_w;
-    const int32_t x_offset = -d->q->input_zero_point;
-    depthwise_weights packed;
-    channel_finish f[4];
-    for (int32_t j = 0; j < 4; ++j) {
-        depthwise_pack(tt_weight_row(rows, c0 + j), taps, j, &packed);
-        f[j] = channel_finish_make(d->q, bias, c0 + j, (size_t)taps);
-    }
+    depthwise_block_data b;
+    depthwise_block_make(d, rows, bias, c0, &b);
     for (int32_t oh = d->oh_first; oh < d->oh_end; ++oh) {
         const int32_t ih0 = oh * s->stride_h - s->pad_h;
-        int32_t kh_first, kh_end;
-        valid_taps(ih0, s->kernel_h, s->input_h, &kh_first, &kh_end);
-        const int8_t *row_at[DW_MAX_ROWS];
-        for (int32_t kh = kh_first; kh < kh_end; ++kh) {
-            row_at[kh] = ring_row(d->in, ih0 + kh) + c0;
+        depthwise_rows_at r;
+        valid_taps(ih0, s->kernel_h, s->input_h, &r.kh_first, &r.kh_end);
+        for (int32_t kh = r.kh_first; kh < r.kh_end; ++kh) {
+            r.row_at[kh] = ring_row(d->in, ih0 + kh) + c0;
         }
-        int8_t *out = d->out + (size_t)(oh - d->oh_first) * (size_t)s->output_w * channels + c0;
-        for (int32_t ow = 0; ow < s->output_w; ++ow) {
-            const int32_t iw0 = ow * s->stride_w - s->pad_w;
-            int32_t kw_first, kw_end;
-            valid_taps(iw0, kernel_w, s->input_w, &kw_first, &kw_end);
-            int32_t acc[4] = {0, 0, 0, 0};
-            if (kw_end > kw_first) {
-                for (int32_t kh = kh_first; kh < kh_end; ++kh) {
-                    depthwise_taps(row_at[kh] + (size_t)(iw0 + kw_first) * (size_t)channels,
-                                   channels, &packed, kh * kernel_w + kw_first,
-                                   kw_end - kw_first, x_offset, acc);
-                }
-            }
-            for (int32_t j = 0; j < 4; ++j) {
-                out[j] = channel_finish_apply(acc[j], &f[j], d->q);
-            }
-            out += channels;
+        int8_t *out = d->out + (size_t)(oh - d->oh_first) * (size_t)s->output_w * s->input_c + c0;
+        for (int32_t ow = 0; ow < d->interior_first; ++ow) {
+            depthwise_pixel(d, &b, &r, ow, out);
+        }
+        depthwise_interior(d, &b, &r, d->interior_first, d->interior_end, out);
+        for (int32_t ow = d->interior_end; ow < s->output_w; ++ow) {
+            depthwise_pixel(d, &b, &r, ow, out);
         }
     }
 }
@@ -728,7 +1001,8 @@ void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant
                        const tt_row_ring *input, const tt_weight_rows *rows, const int32_t *bias,
                        int32_t oh_first, int32_t oh_end, int8_t *output)
 {
-    const depthwise_job d = {shape, quant, input, oh_first, oh_end, output};
+    depthwise_job d = {shape, quant, input, oh_first, oh_end, output, 0, 0};
+    interior_pixels(shape, &d.interior_first, &d.interior_end);
     const int32_t channels = shape->input_c;
     const int32_t taps = shape->kernel_h * shape->kernel_w;
     const int fits = taps <= DW_MAX_TAPS && shape->kernel_h <= DW_MAX_ROWS;
