@@ -370,6 +370,10 @@ static uint32_t byte_lanes(int32_t value)
 
 /* ----------------------------------------------------------------------- regular conv */
 
+/* Weights of a channel pair whose kernel rows are not a whole number of words, padded with
+ * zeros for tile_row (a 3-channel 3x3 stem: 2 x 3 x 12 bytes). */
+enum { TILE_PADDED_BYTES = 256 };
+
 /* One or two output channels of a regular conv, and the geometry its row loops need. */
 typedef struct {
     const tt_channel_quant *q;
@@ -384,6 +388,10 @@ typedef struct {
     int tiled;          /* the pairs of interior pixels run tile_row */
     int32_t init_first; /* the kernel rows row.init was computed for */
     int32_t init_runs;
+    int32_t kernel_h;
+    int32_t w_len;             /* w_run rounded up to a multiple of 4 */
+    const int8_t *input_end;   /* one past the input tensor (tile_row reads stay below) */
+    int8_t padded[TILE_PADDED_BYTES]; /* both rows, each kernel row zero-padded to w_len */
     tile_row_args row;
 #endif
 } regular_channels;
@@ -458,17 +466,35 @@ static int32_t weight_sum(const int8_t *w, size_t count)
     return sum;
 }
 
-/* The fields of tile_row that stay the same for every row of channels o, o + 1. */
+/* The fields of tile_row that stay the same for every row of channels o, o + 1. A kernel row
+ * of weights that is not a whole number of words is zero-padded (in k->padded) to one: the
+ * input words then also read up to 3 bytes past a run, which meet zero weights. */
 static void tile_row_prepare(regular_channels *k)
 {
     tile_row_args *t = &k->row;
-    k->tiled = k->width == 2 && k->f[0].fast && k->f[1].fast && k->w_run % 4 == 0;
+    k->w_len = (k->w_run + 3) / 4 * 4;
+    k->tiled = k->width == 2 && k->f[0].fast && k->f[1].fast;
+    if (k->w_len != k->w_run) {
+        const size_t row = (size_t)k->kernel_h * (size_t)k->w_len;
+        k->tiled = k->tiled && 2 * row <= sizeof k->padded;
+        if (k->tiled) {
+            memset(k->padded, 0, 2 * row);
+            for (int32_t j = 0; j < 2; ++j) {
+                for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
+                    memcpy(k->padded + (size_t)j * row + (size_t)kh * (size_t)k->w_len,
+                           k->w[j] + (size_t)kh * (size_t)k->w_run, (size_t)k->w_run);
+                }
+            }
+        }
+        t->w_row = (int32_t)row;
+    } else {
+        t->w_row = (int32_t)((uintptr_t)k->w[1] - (uintptr_t)k->w[0]);
+    }
     k->init_first = -1;
     k->init_runs = -1;
     t->x_pixel = k->stride_w * k->c;
-    t->w_row = (int32_t)((uintptr_t)k->w[1] - (uintptr_t)k->w[0]);
-    t->words = k->w_run / 4;
-    t->x_next = k->x_row - k->w_run;
+    t->words = k->w_len / 4;
+    t->x_next = k->x_row - k->w_len;
     t->w_next = 0;
     t->x_pair = 2 * t->x_pixel;
     t->out_pixel = k->out_c;
@@ -483,9 +509,10 @@ static void tile_row_prepare(regular_channels *k)
     t->act[1] = byte_lanes(k->q->act_max);
 }
 
-/* `pairs` pairs of interior pixels from ow with tile_row. */
-static void tile_row_run(regular_channels *k, const regular_rows *r, int32_t ow, int32_t pairs,
-                         int8_t *out)
+/* Up to `pairs` pairs of interior pixels from ow with tile_row (fewer when the padded reads of
+ * the last ones would leave the input); returns how many. */
+static int32_t tile_row_run(regular_channels *k, const regular_rows *r, int32_t ow,
+                            int32_t pairs, int8_t *out)
 {
     tile_row_args *t = &k->row;
     const size_t w_first = (size_t)r->kh_first * (size_t)k->w_run;
@@ -498,11 +525,25 @@ static void tile_row_run(regular_channels *k, const regular_rows *r, int32_t ow,
         k->init_runs = r->runs;
     }
     t->x = r->x + (size_t)(ow * k->stride_w - k->pad_w) * (size_t)k->c;
-    t->w = k->w[0] + w_first;
-    t->runs = r->runs;
-    t->pairs = pairs;
-    t->out = out + (size_t)ow * (size_t)k->out_c;
-    tile_row(t);
+    if (k->w_len != k->w_run) {
+        /* the last byte read: pixel b of the last pair, last run, w_len bytes */
+        const size_t reach = (size_t)t->x_pixel + (size_t)(r->runs - 1) * (size_t)k->x_row +
+                             (size_t)k->w_len;
+        while (pairs > 0 && (size_t)(k->input_end - t->x) <
+                                (size_t)(pairs - 1) * (size_t)t->x_pair + reach) {
+            --pairs;
+        }
+        t->w = k->padded + (size_t)r->kh_first * (size_t)k->w_len;
+    } else {
+        t->w = k->w[0] + w_first;
+    }
+    if (pairs > 0) {
+        t->runs = r->runs;
+        t->pairs = pairs;
+        t->out = out + (size_t)ow * (size_t)k->out_c;
+        tile_row(t);
+    }
+    return pairs;
 }
 #endif
 
@@ -513,8 +554,7 @@ static void regular_interior(regular_channels *k, const regular_rows *r, int32_t
     int32_t ow = first;
 #if TT_TILE_ASM
     if (k->tiled && r->runs > 0 && end - first >= 2) {
-        tile_row_run(k, r, ow, (end - first) / 2, out);
-        ow += (end - first) / 2 * 2;
+        ow += 2 * tile_row_run(k, r, ow, (end - first) / 2, out);
     }
 #endif
     for (; ow + 1 < end; ow += 2) {
@@ -548,6 +588,10 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     k.x_row = in_w * c;
     k.w_run = s->kernel_w * c;
     k.x_offset = -quant->input_zero_point;
+#if TT_TILE_ASM
+    k.kernel_h = kernel_h;
+    k.input_end = input + (size_t)s->batch * (size_t)in_h * (size_t)k.x_row;
+#endif
     for (int32_t o = 0; o < out_c; o += k.width) {
         k.width = pairable && o + 1 < out_c ? 2 : 1;
         k.w[0] = tt_weight_row(rows, o);

@@ -200,9 +200,54 @@ void tt_linear(int32_t batch, int32_t in_features, int32_t out_features,
 
 enum { ADD_LEFT_SHIFT = 20 };
 
+/*
+ * The 32-bit form of tt_add. An operand's term requantize((q - zp) 2^20, m, s) has t = 31 - s;
+ * multiplying the numerator and the denominator of floor((acc m + 2^(t-1)) / 2^t) by 2^3 does
+ * not change it, so it is requantize((q - zp) 2^23, m, s - 3), where (q - zp) 2^23 still fits
+ * in int32 (|q - zp| <= 255) and tt_requantize32 applies when s - 3 <= -2 (a real multiplier
+ * below 1/2 ... 1, which an add's lhs / rhs multipliers, at most 1/2, always are) and
+ * t + 3 <= 62. The sum of the two terms is below 2^28 in magnitude, and the output multiplier
+ * (2 max / (2^20 y_scale)) is far below 1/4, so the output is tt_requantize32 too.
+ */
+typedef struct {
+    tt_requant32 lhs, rhs, out;
+    int32_t lhs_base, rhs_base; /* -zp 2^23 */
+} add_fast;
+
+static int add_fast_make(const tt_add_quant *q, add_fast *f)
+{
+    const int32_t shifts[2] = {q->lhs_shift, q->rhs_shift};
+    for (int32_t i = 0; i < 2; ++i) {
+        if (shifts[i] > 1 || shifts[i] < -28) {
+            return 0;
+        }
+    }
+    if (!tt_requant32_applies(q->output_shift)) {
+        return 0;
+    }
+    f->lhs = tt_requant32_make(q->lhs_multiplier, q->lhs_shift - 3);
+    f->rhs = tt_requant32_make(q->rhs_multiplier, q->rhs_shift - 3);
+    f->out = tt_requant32_make(q->output_multiplier, q->output_shift);
+    f->lhs_base = -q->lhs_zero_point * (1 << 23);
+    f->rhs_base = -q->rhs_zero_point * (1 << 23);
+    return 1;
+}
+
 void tt_add(size_t count, const tt_add_quant *q, const int8_t *lhs, const int8_t *rhs,
             int8_t *output)
 {
+    add_fast f;
+    if (add_fast_make(q, &f)) {
+        const int32_t zp = q->output_zero_point, lo = q->act_min, hi = q->act_max;
+        for (size_t i = 0; i < count; ++i) {
+            const int32_t a = tt_requantize32(f.lhs_base + lhs[i] * (1 << 23), &f.lhs);
+            const int32_t b = tt_requantize32(f.rhs_base + rhs[i] * (1 << 23), &f.rhs);
+            int32_t v = tt_requantize32(a + b, &f.out) + zp;
+            v = v < lo ? lo : v;
+            output[i] = (int8_t)(v > hi ? hi : v);
+        }
+        return;
+    }
     for (size_t i = 0; i < count; ++i) {
         /* (q - zp) * 2^20 fits in int32 (|q - zp| <= 255); written as a product, since a left
          * shift of a negative value is undefined in C. */
