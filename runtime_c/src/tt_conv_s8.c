@@ -457,10 +457,17 @@ static void regular_pixel_pair(const regular_channels *k, const regular_rows *r,
 }
 
 #if TT_TILE_ASM
+/* sum of count int8 values: four per USADA8 on the bytes biased by 128 (x ^ 0x80 = x + 128
+ * as an unsigned byte), then 128 per value taken back. */
 static int32_t weight_sum(const int8_t *w, size_t count)
 {
-    int32_t sum = 0;
-    for (size_t i = 0; i < count; ++i) {
+    uint32_t biased = 0;
+    size_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        biased = __usada8(read_word(w + i) ^ UINT32_C(0x80808080), 0, biased);
+    }
+    int32_t sum = (int32_t)biased - 128 * (int32_t)i;
+    for (; i < count; ++i) {
         sum += w[i];
     }
     return sum;
@@ -576,7 +583,6 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     const size_t taps = (size_t)kernel_h * (size_t)s->kernel_w * (size_t)c;
     int32_t interior_first, interior_end;
     interior_pixels(s, &interior_first, &interior_end);
-    const int pairable = rows->split == NULL || rows->split->axis == 0;
     regular_channels k;
     k.q = quant;
     k.in_w = in_w;
@@ -588,13 +594,23 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     k.x_row = in_w * c;
     k.w_run = s->kernel_w * c;
     k.x_offset = -quant->input_zero_point;
+    /* rows that stay valid together: a complete weight or an axis-0 split; a last-axis split
+     * assembles each row in the same scratch, so row o is copied (k.padded) before row o + 1 */
+    const int stable = rows->split == NULL || rows->split->axis == 0;
+    const int copied = !stable && TT_TILE_ASM && 2 * taps <= TILE_PADDED_BYTES && k.w_run % 4 == 0;
 #if TT_TILE_ASM
     k.kernel_h = kernel_h;
     k.input_end = input + (size_t)s->batch * (size_t)in_h * (size_t)k.x_row;
 #endif
     for (int32_t o = 0; o < out_c; o += k.width) {
-        k.width = pairable && o + 1 < out_c ? 2 : 1;
+        k.width = (stable || copied) && o + 1 < out_c ? 2 : 1;
         k.w[0] = tt_weight_row(rows, o);
+#if TT_TILE_ASM
+        if (!stable && k.width == 2) {
+            memcpy(k.padded, k.w[0], taps);
+            k.w[0] = k.padded;
+        }
+#endif
         k.w[1] = k.width == 2 ? tt_weight_row(rows, o + 1) : k.w[0];
         k.f[0] = channel_finish_make(quant, bias, o, taps);
         k.f[1] = channel_finish_make(quant, bias, o + k.width - 1, taps);
@@ -682,7 +698,8 @@ typedef struct {
     int32_t channels;           /* C: from one input (and output) pixel to the next */
     const int8_t *const *rows;  /* channel c0 of column 0 of each kernel row, from the first */
     int32_t runs;               /* kernel rows, >= 1 */
-    int32_t kernel_w;
+    int32_t kernel_w;           /* kernel columns read (dw_row_any: may be fewer than the kernel's) */
+    int32_t w_skip;             /* dw_row_any: weight bytes skipped after each kernel row */
     uint32_t offset;            /* input offset in both 16-bit lanes */
     int32_t col;                /* the current pixel's first kernel column, bytes (advanced) */
     int32_t col_step;           /* stride_w * C */
@@ -772,6 +789,7 @@ typedef struct {
           [w] "i"(offsetof(dw_row_args, w)), [channels] "i"(offsetof(dw_row_args, channels)),  \
           [rows] "i"(offsetof(dw_row_args, rows)), [runs] "i"(offsetof(dw_row_args, runs)),    \
           [kernel_w] "i"(offsetof(dw_row_args, kernel_w)),                                     \
+          [w_skip] "i"(offsetof(dw_row_args, w_skip)),                                         \
           [offset] "i"(offsetof(dw_row_args, offset)), [col] "i"(offsetof(dw_row_args, col)),  \
           [col_step] "i"(offsetof(dw_row_args, col_step)),                                     \
           [out] "i"(offsetof(dw_row_args, out)), [mr] "i"(offsetof(dw_row_args, mult_round)),  \
@@ -792,7 +810,8 @@ static void dw_row_k3(dw_row_args *a)
 }
 
 /* Any kernel_w: a loop over the row's taps, r3 counting them, r12 the offset pair (the
- * argument pointer is reloaded from the stack). */
+ * argument pointer is reloaded from the stack); w_skip bytes of weights skipped after each
+ * kernel row (the columns a border pixel does not read). */
 static void dw_row_any(dw_row_args *a)
 {
     DW_ROW_ASM("ldr    r12, [r12, %[offset]]\n\t",
@@ -804,7 +823,10 @@ static void dw_row_any(dw_row_args *a)
                "6:\n\t" DW_TAP("ldr    r8, [r0]\n\t"
                                "add    r0, r0, r2\n\t",
                                "r12") "subs   r3, r3, #1\n\t"
-                                      "bne    6b\n\t",
+                                      "bne    6b\n\t"
+                                      "ldr    r8, [sp]\n\t"
+                                      "ldr    r8, [r8, %[w_skip]]\n\t"
+                                      "add    r1, r1, r8\n\t",
                "ldr    r12, [sp]\n\t");
 }
 
@@ -868,6 +890,7 @@ static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *r
     }
     a->channels = d->s->input_c;
     a->kernel_w = d->s->kernel_w;
+    a->w_skip = 0;
     a->offset = offset_pair(-d->q->input_zero_point);
     a->col_step = d->s->stride_w * d->s->input_c;
     a->act[0] = byte_lanes(d->q->act_min);
@@ -960,13 +983,30 @@ typedef struct {
 } depthwise_rows_at;
 
 /* Output pixel ow of the block (any position). */
-static void depthwise_pixel(const depthwise_job *d, const depthwise_block_data *b,
+static void depthwise_pixel(const depthwise_job *d, depthwise_block_data *b,
                             const depthwise_rows_at *r, int32_t ow, int8_t *out)
 {
     const tt_conv_shape *s = d->s;
     const int32_t iw0 = ow * s->stride_w - s->pad_w;
     int32_t kw_first, kw_end;
     valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
+#if TT_TILE_ASM
+    if (b->packed && r->kh_end > r->kh_first && kw_end > kw_first) {
+        dw_row_args *a = &b->row;
+        a->w = b->lanes + 2 * (r->kh_first * s->kernel_w + kw_first);
+        a->rows = r->row_at + r->kh_first;
+        a->runs = r->kh_end - r->kh_first;
+        a->kernel_w = kw_end - kw_first;
+        a->w_skip = 8 * (s->kernel_w - a->kernel_w);
+        a->col = (iw0 + kw_first) * s->input_c;
+        a->out = out + (size_t)ow * (size_t)s->input_c;
+        a->pixels = 1;
+        dw_row_any(a);
+        a->kernel_w = s->kernel_w;
+        a->w_skip = 0;
+        return;
+    }
+#endif
     int32_t acc[4] = {b->init[0], b->init[1], b->init[2], b->init[3]};
     if (kw_end > kw_first) {
         for (int32_t kh = r->kh_first; kh < r->kh_end; ++kh) {
