@@ -89,17 +89,35 @@ static void interior_pixels(const tt_conv_shape *s, int32_t *first, int32_t *end
 
 /* ----------------------------------------------------------------------- requantization */
 
+/* How an output channel's sums become int8 outputs. */
+enum {
+    FINISH_RULE,    /* tt_requantize_to_int8 on sum + bias in 64 bits */
+    FINISH_FAST,    /* sum + bias fits in int32 and tt_requantize32 applies */
+    FINISH_CONSTANT /* every possible sum gives the same output (a dead channel) */
+};
+
 /* Output channel o's bias and requantization, prepared once per call. */
 typedef struct {
-    int32_t bias;
+    int32_t bias; /* 0 for a constant channel */
     int32_t multiplier;
     int32_t shift;
-    int32_t fast; /* 1: sum + bias fits in int32 and tt_requantize32 applies */
+    int32_t kind;
+    int32_t constant;
     tt_requant32 r32;
+    /* The assembly loops' form, when `word`: output = clamp(ssat8(SMMLA(sum + bias,
+     * word_mult, word_round) >> word_shift)), i.e. tt_requantize32 with the output zero point
+     * folded into the rounding (a multiple of 2^shift added before the floor shift adds
+     * exactly zp after it), or a constant (multiplier 0). */
+    int32_t word;
+    int32_t word_mult, word_round, word_shift;
 } channel_finish;
 
 /* |sum of products| <= taps * 255 * 128 (|x - zp| <= 255, |w| <= 128). */
 enum { MAX_PRODUCT = 255 * 128 };
+
+/* Largest tt_requant32 shift whose rounding can take the output zero point: rounding + zp 2^s
+ * stays in int32 and so does the SMMLA result (its high word is at most 2^30 in magnitude). */
+enum { MAX_FOLD_SHIFT = 23 };
 
 static channel_finish channel_finish_make(const tt_channel_quant *q, const int32_t *bias,
                                           int32_t o, size_t taps)
@@ -110,20 +128,50 @@ static channel_finish channel_finish_make(const tt_channel_quant *q, const int32
     f.bias = (int32_t)b;
     f.multiplier = q->multiplier[o];
     f.shift = q->shift[o];
-    f.fast = tt_requant32_applies(f.shift) && bound <= INT32_MAX &&
-             (b < 0 ? -b : b) <= (int64_t)INT32_MAX - bound;
-    f.r32 = tt_requant32_make(f.multiplier, f.fast ? f.shift : -2);
+    f.kind = FINISH_RULE;
+    f.constant = 0;
+    f.r32 = tt_requant32_make(f.multiplier, -2);
+    f.word = 0;
+    f.word_mult = f.word_round = f.word_shift = 0;
+    if (bound > INT32_MAX) {
+        return f;
+    }
+    if (tt_requant32_applies(f.shift) && (b < 0 ? -b : b) <= (int64_t)INT32_MAX - bound) {
+        f.kind = FINISH_FAST;
+        f.r32 = tt_requant32_make(f.multiplier, f.shift);
+        f.word = f.r32.shift <= MAX_FOLD_SHIFT;
+        f.word_mult = f.r32.multiplier;
+        f.word_round = f.word ? f.r32.rounding + q->output_zero_point * (1 << f.r32.shift) : 0;
+        f.word_shift = f.r32.shift;
+        return f;
+    }
+    /* requantization and clamp are monotonic in the sum (multiplier >= 0): equal outputs at
+     * both ends of [bias - bound, bias + bound] mean one output for every sum */
+    const int8_t low = tt_requantize_to_int8(b - bound, f.multiplier, f.shift,
+                                             q->output_zero_point, q->act_min, q->act_max);
+    const int8_t high = tt_requantize_to_int8(b + bound, f.multiplier, f.shift,
+                                              q->output_zero_point, q->act_min, q->act_max);
+    if (low == high) {
+        f.kind = FINISH_CONSTANT;
+        f.bias = 0;
+        f.constant = low;
+        f.word = 1;
+        f.word_round = low;
+    }
     return f;
 }
 
 static inline int8_t channel_finish_apply(int32_t sum, const channel_finish *f,
                                           const tt_channel_quant *q)
 {
-    if (f->fast) {
+    if (f->kind == FINISH_FAST) {
         int32_t v = tt_requantize32(sum + f->bias, &f->r32) + q->output_zero_point;
         v = v < q->act_min ? q->act_min : v;
         v = v > q->act_max ? q->act_max : v;
         return (int8_t)v;
+    }
+    if (f->kind == FINISH_CONSTANT) {
+        return (int8_t)f->constant;
     }
     return tt_requantize_to_int8((int64_t)sum + f->bias, f->multiplier, f->shift,
                                  q->output_zero_point, q->act_min, q->act_max);
@@ -207,10 +255,9 @@ typedef struct {
     int8_t *out;       /* output of pixel a, channel o (advanced by the loop) */
     int32_t out_pixel; /* output pixel b - pixel a */
     int32_t init[2];   /* bias - zero_point * (sum of the weights over the runs), o and o + 1 */
-    int32_t mult_round0[2]; /* tt_requant32 multiplier and rounding of o */
+    int32_t mult_round0[2]; /* channel_finish word_mult, word_round of o */
     int32_t mult_round1[2]; /* ... of o + 1 */
-    int32_t shift[2];       /* tt_requant32 shifts */
-    int32_t zero_point;     /* output zero point */
+    int32_t shift[2];       /* word_shift of o, o + 1 */
     uint32_t act[2];        /* act_min, act_max in each byte */
 } tile_row_args;
 
@@ -219,8 +266,8 @@ typedef struct {
  * = sum x w - zp sum w, exact modulo 2^32 and the true sum fits in int32), then each run adds
  * its words, two per iteration (plus one when a run has an odd count): SXTB16 splits a word of
  * four int8 into bytes 0, 2 and bytes 1, 3 as 16-bit lanes (x and w alike), SMLAD adds both
- * lane products. Then each sum is requantized (SMMLA: high word of sum * multiplier + rounding,
- * ASR: tt_requantize32), the output zero point added, saturated to int8 (SSAT), the four packed
+ * lane products. Then each sum is requantized with the output zero point (SMMLA: high word of
+ * sum * multiplier + rounding, ASR: channel_finish's word form), saturated to int8 (SSAT), the four packed
  * in a word (a.o, a.o+1, b.o, b.o+1), clamped to [act_min, act_max] lane by lane (SSUB8 + SEL)
  * and stored as two halfwords.
  * Registers: r0 x, r1 w, r2 x_pixel, r3 w_row, r4-r7 the sums, r8-r12 and lr scratch; on the
@@ -308,11 +355,6 @@ static void tile_row(tile_row_args *t)
         "smmla  r7, r7, r8, r9\n\t"
         "asr    r5, r5, r11\n\t"
         "asr    r7, r7, r11\n\t"
-        "ldr    r8, [r12, %[zp]]\n\t"
-        "add    r4, r4, r8\n\t"
-        "add    r5, r5, r8\n\t"
-        "add    r6, r6, r8\n\t"
-        "add    r7, r7, r8\n\t"
         "ssat   r4, #8, r4\n\t"
         "ssat   r5, #8, r5\n\t"
         "ssat   r6, #8, r6\n\t"
@@ -351,7 +393,6 @@ static void tile_row(tile_row_args *t)
           [mr0] "i"(offsetof(tile_row_args, mult_round0)),
           [mr1] "i"(offsetof(tile_row_args, mult_round1)),
           [shift] "i"(offsetof(tile_row_args, shift)),
-          [zp] "i"(offsetof(tile_row_args, zero_point)),
           [act] "i"(offsetof(tile_row_args, act)), [out] "i"(offsetof(tile_row_args, out)),
           [out_pixel] "i"(offsetof(tile_row_args, out_pixel)),
           [x_pair] "i"(offsetof(tile_row_args, x_pair))
@@ -480,7 +521,7 @@ static void tile_row_prepare(regular_channels *k)
 {
     tile_row_args *t = &k->row;
     k->w_len = (k->w_run + 3) / 4 * 4;
-    k->tiled = k->width == 2 && k->f[0].fast && k->f[1].fast;
+    k->tiled = k->width == 2 && k->f[0].word && k->f[1].word;
     if (k->w_len != k->w_run) {
         const size_t row = (size_t)k->kernel_h * (size_t)k->w_len;
         k->tiled = k->tiled && 2 * row <= sizeof k->padded;
@@ -507,11 +548,10 @@ static void tile_row_prepare(regular_channels *k)
     t->out_pixel = k->out_c;
     for (int32_t j = 0; j < 2; ++j) {
         int32_t *mult_round = j == 0 ? t->mult_round0 : t->mult_round1;
-        mult_round[0] = k->f[j].r32.multiplier;
-        mult_round[1] = k->f[j].r32.rounding;
-        t->shift[j] = k->f[j].r32.shift;
+        mult_round[0] = k->f[j].word_mult;
+        mult_round[1] = k->f[j].word_round;
+        t->shift[j] = k->f[j].word_shift;
     }
-    t->zero_point = k->q->output_zero_point;
     t->act[0] = byte_lanes(k->q->act_min);
     t->act[1] = byte_lanes(k->q->act_max);
 }
@@ -851,11 +891,6 @@ typedef struct {
 #endif
 } depthwise_block_data;
 
-/* Largest tt_requant32 shift whose rounding can take the output zero point: rounding + zp *
- * 2^shift stays in int32, and so does the SMMLA result (|high word| <= 2^30). Then
- * floor((high + rounding + zp 2^s) / 2^s) = tt_requantize32 + zp exactly. */
-enum { DW_MAX_FOLD_SHIFT = 23 };
-
 static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *rows,
                                  const int32_t *bias, int32_t c0, depthwise_block_data *b)
 {
@@ -873,7 +908,7 @@ static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *r
 #endif
         }
         b->f[j] = channel_finish_make(d->q, bias, c0 + j, (size_t)taps);
-        b->packed = b->packed && b->f[j].fast && b->f[j].r32.shift <= DW_MAX_FOLD_SHIFT;
+        b->packed = b->packed && b->f[j].word;
     }
     for (int32_t j = 0; j < 4; ++j) {
         b->init[j] = b->packed ? b->f[j].bias : 0;
@@ -881,12 +916,10 @@ static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *r
 #if TT_TILE_ASM
     dw_row_args *a = &b->row;
     for (int32_t j = 0; j < 4; ++j) {
-        const tt_requant32 *r = &b->f[j].r32;
         a->init[j] = b->init[j];
-        a->mult_round[j][0] = r->multiplier;
-        a->mult_round[j][1] = b->packed ? r->rounding + d->q->output_zero_point * (1 << r->shift)
-                                        : 0;
-        a->shift[j] = r->shift;
+        a->mult_round[j][0] = b->f[j].word_mult;
+        a->mult_round[j][1] = b->f[j].word_round;
+        a->shift[j] = b->f[j].word_shift;
     }
     a->channels = d->s->input_c;
     a->kernel_w = d->s->kernel_w;
