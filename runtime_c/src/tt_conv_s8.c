@@ -247,8 +247,9 @@ typedef struct {
     int32_t x_pixel;   /* pixel b - pixel a */
     int32_t w_row;     /* row o + 1 - row o (bytes; the rows may be in unrelated arrays) */
     int32_t words;     /* 4-byte words per run (length / 4, length a multiple of 4) */
-    int32_t x_next;    /* from the end of a run's words to the next run, input */
-    int32_t w_next;    /* the same, weights */
+    int32_t x_next;    /* from the end of a run's words to the next run, input (the weight
+                        * runs follow each other) */
+    int32_t unused;
     int32_t runs;      /* >= 1 */
     int32_t pairs;     /* >= 1 */
     int32_t x_pair;    /* from pixel pair to pixel pair, input */
@@ -333,17 +334,16 @@ static void tile_row(tile_row_args *t)
         "cmp    r0, r9\n\t"
         "bne    3b\n\t"
         "4:\n\t"
-        "ldr    r12, [sp, #8]\n\t"
-        "ldr    r8, [r12, %[x_next]]\n\t"
-        "ldr    r9, [r12, %[w_next]]\n\t"
-        "add    r0, r0, r8\n\t"
-        "add    r1, r1, r9\n\t"
         "ldr    r8, [sp, #4]\n\t"
-        "subs   r8, r8, #1\n\t"
-        "str    r8, [sp, #4]\n\t"
-        "bne    1b\n\t"
-        /* requantize, zero point, saturate, pack, clamp, store */
         "ldr    r12, [sp, #8]\n\t"
+        "subs   r8, r8, #1\n\t"
+        "beq    9f\n\t"
+        "str    r8, [sp, #4]\n\t"
+        "ldr    r8, [r12, %[x_next]]\n\t"
+        "add    r0, r0, r8\n\t"
+        "b      1b\n\t"
+        "9:\n\t"
+        /* requantize, zero point, saturate, pack, clamp, store */
         "ldrd   r8, r9, [r12, %[mr0]]\n\t"
         "ldrd   r10, r11, [r12, %[shift]]\n\t"
         "smmla  r4, r4, r8, r9\n\t"
@@ -389,7 +389,6 @@ static void tile_row(tile_row_args *t)
           [init] "i"(offsetof(tile_row_args, init)), [runs] "i"(offsetof(tile_row_args, runs)),
           [words] "i"(offsetof(tile_row_args, words)),
           [x_next] "i"(offsetof(tile_row_args, x_next)),
-          [w_next] "i"(offsetof(tile_row_args, w_next)),
           [mr0] "i"(offsetof(tile_row_args, mult_round0)),
           [mr1] "i"(offsetof(tile_row_args, mult_round1)),
           [shift] "i"(offsetof(tile_row_args, shift)),
@@ -543,7 +542,7 @@ static void tile_row_prepare(regular_channels *k)
     t->x_pixel = k->stride_w * k->c;
     t->words = k->w_len / 4;
     t->x_next = k->x_row - k->w_len;
-    t->w_next = 0;
+    t->unused = 0;
     t->x_pair = 2 * t->x_pixel;
     t->out_pixel = k->out_c;
     for (int32_t j = 0; j < 2; ++j) {
@@ -849,9 +848,10 @@ static void dw_row_k3(dw_row_args *a)
                "");
 }
 
-/* Any kernel_w: a loop over the row's taps, r3 counting them, r12 the offset pair (the
- * argument pointer is reloaded from the stack); w_skip bytes of weights skipped after each
- * kernel row (the columns a border pixel does not read). */
+/* Any kernel_w: a loop over the row's taps, two per iteration (one first when their count is
+ * odd), r3 counting them, r12 the offset pair (the argument pointer is reloaded from the
+ * stack); w_skip bytes of weights skipped after each kernel row (the columns a border pixel
+ * does not read). */
 static void dw_row_any(dw_row_args *a)
 {
     DW_ROW_ASM("ldr    r12, [r12, %[offset]]\n\t",
@@ -860,11 +860,18 @@ static void dw_row_any(dw_row_args *a)
                "ldr    r3, [r8, %[kernel_w]]\n\t"
                "ldr    r8, [r8, %[col]]\n\t"
                "add    r0, r0, r8\n\t"
-               "6:\n\t" DW_TAP("ldr    r8, [r0]\n\t"
-                               "add    r0, r0, r2\n\t",
-                               "r12") "subs   r3, r3, #1\n\t"
-                                      "bne    6b\n\t"
-                                      "ldr    r8, [sp]\n\t"
+               "lsrs   r3, r3, #1\n\t"
+               "bcc    5f\n\t" DW_TAP("ldr    r8, [r0]\n\t"
+                                      "add    r0, r0, r2\n\t",
+                                      "r12") "5:\n\t"
+                                             "cbz    r3, 9f\n\t"
+                                             "6:\n\t" DW_TAP("ldr    r8, [r0]\n\t", "r12")
+                                                 DW_TAP("ldr    r8, [r0, r2]\n\t", "r12")
+                                                     "add    r0, r0, r2, lsl #1\n\t"
+                                                     "subs   r3, r3, #1\n\t"
+                                                     "bne    6b\n\t"
+                                                     "9:\n\t"
+                                                     "ldr    r8, [sp]\n\t"
                                       "ldr    r8, [r8, %[w_skip]]\n\t"
                                       "add    r1, r1, r8\n\t",
                "ldr    r12, [sp]\n\t");
