@@ -765,7 +765,7 @@ typedef struct {
  * left. After the rows: tt_requantize32 with the zero point folded into the rounding (SMMLA,
  * ASR), SSAT to int8, the four bytes packed, clamped to [act_min, act_max] (SSUB8 + SEL) and
  * stored as one word. r4-r11 and lr are saved and restored here (see tile_row). */
-#define DW_ROW_ASM(setup, row_body, finish_setup)                                              \
+#define DW_ROW_ASM(setup, three_rows, row_body, finish_setup)                                  \
     __asm__ volatile(                                                                          \
         "push   {r4-r11, lr}\n\t"                                                              \
         "mov    r12, %[args]\n\t"                                                              \
@@ -780,10 +780,12 @@ typedef struct {
         "ldr    r2, [r12, %[channels]]\n\t"                                                    \
         "ldr    lr, [r12, %[rows]]\n\t"                                                        \
         "ldr    r8, [r12, %[runs]]\n\t"                                                        \
-        "str    r8, [sp, #8]\n\t" setup "8:\n\t" row_body "ldr    r8, [sp, #8]\n\t"            \
+        "str    r8, [sp, #8]\n\t" setup three_rows "8:\n\t" row_body                           \
+        "ldr    r8, [sp, #8]\n\t"                                                              \
         "subs   r8, r8, #1\n\t"                                                                \
         "str    r8, [sp, #8]\n\t"                                                              \
-        "bne    8b\n\t" finish_setup "ldrd   r8, r9, [r12, %[mr]]\n\t"                         \
+        "bne    8b\n\t"                                                                        \
+        "10:\n\t" finish_setup "ldrd   r8, r9, [r12, %[mr]]\n\t"                                \
         "ldrd   r10, r11, [r12, %[mr]+8]\n\t"                                                  \
         "smmla  r4, r4, r8, r9\n\t"                                                            \
         "smmla  r5, r5, r10, r11\n\t"                                                          \
@@ -835,17 +837,22 @@ typedef struct {
           [shift] "i"(offsetof(dw_row_args, shift)), [act] "i"(offsetof(dw_row_args, act))     \
         : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
 
-/* kernel_w == 3: the row's three taps at [x], [x + C], [x + 2C]; r3 the offset pair, r12 the
- * argument pointer. */
+/* One kernel row of width 3: its three taps at [x], [x + C], [x + 2C]. */
+#define DW_ROW3                                                                                \
+    "ldr    r0, [lr], #4\n\t"                                                                   \
+    "ldr    r8, [r12, %[col]]\n\t"                                                             \
+    "add    r0, r0, r8\n\t" DW_TAP("ldr    r8, [r0]\n\t", "r3")                                 \
+        DW_TAP("ldr    r8, [r0, r2]\n\t", "r3") DW_TAP("ldr    r8, [r0, r2, lsl #1]\n\t", "r3")
+
+/* kernel_w == 3, r3 the offset pair, r12 the argument pointer; three kernel rows (a 3x3 kernel
+ * away from the top and bottom) without the row loop. */
 static void dw_row_k3(dw_row_args *a)
 {
     DW_ROW_ASM("ldr    r3, [r12, %[offset]]\n\t",
-               "ldr    r0, [lr], #4\n\t"
-               "ldr    r8, [r12, %[col]]\n\t"
-               "add    r0, r0, r8\n\t" DW_TAP("ldr    r8, [r0]\n\t", "r3")
-                   DW_TAP("ldr    r8, [r0, r2]\n\t", "r3")
-                       DW_TAP("ldr    r8, [r0, r2, lsl #1]\n\t", "r3"),
-               "");
+               "ldr    r8, [sp, #8]\n\t"
+               "cmp    r8, #3\n\t"
+               "bne    8f\n\t" DW_ROW3 DW_ROW3 DW_ROW3 "b      10f\n\t",
+               DW_ROW3, "");
 }
 
 /* Any kernel_w: a loop over the row's taps, two per iteration (one first when their count is
@@ -854,7 +861,7 @@ static void dw_row_k3(dw_row_args *a)
  * does not read). */
 static void dw_row_any(dw_row_args *a)
 {
-    DW_ROW_ASM("ldr    r12, [r12, %[offset]]\n\t",
+    DW_ROW_ASM("ldr    r12, [r12, %[offset]]\n\t", "",
                "ldr    r0, [lr], #4\n\t"
                "ldr    r8, [sp]\n\t"
                "ldr    r3, [r8, %[kernel_w]]\n\t"
