@@ -119,46 +119,53 @@ enum { MAX_PRODUCT = 255 * 128 };
  * stays in int32 and so does the SMMLA result (its high word is at most 2^30 in magnitude). */
 enum { MAX_FOLD_SHIFT = 23 };
 
-static channel_finish channel_finish_make(const tt_channel_quant *q, const int32_t *bias,
-                                          int32_t o, size_t taps)
+/* The largest |bias| with which sum + bias fits in int32 for every sum of `taps` products, or
+ * -1 when no bias does. */
+static int64_t bias_limit(size_t taps)
 {
-    channel_finish f;
     const int64_t bound = (int64_t)taps * MAX_PRODUCT;
-    const int64_t b = bias != NULL ? bias[o] : 0;
-    f.bias = (int32_t)b;
-    f.multiplier = q->multiplier[o];
-    f.shift = q->shift[o];
-    f.kind = FINISH_RULE;
-    f.constant = 0;
-    f.r32 = tt_requant32_make(f.multiplier, -2);
-    f.word = 0;
-    f.word_mult = f.word_round = f.word_shift = 0;
-    if (bound > INT32_MAX) {
-        return f;
+    return bound > INT32_MAX ? -1 : (int64_t)INT32_MAX - bound;
+}
+
+static void channel_finish_init(channel_finish *f, const tt_channel_quant *q, const int32_t *bias,
+                                int32_t o, size_t taps, int64_t limit)
+{
+    const int32_t b = bias != NULL ? bias[o] : 0;
+    const int64_t magnitude = b < 0 ? -(int64_t)b : b;
+    f->bias = b;
+    f->multiplier = q->multiplier[o];
+    f->shift = q->shift[o];
+    f->constant = 0;
+    f->word_mult = f->word_round = f->word_shift = 0;
+    if (tt_requant32_applies(f->shift) && magnitude <= limit) {
+        f->kind = FINISH_FAST;
+        f->r32 = tt_requant32_make(f->multiplier, f->shift);
+        f->word = f->r32.shift <= MAX_FOLD_SHIFT;
+        f->word_mult = f->r32.multiplier;
+        f->word_round = f->word ? f->r32.rounding + q->output_zero_point * (1 << f->r32.shift) : 0;
+        f->word_shift = f->r32.shift;
+        return;
     }
-    if (tt_requant32_applies(f.shift) && (b < 0 ? -b : b) <= (int64_t)INT32_MAX - bound) {
-        f.kind = FINISH_FAST;
-        f.r32 = tt_requant32_make(f.multiplier, f.shift);
-        f.word = f.r32.shift <= MAX_FOLD_SHIFT;
-        f.word_mult = f.r32.multiplier;
-        f.word_round = f.word ? f.r32.rounding + q->output_zero_point * (1 << f.r32.shift) : 0;
-        f.word_shift = f.r32.shift;
-        return f;
+    f->kind = FINISH_RULE;
+    f->word = 0;
+    f->r32 = tt_requant32_make(f->multiplier, -2);
+    const int64_t bound = (int64_t)taps * MAX_PRODUCT;
+    if (bound > INT32_MAX) {
+        return;
     }
     /* requantization and clamp are monotonic in the sum (multiplier >= 0): equal outputs at
      * both ends of [bias - bound, bias + bound] mean one output for every sum */
-    const int8_t low = tt_requantize_to_int8(b - bound, f.multiplier, f.shift,
+    const int8_t low = tt_requantize_to_int8(b - bound, f->multiplier, f->shift,
                                              q->output_zero_point, q->act_min, q->act_max);
-    const int8_t high = tt_requantize_to_int8(b + bound, f.multiplier, f.shift,
+    const int8_t high = tt_requantize_to_int8(b + bound, f->multiplier, f->shift,
                                               q->output_zero_point, q->act_min, q->act_max);
     if (low == high) {
-        f.kind = FINISH_CONSTANT;
-        f.bias = 0;
-        f.constant = low;
-        f.word = 1;
-        f.word_round = low;
+        f->kind = FINISH_CONSTANT;
+        f->bias = 0;
+        f->constant = low;
+        f->word = 1;
+        f->word_round = low;
     }
-    return f;
 }
 
 static inline int8_t channel_finish_apply(int32_t sum, const channel_finish *f,
@@ -620,6 +627,7 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     const int32_t out_h = s->output_h, out_w = s->output_w, out_c = s->output_c;
     const int32_t kernel_h = s->kernel_h, stride_h = s->stride_h, pad_h = s->pad_h;
     const size_t taps = (size_t)kernel_h * (size_t)s->kernel_w * (size_t)c;
+    const int64_t limit = bias_limit(taps);
     int32_t interior_first, interior_end;
     interior_pixels(s, &interior_first, &interior_end);
     regular_channels k;
@@ -651,8 +659,8 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
         }
 #endif
         k.w[1] = k.width == 2 ? tt_weight_row(rows, o + 1) : k.w[0];
-        k.f[0] = channel_finish_make(quant, bias, o, taps);
-        k.f[1] = channel_finish_make(quant, bias, o + k.width - 1, taps);
+        channel_finish_init(&k.f[0], quant, bias, o, taps, limit);
+        channel_finish_init(&k.f[1], quant, bias, o + k.width - 1, taps, limit);
 #if TT_TILE_ASM
         tile_row_prepare(&k);
 #endif
@@ -909,19 +917,37 @@ static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *r
                                  const int32_t *bias, int32_t c0, depthwise_block_data *b)
 {
     const int32_t taps = d->s->kernel_h * d->s->kernel_w;
-    b->packed = TT_TILE_ASM;
+#if defined(__ARM_FEATURE_DSP)
+    if (rows->split == NULL || rows->split->axis == 0) {
+        /* the four rows stay valid together: one pass over the taps */
+        const int8_t *w0 = tt_weight_row(rows, c0), *w1 = tt_weight_row(rows, c0 + 1);
+        const int8_t *w2 = tt_weight_row(rows, c0 + 2), *w3 = tt_weight_row(rows, c0 + 3);
+        for (int32_t t = 0; t < taps; ++t) {
+            b->lanes[2 * t] = (uint32_t)(uint16_t)w0[t] | (uint32_t)w2[t] << 16;
+            b->lanes[2 * t + 1] = (uint32_t)(uint16_t)w1[t] | (uint32_t)w3[t] << 16;
+        }
+    } else {
+        for (int32_t j = 0; j < 4; ++j) {
+            const int8_t *w = tt_weight_row(rows, c0 + j);
+            for (int32_t t = 0; t < taps; ++t) {
+                const uint32_t lane = (uint32_t)(uint16_t)w[t] << (16 * (j >> 1));
+                uint32_t *word = &b->lanes[2 * t + (j & 1)];
+                *word = (j >> 1) == 0 ? lane : (*word | lane);
+            }
+        }
+    }
+#else
     for (int32_t j = 0; j < 4; ++j) {
         const int8_t *w = tt_weight_row(rows, c0 + j);
         for (int32_t t = 0; t < taps; ++t) {
-#if defined(__ARM_FEATURE_DSP)
-            const uint32_t lane = (uint32_t)(uint16_t)(int16_t)w[t] << (16 * (j >> 1));
-            uint32_t *word = &b->lanes[2 * t + (j & 1)];
-            *word = (j >> 1) == 0 ? lane : (*word | lane);
-#else
             b->values[4 * t + j] = w[t];
-#endif
         }
-        b->f[j] = channel_finish_make(d->q, bias, c0 + j, (size_t)taps);
+    }
+#endif
+    const int64_t limit = bias_limit((size_t)taps);
+    b->packed = TT_TILE_ASM;
+    for (int32_t j = 0; j < 4; ++j) {
+        channel_finish_init(&b->f[j], d->q, bias, c0 + j, (size_t)taps, limit);
         b->packed = b->packed && b->f[j].word;
     }
     for (int32_t j = 0; j < 4; ++j) {
@@ -1142,7 +1168,8 @@ void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant
         depthwise_block(&d, rows, bias, c);
     }
     for (int32_t c = blocked; c < channels; ++c) {
-        const channel_finish f = channel_finish_make(quant, bias, c, (size_t)taps);
+        channel_finish f;
+        channel_finish_init(&f, quant, bias, c, (size_t)taps, bias_limit((size_t)taps));
         depthwise_channel(&d, tt_weight_row(rows, c), &f, c);
     }
 }
