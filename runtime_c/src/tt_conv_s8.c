@@ -305,104 +305,132 @@ typedef struct {
     "smlad  r4, r9, r12, r4\n\t"                                                               \
     "smlad  r6, r8, r12, r6\n\t"
 
+#define TILE_ROW_ASM(STEP)                                                                     \
+    __asm__ volatile(                                                                              \
+        "push   {r4-r11, lr}\n\t"                                                                  \
+        "mov    r12, %[args]\n\t"                                                                  \
+        "sub    sp, sp, #16\n\t"                                                                   \
+        "str    r12, [sp, #8]\n\t"                                                                 \
+        "ldr    r8, [r12, %[pairs]]\n\t"                                                           \
+        "str    r8, [sp, #12]\n\t"                                                                 \
+        "5:\n\t" /* pixel pair */                                                                  \
+        "ldr    r12, [sp, #8]\n\t"                                                                 \
+        "ldm    r12, {r0-r3}\n\t"                                                                  \
+        "ldrd   r4, r5, [r12, %[init]]\n\t"                                                        \
+        "mov    r6, r4\n\t"                                                                        \
+        "mov    r7, r5\n\t"                                                                        \
+        "ldr    r8, [r12, %[runs]]\n\t"                                                            \
+        "str    r8, [sp, #4]\n\t"                                                                  \
+        "1:\n\t" /* run */                                                                         \
+        "ldr    r12, [sp, #8]\n\t"                                                                 \
+        "ldr    r8, [r12, %[words]]\n\t"                                                           \
+        "add    r9, r0, r8, lsl #2\n\t"                                                            \
+        "str    r9, [sp]\n\t"                                                                      \
+        "lsls   r8, r8, #31\n\t"                                                                   \
+        "bpl    2f\n\t"                                                                            \
+        STEP                                                                                       \
+        "2:\n\t"                                                                                   \
+        "ldr    r9, [sp]\n\t"                                                                      \
+        "cmp    r0, r9\n\t"                                                                        \
+        "beq    4f\n\t"                                                                            \
+        "3:\n\t"                                                                                   \
+        STEP                                                                                       \
+        STEP                                                                                       \
+        "ldr    r9, [sp]\n\t"                                                                      \
+        "cmp    r0, r9\n\t"                                                                        \
+        "bne    3b\n\t"                                                                            \
+        "4:\n\t"                                                                                   \
+        "ldr    r8, [sp, #4]\n\t"                                                                  \
+        "ldr    r12, [sp, #8]\n\t"                                                                 \
+        "subs   r8, r8, #1\n\t"                                                                    \
+        "beq    9f\n\t"                                                                            \
+        "str    r8, [sp, #4]\n\t"                                                                  \
+        "ldr    r8, [r12, %[x_next]]\n\t"                                                          \
+        "add    r0, r0, r8\n\t"                                                                    \
+        "b      1b\n\t"                                                                            \
+        "9:\n\t"                                                                                   \
+        /* requantize, zero point, saturate, pack, clamp, store */                                 \
+        "ldrd   r8, r9, [r12, %[mr0]]\n\t"                                                         \
+        "ldrd   r10, r11, [r12, %[shift]]\n\t"                                                     \
+        "smmla  r4, r4, r8, r9\n\t"                                                                \
+        "smmla  r6, r6, r8, r9\n\t"                                                                \
+        "asr    r4, r4, r10\n\t"                                                                   \
+        "asr    r6, r6, r10\n\t"                                                                   \
+        "ldrd   r8, r9, [r12, %[mr1]]\n\t"                                                         \
+        "smmla  r5, r5, r8, r9\n\t"                                                                \
+        "smmla  r7, r7, r8, r9\n\t"                                                                \
+        "asr    r5, r5, r11\n\t"                                                                   \
+        "asr    r7, r7, r11\n\t"                                                                   \
+        "ssat   r4, #8, r4\n\t"                                                                    \
+        "ssat   r5, #8, r5\n\t"                                                                    \
+        "ssat   r6, #8, r6\n\t"                                                                    \
+        "ssat   r7, #8, r7\n\t"                                                                    \
+        "bfi    r4, r5, #8, #8\n\t"                                                                \
+        "bfi    r4, r6, #16, #8\n\t"                                                               \
+        "bfi    r4, r7, #24, #8\n\t"                                                               \
+        "ldrd   r8, r9, [r12, %[act]]\n\t"                                                         \
+        "ssub8  r10, r4, r8\n\t"                                                                   \
+        "sel    r4, r4, r8\n\t"                                                                    \
+        "ssub8  r10, r4, r9\n\t"                                                                   \
+        "sel    r4, r9, r4\n\t"                                                                    \
+        "ldr    r8, [r12, %[out]]\n\t"                                                             \
+        "ldr    r9, [r12, %[out_pixel]]\n\t"                                                       \
+        "strh   r4, [r8]\n\t"                                                                      \
+        "lsrs   r4, r4, #16\n\t"                                                                   \
+        "strh   r4, [r8, r9]\n\t"                                                                  \
+        "add    r8, r8, r9, lsl #1\n\t"                                                            \
+        "str    r8, [r12, %[out]]\n\t"                                                             \
+        "ldr    r8, [r12]\n\t"                                                                     \
+        "ldr    r9, [r12, %[x_pair]]\n\t"                                                          \
+        "add    r8, r8, r9\n\t"                                                                    \
+        "str    r8, [r12]\n\t"                                                                     \
+        "ldr    r8, [sp, #12]\n\t"                                                                 \
+        "subs   r8, r8, #1\n\t"                                                                    \
+        "str    r8, [sp, #12]\n\t"                                                                 \
+        "bne    5b\n\t"                                                                            \
+        "add    sp, sp, #16\n\t"                                                                   \
+        "pop    {r4-r11, lr}\n\t"                                                                  \
+        :                                                                                          \
+        : [args] "r"(t), [pairs] "i"(offsetof(tile_row_args, pairs)),                              \
+          [init] "i"(offsetof(tile_row_args, init)), [runs] "i"(offsetof(tile_row_args, runs)),    \
+          [words] "i"(offsetof(tile_row_args, words)),                                             \
+          [x_next] "i"(offsetof(tile_row_args, x_next)),                                           \
+          [mr0] "i"(offsetof(tile_row_args, mult_round0)),                                         \
+          [mr1] "i"(offsetof(tile_row_args, mult_round1)),                                         \
+          [shift] "i"(offsetof(tile_row_args, shift)),                                             \
+          [act] "i"(offsetof(tile_row_args, act)), [out] "i"(offsetof(tile_row_args, out)),        \
+          [out_pixel] "i"(offsetof(tile_row_args, out_pixel)),                                     \
+          [x_pair] "i"(offsetof(tile_row_args, x_pair))                                            \
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
+
 static void tile_row(tile_row_args *t)
 {
-    __asm__ volatile(
-        "push   {r4-r11, lr}\n\t"
-        "mov    r12, %[args]\n\t"
-        "sub    sp, sp, #16\n\t"
-        "str    r12, [sp, #8]\n\t"
-        "ldr    r8, [r12, %[pairs]]\n\t"
-        "str    r8, [sp, #12]\n\t"
-        "5:\n\t" /* pixel pair */
-        "ldr    r12, [sp, #8]\n\t"
-        "ldm    r12, {r0-r3}\n\t"
-        "ldrd   r4, r5, [r12, %[init]]\n\t"
-        "mov    r6, r4\n\t"
-        "mov    r7, r5\n\t"
-        "ldr    r8, [r12, %[runs]]\n\t"
-        "str    r8, [sp, #4]\n\t"
-        "1:\n\t" /* run */
-        "ldr    r12, [sp, #8]\n\t"
-        "ldr    r8, [r12, %[words]]\n\t"
-        "add    r9, r0, r8, lsl #2\n\t"
-        "str    r9, [sp]\n\t"
-        "lsls   r8, r8, #31\n\t"
-        "bpl    2f\n\t"
-        TILE_STEP
-        "2:\n\t"
-        "ldr    r9, [sp]\n\t"
-        "cmp    r0, r9\n\t"
-        "beq    4f\n\t"
-        "3:\n\t"
-        TILE_STEP
-        TILE_STEP
-        "ldr    r9, [sp]\n\t"
-        "cmp    r0, r9\n\t"
-        "bne    3b\n\t"
-        "4:\n\t"
-        "ldr    r8, [sp, #4]\n\t"
-        "ldr    r12, [sp, #8]\n\t"
-        "subs   r8, r8, #1\n\t"
-        "beq    9f\n\t"
-        "str    r8, [sp, #4]\n\t"
-        "ldr    r8, [r12, %[x_next]]\n\t"
-        "add    r0, r0, r8\n\t"
-        "b      1b\n\t"
-        "9:\n\t"
-        /* requantize, zero point, saturate, pack, clamp, store */
-        "ldrd   r8, r9, [r12, %[mr0]]\n\t"
-        "ldrd   r10, r11, [r12, %[shift]]\n\t"
-        "smmla  r4, r4, r8, r9\n\t"
-        "smmla  r6, r6, r8, r9\n\t"
-        "asr    r4, r4, r10\n\t"
-        "asr    r6, r6, r10\n\t"
-        "ldrd   r8, r9, [r12, %[mr1]]\n\t"
-        "smmla  r5, r5, r8, r9\n\t"
-        "smmla  r7, r7, r8, r9\n\t"
-        "asr    r5, r5, r11\n\t"
-        "asr    r7, r7, r11\n\t"
-        "ssat   r4, #8, r4\n\t"
-        "ssat   r5, #8, r5\n\t"
-        "ssat   r6, #8, r6\n\t"
-        "ssat   r7, #8, r7\n\t"
-        "bfi    r4, r5, #8, #8\n\t"
-        "bfi    r4, r6, #16, #8\n\t"
-        "bfi    r4, r7, #24, #8\n\t"
-        "ldrd   r8, r9, [r12, %[act]]\n\t"
-        "ssub8  r10, r4, r8\n\t"
-        "sel    r4, r4, r8\n\t"
-        "ssub8  r10, r4, r9\n\t"
-        "sel    r4, r9, r4\n\t"
-        "ldr    r8, [r12, %[out]]\n\t"
-        "ldr    r9, [r12, %[out_pixel]]\n\t"
-        "strh   r4, [r8]\n\t"
-        "lsrs   r4, r4, #16\n\t"
-        "strh   r4, [r8, r9]\n\t"
-        "add    r8, r8, r9, lsl #1\n\t"
-        "str    r8, [r12, %[out]]\n\t"
-        "ldr    r8, [r12]\n\t"
-        "ldr    r9, [r12, %[x_pair]]\n\t"
-        "add    r8, r8, r9\n\t"
-        "str    r8, [r12]\n\t"
-        "ldr    r8, [sp, #12]\n\t"
-        "subs   r8, r8, #1\n\t"
-        "str    r8, [sp, #12]\n\t"
-        "bne    5b\n\t"
-        "add    sp, sp, #16\n\t"
-        "pop    {r4-r11, lr}\n\t"
-        :
-        : [args] "r"(t), [pairs] "i"(offsetof(tile_row_args, pairs)),
-          [init] "i"(offsetof(tile_row_args, init)), [runs] "i"(offsetof(tile_row_args, runs)),
-          [words] "i"(offsetof(tile_row_args, words)),
-          [x_next] "i"(offsetof(tile_row_args, x_next)),
-          [mr0] "i"(offsetof(tile_row_args, mult_round0)),
-          [mr1] "i"(offsetof(tile_row_args, mult_round1)),
-          [shift] "i"(offsetof(tile_row_args, shift)),
-          [act] "i"(offsetof(tile_row_args, act)), [out] "i"(offsetof(tile_row_args, out)),
-          [out_pixel] "i"(offsetof(tile_row_args, out_pixel)),
-          [x_pair] "i"(offsetof(tile_row_args, x_pair))
-        : "r0", "r1", "r2", "r3", "r12", "cc", "memory");
+    TILE_ROW_ASM(TILE_STEP);
+}
+
+/* tile_row with the weights of the channel pair expanded beforehand (tile_expand): each step
+ * reads [w_o even, w_o odd, w_o+1 even, w_o+1 odd] with one LDM, so only the input words are
+ * split (r3, no longer w_row, is a scratch register): 15 instructions for 16 products. */
+#define TILE_STEP_EXPANDED                                                                     \
+    "ldm    r1!, {r8-r11}\n\t"                                                                 \
+    "ldr    r12, [r0, r2]\n\t"                                                                 \
+    "ldr    lr, [r0], #4\n\t"                                                                  \
+    "sxtb16 r3, lr\n\t"                                                                        \
+    "sxtb16 lr, lr, ror #8\n\t"                                                                \
+    "smlad  r4, r3, r8, r4\n\t"                                                                \
+    "smlad  r4, lr, r9, r4\n\t"                                                                \
+    "smlad  r5, r3, r10, r5\n\t"                                                               \
+    "smlad  r5, lr, r11, r5\n\t"                                                               \
+    "sxtb16 r3, r12\n\t"                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                              \
+    "smlad  r6, r3, r8, r6\n\t"                                                                \
+    "smlad  r6, r12, r9, r6\n\t"                                                               \
+    "smlad  r7, r3, r10, r7\n\t"                                                               \
+    "smlad  r7, r12, r11, r7\n\t"
+
+static void tile_row_expanded(tile_row_args *t)
+{
+    TILE_ROW_ASM(TILE_STEP_EXPANDED);
 }
 
 /* The ldm above reads x, w, x_pixel, w_row as the first four words, x at offset 0. */
@@ -417,9 +445,11 @@ static uint32_t byte_lanes(int32_t value)
 
 /* ----------------------------------------------------------------------- regular conv */
 
-/* Weights of a channel pair whose kernel rows are not a whole number of words, padded with
- * zeros for tile_row (a 3-channel 3x3 stem: 2 x 3 x 12 bytes). */
-enum { TILE_PADDED_BYTES = 256 };
+/* The channel pair's weights prepared for the tile loops: expanded to 16-bit lanes for
+ * tile_row_expanded (4 bytes per weight of a row pair: 1x1 convs up to 96 input channels, a
+ * 3-channel 3x3 stem), or else, when a kernel row is not a whole number of words, zero-padded
+ * for tile_row; or row o of a last-axis split copied before row o + 1 is assembled. */
+enum { TILE_BUFFER_BYTES = 384 };
 
 /* One or two output channels of a regular conv, and the geometry its row loops need. */
 typedef struct {
@@ -438,7 +468,11 @@ typedef struct {
     int32_t kernel_h;
     int32_t w_len;             /* w_run rounded up to a multiple of 4 */
     const int8_t *input_end;   /* one past the input tensor (tile_row reads stay below) */
-    int8_t padded[TILE_PADDED_BYTES]; /* both rows, each kernel row zero-padded to w_len */
+    int expanded;              /* tile_row_expanded on buffer.lanes */
+    union {
+        int8_t padded[TILE_BUFFER_BYTES]; /* both rows, each kernel row zero-padded to w_len */
+        uint32_t lanes[TILE_BUFFER_BYTES / 4]; /* per 4 weights: o even, o odd, o+1 even, odd */
+    } buffer;
     tile_row_args row;
 #endif
 } regular_channels;
@@ -520,22 +554,53 @@ static int32_t weight_sum(const int8_t *w, size_t count)
     return sum;
 }
 
-/* The fields of tile_row that stay the same for every row of channels o, o + 1. A kernel row
- * of weights that is not a whole number of words is zero-padded (in k->padded) to one: the
- * input words then also read up to 3 bytes past a run, which meet zero weights. */
-static void tile_row_prepare(regular_channels *k)
+/* Both rows' weights as 16-bit lanes in buffer.lanes, each kernel row zero-padded to w_len. */
+static void tile_expand(regular_channels *k)
+{
+    uint32_t *lanes = k->buffer.lanes;
+    for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
+        for (int32_t i = 0; i < k->w_len; i += 4) {
+            for (int32_t j = 0; j < 2; ++j) {
+                const int8_t *w = k->w[j] + (size_t)kh * (size_t)k->w_run + (size_t)i;
+                uint32_t word = 0;
+                if (i + 4 <= k->w_run) {
+                    word = read_word(w);
+                } else {
+                    for (int32_t b = 0; b < k->w_run - i; ++b) {
+                        word |= (uint32_t)(uint8_t)w[b] << (8 * b);
+                    }
+                }
+                lanes[2 * j] = lanes_even(0, word);
+                lanes[2 * j + 1] = lanes_odd(0, word);
+            }
+            lanes += 4;
+        }
+    }
+}
+
+/* The fields of tile_row that stay the same for every row of channels o, o + 1, given the
+ * number of pixel pairs the loops will tile and whether the rows stay valid together. The
+ * weights are expanded (tile_row_expanded) when they fit and at least two pairs share them;
+ * else a kernel row that is not a whole number of words is zero-padded (buffer.padded) to
+ * one. Either way the input words then also read up to 3 bytes past a run, which meet zero
+ * weights. */
+static void tile_row_prepare(regular_channels *k, int64_t pairs, int stable)
 {
     tile_row_args *t = &k->row;
     k->w_len = (k->w_run + 3) / 4 * 4;
     k->tiled = k->width == 2 && k->f[0].word && k->f[1].word;
-    if (k->w_len != k->w_run) {
+    k->expanded = k->tiled && stable && pairs >= 2 &&
+                  4 * (size_t)k->kernel_h * (size_t)k->w_len <= sizeof k->buffer;
+    if (k->expanded) {
+        tile_expand(k);
+    } else if (k->w_len != k->w_run) {
         const size_t row = (size_t)k->kernel_h * (size_t)k->w_len;
-        k->tiled = k->tiled && 2 * row <= sizeof k->padded;
+        k->tiled = k->tiled && 2 * row <= sizeof k->buffer;
         if (k->tiled) {
-            memset(k->padded, 0, 2 * row);
+            memset(k->buffer.padded, 0, 2 * row);
             for (int32_t j = 0; j < 2; ++j) {
                 for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
-                    memcpy(k->padded + (size_t)j * row + (size_t)kh * (size_t)k->w_len,
+                    memcpy(k->buffer.padded + (size_t)j * row + (size_t)kh * (size_t)k->w_len,
                            k->w[j] + (size_t)kh * (size_t)k->w_run, (size_t)k->w_run);
                 }
             }
@@ -586,7 +651,7 @@ static int32_t tile_row_run(regular_channels *k, const regular_rows *r, int32_t 
                                 (size_t)(pairs - 1) * (size_t)t->x_pair + reach) {
             --pairs;
         }
-        t->w = k->padded + (size_t)r->kh_first * (size_t)k->w_len;
+        t->w = k->buffer.padded + (size_t)r->kh_first * (size_t)k->w_len;
     } else {
         t->w = k->w[0] + w_first;
     }
@@ -594,7 +659,12 @@ static int32_t tile_row_run(regular_channels *k, const regular_rows *r, int32_t 
         t->runs = r->runs;
         t->pairs = pairs;
         t->out = out + (size_t)ow * (size_t)k->out_c;
-        tile_row(t);
+        if (k->expanded) {
+            t->w = (const int8_t *)(k->buffer.lanes + (size_t)r->kh_first * (size_t)k->w_len);
+            tile_row_expanded(t);
+        } else {
+            tile_row(t);
+        }
     }
     return pairs;
 }
@@ -642,10 +712,11 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     k.w_run = s->kernel_w * c;
     k.x_offset = -quant->input_zero_point;
     /* rows that stay valid together: a complete weight or an axis-0 split; a last-axis split
-     * assembles each row in the same scratch, so row o is copied (k.padded) before row o + 1 */
+     * assembles each row in the same scratch, so row o is copied (k.buffer) before row o + 1 */
     const int stable = rows->split == NULL || rows->split->axis == 0;
-    const int copied = !stable && TT_TILE_ASM && 2 * taps <= TILE_PADDED_BYTES && k.w_run % 4 == 0;
+    const int copied = !stable && TT_TILE_ASM && 2 * taps <= TILE_BUFFER_BYTES && k.w_run % 4 == 0;
 #if TT_TILE_ASM
+    const int64_t tiled_pairs = (int64_t)s->batch * out_h * ((interior_end - interior_first) / 2);
     k.kernel_h = kernel_h;
     k.input_end = input + (size_t)s->batch * (size_t)in_h * (size_t)k.x_row;
 #endif
@@ -654,15 +725,15 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
         k.w[0] = tt_weight_row(rows, o);
 #if TT_TILE_ASM
         if (!stable && k.width == 2) {
-            memcpy(k.padded, k.w[0], taps);
-            k.w[0] = k.padded;
+            memcpy(k.buffer.padded, k.w[0], taps);
+            k.w[0] = k.buffer.padded;
         }
 #endif
         k.w[1] = k.width == 2 ? tt_weight_row(rows, o + 1) : k.w[0];
         channel_finish_init(&k.f[0], quant, bias, o, taps, limit);
         channel_finish_init(&k.f[1], quant, bias, o + k.width - 1, taps, limit);
 #if TT_TILE_ASM
-        tile_row_prepare(&k);
+        tile_row_prepare(&k, tiled_pairs, stable);
 #endif
         for (int32_t n = 0; n < s->batch; ++n) {
             for (int32_t oh = 0; oh < out_h; ++oh) {
