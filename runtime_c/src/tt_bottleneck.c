@@ -62,29 +62,24 @@ size_t tt_bottleneck_scratch_size(const tt_bottleneck_shape *s)
     return ring_size(s) + (size_t)s->output_w * (size_t)s->hidden_c;
 }
 
-/* The shape of a 1x1 conv over one row of `width` pixels. */
-static tt_conv_shape pointwise_row(int32_t width, int32_t in_channels, int32_t out_channels)
-{
-    const tt_conv_shape shape = {1, 1, width, in_channels, 1, width, out_channels,
-                                 1, 1, 1, 1,     0,           0, 1};
-    return shape;
-}
-
-static void run_stage(const tt_conv_stage *stage, const tt_conv_shape *shape,
-                      const int8_t *input, int8_t *output)
-{
-    tt_conv2d(shape, stage->quant, input, stage->weight, stage->bias, output);
-}
-
 static size_t hidden_row_size(const tt_bottleneck_shape *s)
 {
     return (size_t)s->hidden_w * (size_t)s->hidden_c;
 }
 
+/* One stage on one output row: tt_conv2d's loop for a regular conv (the expand and project
+ * convs have groups 1). */
+static void run_stage(const tt_conv_stage *stage, const tt_conv_shape *shape,
+                      const int8_t *input, int8_t *output)
+{
+    const tt_weight_rows rows = tt_complete_rows(stage->weight, tt_conv2d_weight_row_size(shape));
+    tt_conv2d_regular_rows(shape, stage->quant, input, &rows, stage->bias, output);
+}
+
 /* Expanded row `row` into slot: output row 0 of the expand conv on the input rows from the
  * first one its kernel covers (the rows above it, if any, are its top padding; the bottom
  * padding is the input's own end), i.e. tt_conv2d's value for that row. */
-static void expand_row(const row_source *src, int32_t row, int8_t *slot)
+TT_SEPARATE_FRAME static void expand_row(const row_source *src, int32_t row, int8_t *slot)
 {
     const tt_bottleneck_shape *s = src->shape;
     const int32_t origin = row * s->expand_stride_h - s->expand_pad_h;
@@ -123,29 +118,29 @@ static void prepare_rows(row_source *src, int32_t first, int32_t end)
     }
 }
 
-/* The depthwise conv's geometry (one image). */
-static tt_conv_shape depthwise_shape(const tt_bottleneck_shape *s)
+/* Depthwise output row `oh` into dw_row [output_w, hidden_c], its input rows prepared. */
+TT_SEPARATE_FRAME static void depthwise_row(const row_source *src, const tt_conv_stage *dw,
+                                            int32_t oh, int8_t *dw_row)
 {
+    const tt_bottleneck_shape *s = src->shape;
     const tt_conv_shape shape = {1,           s->hidden_h, s->hidden_w, s->hidden_c, s->output_h,
                                  s->output_w, s->hidden_c, s->kernel_h, s->kernel_w, s->stride_h,
                                  s->stride_w, s->pad_h,    s->pad_w,    s->hidden_c};
-    return shape;
-}
-
-/* Depthwise output row `oh` into dw_row [output_w, hidden_c]. */
-static void depthwise_row(row_source *src, const tt_conv_stage *dw, const tt_conv_shape *shape,
-                          int32_t oh, int8_t *dw_row)
-{
-    const tt_bottleneck_shape *s = src->shape;
-    const int32_t ih0 = oh * s->stride_h - s->pad_h;
-    const int32_t first = ih0 < 0 ? 0 : ih0;
-    const int32_t end = ih0 + s->kernel_h < s->hidden_h ? ih0 + s->kernel_h : s->hidden_h;
-    prepare_rows(src, first, end);
     const tt_row_ring ring = {s->has_expand ? src->ring : src->image, hidden_row_size(s),
                               s->has_expand ? s->kernel_h : s->hidden_h};
     const tt_weight_rows rows =
         tt_complete_rows(dw->weight, (size_t)s->kernel_h * (size_t)s->kernel_w);
-    tt_depthwise_rows(shape, dw->quant, &ring, &rows, dw->bias, oh, oh + 1, dw_row);
+    tt_depthwise_rows(&shape, dw->quant, &ring, &rows, dw->bias, oh, oh + 1, dw_row);
+}
+
+/* Output row [output_w, output_c] of the project conv (1x1) from the depthwise row. */
+TT_SEPARATE_FRAME static void project_row(const tt_bottleneck_shape *s,
+                                          const tt_conv_stage *project, const int8_t *dw_row,
+                                          int8_t *out)
+{
+    const tt_conv_shape shape = {1, 1, s->output_w, s->hidden_c, 1, s->output_w, s->output_c,
+                                 1, 1, 1,           1,           0, 0,           1};
+    run_stage(project, &shape, dw_row, out);
 }
 
 void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand,
@@ -155,15 +150,17 @@ void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand
     const tt_bottleneck_shape *s = shape;
     const size_t image_size = (size_t)s->input_h * (size_t)s->input_w * (size_t)s->input_c;
     const size_t output_row = (size_t)s->output_w * (size_t)s->output_c;
-    const tt_conv_shape project_shape = pointwise_row(s->output_w, s->hidden_c, s->output_c);
-    const tt_conv_shape dw_shape = depthwise_shape(s);
     int8_t *dw_row = scratch + ring_size(s);
     for (int32_t n = 0; n < s->batch; ++n) {
         row_source src = {s, expand, input + (size_t)n * image_size, scratch, 0};
         for (int32_t oh = 0; oh < s->output_h; ++oh) {
-            depthwise_row(&src, depthwise, &dw_shape, oh, dw_row);
+            const int32_t ih0 = oh * s->stride_h - s->pad_h;
+            const int32_t first = ih0 < 0 ? 0 : ih0;
+            const int32_t end = ih0 + s->kernel_h < s->hidden_h ? ih0 + s->kernel_h : s->hidden_h;
+            prepare_rows(&src, first, end);
+            depthwise_row(&src, depthwise, oh, dw_row);
             int8_t *out = output + ((size_t)n * (size_t)s->output_h + (size_t)oh) * output_row;
-            run_stage(project, &project_shape, dw_row, out);
+            project_row(s, project, dw_row, out);
         }
     }
 }

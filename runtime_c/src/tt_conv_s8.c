@@ -32,6 +32,7 @@
 #define TT_TILE_ASM 0
 #endif
 
+
 /* ----------------------------------------------------------------------- helpers */
 
 /* The first and one-past-last kernel taps along one axis that land inside the input. */
@@ -96,21 +97,31 @@ enum {
     FINISH_CONSTANT /* every possible sum gives the same output (a dead channel) */
 };
 
-/* Output channel o's bias and requantization, prepared once per call. */
+/* Output channel o's bias and requantization, prepared once per call. The assembly loops'
+ * form, when `word`: output = clamp(ssat8(SMMLA(sum + bias, word multiplier, word_round) >>
+ * word shift)): tt_requantize32 with the output zero point folded into the rounding (a
+ * multiple of 2^shift added before the floor shift adds exactly zp after it), or a constant
+ * (multiplier 0, shift 0, word_round the output). */
 typedef struct {
     int32_t bias; /* 0 for a constant channel */
     int32_t multiplier;
     int32_t shift;
-    int32_t kind;
-    int32_t constant;
-    tt_requant32 r32;
-    /* The assembly loops' form, when `word`: output = clamp(ssat8(SMMLA(sum + bias,
-     * word_mult, word_round) >> word_shift)), i.e. tt_requantize32 with the output zero point
-     * folded into the rounding (a multiple of 2^shift added before the floor shift adds
-     * exactly zp after it), or a constant (multiplier 0). */
-    int32_t word;
-    int32_t word_mult, word_round, word_shift;
+    int16_t kind;
+    int16_t word;
+    int32_t round32;    /* FINISH_FAST: tt_requant32 rounding and shift */
+    int32_t shift32;
+    int32_t word_round; /* FINISH_CONSTANT: the output */
 } channel_finish;
+
+static inline int32_t word_multiplier(const channel_finish *f)
+{
+    return f->kind == FINISH_CONSTANT ? 0 : f->multiplier;
+}
+
+static inline int32_t word_shift(const channel_finish *f)
+{
+    return f->kind == FINISH_CONSTANT ? 0 : f->shift32;
+}
 
 /* |sum of products| <= taps * 255 * 128 (|x - zp| <= 255, |w| <= 128). */
 enum { MAX_PRODUCT = 255 * 128 };
@@ -135,20 +146,18 @@ static void channel_finish_init(channel_finish *f, const tt_channel_quant *q, co
     f->bias = b;
     f->multiplier = q->multiplier[o];
     f->shift = q->shift[o];
-    f->constant = 0;
-    f->word_mult = f->word_round = f->word_shift = 0;
+    f->word = 0;
+    f->round32 = f->shift32 = f->word_round = 0;
     if (tt_requant32_applies(f->shift) && magnitude <= limit) {
+        const tt_requant32 r = tt_requant32_make(f->multiplier, f->shift);
         f->kind = FINISH_FAST;
-        f->r32 = tt_requant32_make(f->multiplier, f->shift);
-        f->word = f->r32.shift <= MAX_FOLD_SHIFT;
-        f->word_mult = f->r32.multiplier;
-        f->word_round = f->word ? f->r32.rounding + q->output_zero_point * (1 << f->r32.shift) : 0;
-        f->word_shift = f->r32.shift;
+        f->round32 = r.rounding;
+        f->shift32 = r.shift;
+        f->word = r.shift <= MAX_FOLD_SHIFT;
+        f->word_round = f->word ? r.rounding + q->output_zero_point * (1 << r.shift) : 0;
         return;
     }
     f->kind = FINISH_RULE;
-    f->word = 0;
-    f->r32 = tt_requant32_make(f->multiplier, -2);
     const int64_t bound = (int64_t)taps * MAX_PRODUCT;
     if (bound > INT32_MAX) {
         return;
@@ -162,7 +171,6 @@ static void channel_finish_init(channel_finish *f, const tt_channel_quant *q, co
     if (low == high) {
         f->kind = FINISH_CONSTANT;
         f->bias = 0;
-        f->constant = low;
         f->word = 1;
         f->word_round = low;
     }
@@ -172,13 +180,14 @@ static inline int8_t channel_finish_apply(int32_t sum, const channel_finish *f,
                                           const tt_channel_quant *q)
 {
     if (f->kind == FINISH_FAST) {
-        int32_t v = tt_requantize32(sum + f->bias, &f->r32) + q->output_zero_point;
+        const tt_requant32 r = {f->multiplier, f->round32, f->shift32};
+        int32_t v = tt_requantize32(sum + f->bias, &r) + q->output_zero_point;
         v = v < q->act_min ? q->act_min : v;
         v = v > q->act_max ? q->act_max : v;
         return (int8_t)v;
     }
     if (f->kind == FINISH_CONSTANT) {
-        return (int8_t)f->constant;
+        return (int8_t)f->word_round;
     }
     return tt_requantize_to_int8((int64_t)sum + f->bias, f->multiplier, f->shift,
                                  q->output_zero_point, q->act_min, q->act_max);
@@ -197,7 +206,7 @@ typedef struct {
     int32_t length, a_stride, b_stride, runs;
 } pair_job;
 
-static void pair_tail(const pair_job *j, int32_t from, int32_t sums[2])
+static inline void pair_tail(const pair_job *j, int32_t from, int32_t sums[2])
 {
     int32_t s0 = sums[0], s1 = sums[1];
     for (int32_t r = 0; r < j->runs; ++r) {
@@ -214,7 +223,7 @@ static void pair_tail(const pair_job *j, int32_t from, int32_t sums[2])
     sums[1] = s1;
 }
 
-static void pair_sums(const pair_job *j, int32_t sums[2])
+static inline void pair_sums(const pair_job *j, int32_t sums[2])
 {
 #if defined(__ARM_FEATURE_DSP)
     const uint32_t ao = offset_pair(j->a_offset);
@@ -256,7 +265,6 @@ typedef struct {
     int32_t words;     /* 4-byte words per run (length / 4, length a multiple of 4) */
     int32_t x_next;    /* from the end of a run's words to the next run, input (the weight
                         * runs follow each other) */
-    int32_t unused;
     int32_t runs;      /* >= 1 */
     int32_t pairs;     /* >= 1 */
     int32_t x_pair;    /* from pixel pair to pixel pair, input */
@@ -445,37 +453,26 @@ static uint32_t byte_lanes(int32_t value)
 
 /* ----------------------------------------------------------------------- regular conv */
 
-/* The channel pair's weights prepared for the tile loops: expanded to 16-bit lanes for
- * tile_row_expanded (4 bytes per weight of a row pair: 1x1 convs up to 96 input channels, a
- * 3-channel 3x3 stem), or else, when a kernel row is not a whole number of words, zero-padded
- * for tile_row; or row o of a last-axis split copied before row o + 1 is assembled. */
-enum { TILE_BUFFER_BYTES = 384 };
-
-/* One or two output channels of a regular conv, and the geometry its row loops need. */
+/* A regular conv (groups 1) and its current one or two output channels. */
 typedef struct {
     const tt_channel_quant *q;
-    int32_t in_w, c, kernel_w, stride_w, pad_w, out_c;
+    const int8_t *input;
+    const int8_t *input_end; /* one past the input tensor */
+    int8_t *output;
+    int32_t batch, in_h, in_w, c, out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
     int32_t x_row;  /* input row, bytes */
     int32_t w_run;  /* one kernel row of a weight row: kernel_w * c */
+    int32_t w_len;  /* w_run rounded up to a multiple of 4 */
     int32_t x_offset;
+    int32_t interior_first, interior_end; /* columns whose kernel columns are all inside */
+    size_t taps;
+    int32_t o;      /* the first output channel */
     int32_t width;  /* output channels: 1 or 2 */
     const int8_t *w[2];
     channel_finish f[2];
-#if TT_TILE_ASM
-    int tiled;          /* the pairs of interior pixels run tile_row */
-    int32_t init_first; /* the kernel rows row.init was computed for */
-    int32_t init_runs;
-    int32_t kernel_h;
-    int32_t w_len;             /* w_run rounded up to a multiple of 4 */
-    const int8_t *input_end;   /* one past the input tensor (tile_row reads stay below) */
-    int expanded;              /* tile_row_expanded on buffer.lanes */
-    union {
-        int8_t padded[TILE_BUFFER_BYTES]; /* both rows, each kernel row zero-padded to w_len */
-        uint32_t lanes[TILE_BUFFER_BYTES / 4]; /* per 4 weights: o even, o odd, o+1 even, odd */
-    } buffer;
-    tile_row_args row;
-#endif
-} regular_channels;
+    int32_t tiled;  /* tile_pass computes the pairs of interior pixels (tiled_pairs) */
+} regular_conv;
 
 /* The taps of an output row: `runs` kernel rows from kernel row kh_first, the first one at
  * input row pointer x (NULL when runs == 0). */
@@ -485,7 +482,48 @@ typedef struct {
     int32_t runs;
 } regular_rows;
 
-static void store_pixel(const regular_channels *k, const int32_t *sums, int8_t *out)
+static regular_rows regular_rows_of(const regular_conv *k, int32_t n, int32_t oh)
+{
+    const int32_t ih0 = oh * k->stride_h - k->pad_h;
+    int32_t kh_first, kh_end;
+    valid_taps(ih0, k->kernel_h, k->in_h, &kh_first, &kh_end);
+    regular_rows r = {NULL, kh_first, kh_end > kh_first ? kh_end - kh_first : 0};
+    if (r.runs > 0) {
+        r.x = k->input + tt_nhwc_offset(k->in_h, k->in_w, k->c, n, ih0 + kh_first, 0, 0);
+    }
+    return r;
+}
+
+static int8_t *regular_out_row(const regular_conv *k, int32_t n, int32_t oh)
+{
+    return k->output + tt_nhwc_offset(k->out_h, k->out_w, k->out_c, n, oh, 0, k->o);
+}
+
+/* The pairs of interior pixels of an output row (from interior_first) that tile_pass
+ * computes: all of them, but where kernel rows are padded to w_len the last ones whose
+ * reads past a run would leave the input are left to the C loops. */
+static int32_t tiled_pairs(const regular_conv *k, const regular_rows *r)
+{
+    if (!k->tiled || r->runs == 0) {
+        return 0;
+    }
+    int32_t pairs = (k->interior_end - k->interior_first) / 2;
+    if (k->w_len != k->w_run && pairs > 0) {
+        const int8_t *x = r->x + (size_t)(k->interior_first * k->stride_w - k->pad_w) * k->c;
+        const size_t pair = 2 * (size_t)k->stride_w * (size_t)k->c;
+        /* the last byte read: pixel b of the last pair, last run, w_len bytes */
+        const size_t reach = (size_t)k->stride_w * (size_t)k->c +
+                             (size_t)(r->runs - 1) * (size_t)k->x_row + (size_t)k->w_len;
+        while (pairs > 0 && (size_t)(k->input_end - x) < (size_t)(pairs - 1) * pair + reach) {
+            --pairs;
+        }
+    }
+    return pairs;
+}
+
+/* ..................................................................... the C loops */
+
+static void store_pixel(const regular_conv *k, const int32_t *sums, int8_t *out)
 {
     out[0] = channel_finish_apply(sums[0], &k->f[0], k->q);
     if (k->width == 2) {
@@ -494,8 +532,8 @@ static void store_pixel(const regular_channels *k, const int32_t *sums, int8_t *
 }
 
 /* Output pixel ow (any position: its valid kernel columns are worked out here). */
-static void regular_pixel(const regular_channels *k, const regular_rows *r, int32_t ow,
-                          int8_t *out)
+TT_SEPARATE_FRAME static void regular_pixel(const regular_conv *k, const regular_rows *r,
+                                            int32_t ow, int8_t *out)
 {
     const int32_t iw0 = ow * k->stride_w - k->pad_w;
     int32_t kw_first, kw_end;
@@ -517,15 +555,11 @@ static void regular_pixel(const regular_channels *k, const regular_rows *r, int3
     store_pixel(k, sums, out + (size_t)ow * (size_t)k->out_c);
 }
 
-/* Output pixels ow and ow + 1 in C, both with every kernel column inside the input. */
-static void regular_pixel_pair(const regular_channels *k, const regular_rows *r, int32_t ow,
-                               int8_t *out)
+/* Output pixels ow and ow + 1 of one output channel, both with every kernel column inside
+ * the input (the weight row shared). */
+TT_SEPARATE_FRAME static void regular_pixel_pair(const regular_conv *k, const regular_rows *r,
+                                                 int32_t ow, int8_t *out)
 {
-    if (k->width == 2 || r->runs == 0) {
-        regular_pixel(k, r, ow, out);
-        regular_pixel(k, r, ow + 1, out);
-        return;
-    }
     const int8_t *x0 = r->x + (size_t)(ow * k->stride_w - k->pad_w) * (size_t)k->c;
     const int8_t *w = k->w[0] + (size_t)r->kh_first * (size_t)k->w_run;
     int32_t sums[2] = {0, 0};
@@ -537,7 +571,42 @@ static void regular_pixel_pair(const regular_channels *k, const regular_rows *r,
     out[(size_t)(ow + 1) * (size_t)k->out_c] = channel_finish_apply(sums[1], &k->f[0], k->q);
 }
 
+/* Every output pixel of the current channels that tile_pass does not compute. */
+static void regular_c_pass(const regular_conv *k)
+{
+    for (int32_t n = 0; n < k->batch; ++n) {
+        for (int32_t oh = 0; oh < k->out_h; ++oh) {
+            const regular_rows r = regular_rows_of(k, n, oh);
+            int8_t *out = regular_out_row(k, n, oh);
+            for (int32_t ow = 0; ow < k->interior_first; ++ow) {
+                regular_pixel(k, &r, ow, out);
+            }
+            int32_t ow = k->interior_first + 2 * tiled_pairs(k, &r);
+            if (k->width == 1 && r.runs > 0) {
+                for (; ow + 1 < k->interior_end; ow += 2) {
+                    regular_pixel_pair(k, &r, ow, out);
+                }
+            }
+            for (; ow < k->out_w; ++ow) {
+                regular_pixel(k, &r, ow, out);
+            }
+        }
+    }
+}
+
 #if TT_TILE_ASM
+/* ..................................................................... the tile pass */
+
+/* The channel pair's weights prepared for the tile loops, in a buffer of TILE_BUFFER_BYTES:
+ * - expanded to 16-bit lanes for tile_row_expanded (4 bytes per weight of the row pair: 1x1
+ *   convs up to 48 input channels, a 3-channel 3x3 stem), when at least two pixel pairs share
+ *   them;
+ * - else, when a kernel row is not a whole number of words, zero-padded to w_len (both rows);
+ * - else read in place, except row o of a last-axis split, copied before row o + 1 is
+ *   assembled over it. */
+enum { TILE_BUFFER_BYTES = 192 };
+enum { TILE_IN_PLACE, TILE_COPY, TILE_PADDED, TILE_EXPANDED };
+
 /* sum of count int8 values: four per USADA8 on the bytes biased by 128 (x ^ 0x80 = x + 128
  * as an unsigned byte), then 128 per value taken back. */
 static int32_t weight_sum(const int8_t *w, size_t count)
@@ -554,214 +623,247 @@ static int32_t weight_sum(const int8_t *w, size_t count)
     return sum;
 }
 
-/* Both rows' weights as 16-bit lanes in buffer.lanes, each kernel row zero-padded to w_len. */
-static void tile_expand(regular_channels *k)
+/* The tile pass's way with the weights of the current channels, or -1 when it cannot tile
+ * them (one channel, a finish without the word form, a buffer too small). */
+static int32_t tile_mode(const regular_conv *k, const tt_weight_rows *rows)
 {
-    uint32_t *lanes = k->buffer.lanes;
-    for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
-        for (int32_t i = 0; i < k->w_len; i += 4) {
-            for (int32_t j = 0; j < 2; ++j) {
-                const int8_t *w = k->w[j] + (size_t)kh * (size_t)k->w_run + (size_t)i;
+    if (k->width != 2 || !k->f[0].word || !k->f[1].word) {
+        return -1;
+    }
+    const int64_t pairs =
+        (int64_t)k->batch * k->out_h * ((k->interior_end - k->interior_first) / 2);
+    const size_t padded_pair = 2 * (size_t)k->kernel_h * (size_t)k->w_len;
+    if (pairs >= 2 && 2 * padded_pair <= TILE_BUFFER_BYTES) {
+        return TILE_EXPANDED;
+    }
+    if (k->w_len != k->w_run) {
+        return padded_pair <= TILE_BUFFER_BYTES ? TILE_PADDED : -1;
+    }
+    if (rows->split != NULL && rows->split->axis != 0) {
+        return k->taps <= TILE_BUFFER_BYTES ? TILE_COPY : -1;
+    }
+    return TILE_IN_PLACE;
+}
+
+typedef struct {
+    tile_row_args args;
+    int32_t mode;
+    const int8_t *w[2];                      /* TILE_IN_PLACE, TILE_COPY: the rows */
+    int32_t init_first, init_runs;           /* the kernel rows args.init was computed for */
+    union {
+        int8_t bytes[TILE_BUFFER_BYTES];
+        uint32_t lanes[TILE_BUFFER_BYTES / 4]; /* per 4 weights: o even, o odd, o+1 even, odd */
+    } buffer;
+} tile_state;
+
+/* Row j (of o, o + 1) into the buffer as the mode wants it. */
+static void tile_take_row(const regular_conv *k, tile_state *t, int32_t j, const int8_t *w)
+{
+    if (t->mode == TILE_EXPANDED) {
+        uint32_t *lanes = t->buffer.lanes + 2 * j;
+        for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
+            const int8_t *run = w + (size_t)kh * (size_t)k->w_run;
+            for (int32_t i = 0; i < k->w_len; i += 4) {
                 uint32_t word = 0;
                 if (i + 4 <= k->w_run) {
-                    word = read_word(w);
+                    word = read_word(run + i);
                 } else {
                     for (int32_t b = 0; b < k->w_run - i; ++b) {
-                        word |= (uint32_t)(uint8_t)w[b] << (8 * b);
+                        word |= (uint32_t)(uint8_t)run[i + b] << (8 * b);
                     }
                 }
-                lanes[2 * j] = lanes_even(0, word);
-                lanes[2 * j + 1] = lanes_odd(0, word);
+                lanes[0] = lanes_even(0, word);
+                lanes[1] = lanes_odd(0, word);
+                lanes += 4;
             }
-            lanes += 4;
         }
+    } else if (t->mode == TILE_PADDED) {
+        int8_t *row = t->buffer.bytes + (size_t)j * (size_t)k->kernel_h * (size_t)k->w_len;
+        for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
+            int8_t *run = row + (size_t)kh * (size_t)k->w_len;
+            memcpy(run, w + (size_t)kh * (size_t)k->w_run, (size_t)k->w_run);
+            memset(run + k->w_run, 0, (size_t)(k->w_len - k->w_run));
+        }
+    } else if (t->mode == TILE_COPY && j == 0) {
+        memcpy(t->buffer.bytes, w, k->taps);
+        w = t->buffer.bytes;
+    }
+    t->w[j] = w;
+}
+
+/* Sum of the weights of row j over kernel rows [kh_first, kh_first + runs), from the
+ * prepared weights (zero padding adds nothing; expanded lanes: SMLAD by 1 in both lanes). */
+static int32_t tile_weight_sum(const regular_conv *k, const tile_state *t, int32_t j,
+                               int32_t kh_first, int32_t runs)
+{
+    const size_t first = (size_t)kh_first * (size_t)k->w_len;
+    const size_t count = (size_t)runs * (size_t)k->w_len;
+    if (t->mode == TILE_EXPANDED) {
+        const uint32_t *lanes = t->buffer.lanes + first + 2 * (size_t)j;
+        int32_t sum = 0;
+        for (size_t i = 0; i < count; i += 4) {
+            sum = (int32_t)__smlad(lanes[i], UINT32_C(0x00010001), sum);
+            sum = (int32_t)__smlad(lanes[i + 1], UINT32_C(0x00010001), sum);
+        }
+        return sum;
+    }
+    if (t->mode == TILE_PADDED) {
+        const size_t row = (size_t)j * (size_t)k->kernel_h * (size_t)k->w_len;
+        return weight_sum(t->buffer.bytes + row + first, count);
+    }
+    return weight_sum(t->w[j] + (size_t)kh_first * (size_t)k->w_run, (size_t)runs * k->w_run);
+}
+
+/* The weights of kernel rows [kh_first, kh_first + runs) as tile_row reads them. */
+static const int8_t *tile_weights(const regular_conv *k, const tile_state *t, int32_t kh_first)
+{
+    switch (t->mode) {
+    case TILE_EXPANDED:
+        return (const int8_t *)(t->buffer.lanes + (size_t)kh_first * (size_t)k->w_len);
+    case TILE_PADDED:
+        return t->buffer.bytes + (size_t)kh_first * (size_t)k->w_len;
+    default:
+        return t->w[0] + (size_t)kh_first * (size_t)k->w_run;
     }
 }
 
-/* The fields of tile_row that stay the same for every row of channels o, o + 1, given the
- * number of pixel pairs the loops will tile and whether the rows stay valid together. The
- * weights are expanded (tile_row_expanded) when they fit and at least two pairs share them;
- * else a kernel row that is not a whole number of words is zero-padded (buffer.padded) to
- * one. Either way the input words then also read up to 3 bytes past a run, which meet zero
- * weights. */
-static void tile_row_prepare(regular_channels *k, int64_t pairs, int stable)
+static void tile_args_init(const regular_conv *k, tile_state *t)
 {
-    tile_row_args *t = &k->row;
-    k->w_len = (k->w_run + 3) / 4 * 4;
-    k->tiled = k->width == 2 && k->f[0].word && k->f[1].word;
-    k->expanded = k->tiled && stable && pairs >= 2 &&
-                  4 * (size_t)k->kernel_h * (size_t)k->w_len <= sizeof k->buffer;
-    if (k->expanded) {
-        tile_expand(k);
-    } else if (k->w_len != k->w_run) {
-        const size_t row = (size_t)k->kernel_h * (size_t)k->w_len;
-        k->tiled = k->tiled && 2 * row <= sizeof k->buffer;
-        if (k->tiled) {
-            memset(k->buffer.padded, 0, 2 * row);
-            for (int32_t j = 0; j < 2; ++j) {
-                for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
-                    memcpy(k->buffer.padded + (size_t)j * row + (size_t)kh * (size_t)k->w_len,
-                           k->w[j] + (size_t)kh * (size_t)k->w_run, (size_t)k->w_run);
-                }
-            }
-        }
-        t->w_row = (int32_t)row;
+    tile_row_args *a = &t->args;
+    if (t->mode == TILE_PADDED) {
+        a->w_row = k->kernel_h * k->w_len;
     } else {
-        t->w_row = (int32_t)((uintptr_t)k->w[1] - (uintptr_t)k->w[0]);
+        a->w_row = (int32_t)((uintptr_t)t->w[1] - (uintptr_t)t->w[0]);
     }
-    k->init_first = -1;
-    k->init_runs = -1;
-    t->x_pixel = k->stride_w * k->c;
-    t->words = k->w_len / 4;
-    t->x_next = k->x_row - k->w_len;
-    t->unused = 0;
-    t->x_pair = 2 * t->x_pixel;
-    t->out_pixel = k->out_c;
+    a->x_pixel = k->stride_w * k->c;
+    a->words = k->w_len / 4;
+    a->x_next = k->x_row - k->w_len;
+    a->x_pair = 2 * a->x_pixel;
+    a->out_pixel = k->out_c;
     for (int32_t j = 0; j < 2; ++j) {
-        int32_t *mult_round = j == 0 ? t->mult_round0 : t->mult_round1;
-        mult_round[0] = k->f[j].word_mult;
+        int32_t *mult_round = j == 0 ? a->mult_round0 : a->mult_round1;
+        mult_round[0] = word_multiplier(&k->f[j]);
         mult_round[1] = k->f[j].word_round;
-        t->shift[j] = k->f[j].word_shift;
+        a->shift[j] = word_shift(&k->f[j]);
     }
-    t->act[0] = byte_lanes(k->q->act_min);
-    t->act[1] = byte_lanes(k->q->act_max);
+    a->act[0] = byte_lanes(k->q->act_min);
+    a->act[1] = byte_lanes(k->q->act_max);
+    t->init_first = -1;
+    t->init_runs = -1;
 }
 
-/* Up to `pairs` pairs of interior pixels from ow with tile_row (fewer when the padded reads of
- * the last ones would leave the input); returns how many. */
-static int32_t tile_row_run(regular_channels *k, const regular_rows *r, int32_t ow,
-                            int32_t pairs, int8_t *out)
+/* The tiled pairs of interior pixels (tiled_pairs) of output channels o, o + 1, every row,
+ * with tile_row or tile_row_expanded; the rows are fetched here (row o first). */
+TT_SEPARATE_FRAME static void tile_pass(const regular_conv *k, const tt_weight_rows *rows,
+                                        int32_t mode)
 {
-    tile_row_args *t = &k->row;
-    const size_t w_first = (size_t)r->kh_first * (size_t)k->w_run;
-    if (r->kh_first != k->init_first || r->runs != k->init_runs) {
-        const size_t count = (size_t)r->runs * (size_t)k->w_run;
-        for (int32_t j = 0; j < 2; ++j) {
-            t->init[j] = k->f[j].bias + k->x_offset * weight_sum(k->w[j] + w_first, count);
+    tile_state t;
+    t.mode = mode;
+    tile_take_row(k, &t, 0, tt_weight_row(rows, k->o));
+    tile_take_row(k, &t, 1, tt_weight_row(rows, k->o + 1));
+    tile_args_init(k, &t);
+    tile_row_args *a = &t.args;
+    for (int32_t n = 0; n < k->batch; ++n) {
+        for (int32_t oh = 0; oh < k->out_h; ++oh) {
+            const regular_rows r = regular_rows_of(k, n, oh);
+            const int32_t pairs = tiled_pairs(k, &r);
+            if (pairs == 0) {
+                continue;
+            }
+            if (r.kh_first != t.init_first || r.runs != t.init_runs) {
+                /* the input offset folded in: init = bias - zp * (sum of the runs' weights) */
+                for (int32_t j = 0; j < 2; ++j) {
+                    const int32_t sum = tile_weight_sum(k, &t, j, r.kh_first, r.runs);
+                    a->init[j] = k->f[j].bias + k->x_offset * sum;
+                }
+                t.init_first = r.kh_first;
+                t.init_runs = r.runs;
+            }
+            a->x = r.x + (size_t)(k->interior_first * k->stride_w - k->pad_w) * (size_t)k->c;
+            a->w = tile_weights(k, &t, r.kh_first);
+            a->runs = r.runs;
+            a->pairs = pairs;
+            a->out = regular_out_row(k, n, oh) + (size_t)k->interior_first * (size_t)k->out_c;
+            if (mode == TILE_EXPANDED) {
+                tile_row_expanded(a);
+            } else {
+                tile_row(a);
+            }
         }
-        k->init_first = r->kh_first;
-        k->init_runs = r->runs;
     }
-    t->x = r->x + (size_t)(ow * k->stride_w - k->pad_w) * (size_t)k->c;
-    if (k->w_len != k->w_run) {
-        /* the last byte read: pixel b of the last pair, last run, w_len bytes */
-        const size_t reach = (size_t)t->x_pixel + (size_t)(r->runs - 1) * (size_t)k->x_row +
-                             (size_t)k->w_len;
-        while (pairs > 0 && (size_t)(k->input_end - t->x) <
-                                (size_t)(pairs - 1) * (size_t)t->x_pair + reach) {
-            --pairs;
-        }
-        t->w = k->buffer.padded + (size_t)r->kh_first * (size_t)k->w_len;
-    } else {
-        t->w = k->w[0] + w_first;
-    }
-    if (pairs > 0) {
-        t->runs = r->runs;
-        t->pairs = pairs;
-        t->out = out + (size_t)ow * (size_t)k->out_c;
-        if (k->expanded) {
-            t->w = (const int8_t *)(k->buffer.lanes + (size_t)r->kh_first * (size_t)k->w_len);
-            tile_row_expanded(t);
-        } else {
-            tile_row(t);
-        }
-    }
-    return pairs;
 }
 #endif
-
-/* Output pixels [first, end) of a row, every kernel column of each inside the input. */
-static void regular_interior(regular_channels *k, const regular_rows *r, int32_t first,
-                             int32_t end, int8_t *out)
-{
-    int32_t ow = first;
-#if TT_TILE_ASM
-    if (k->tiled && r->runs > 0 && end - first >= 2) {
-        ow += 2 * tile_row_run(k, r, ow, (end - first) / 2, out);
-    }
-#endif
-    for (; ow + 1 < end; ow += 2) {
-        regular_pixel_pair(k, r, ow, out);
-    }
-    if (ow < end) {
-        regular_pixel(k, r, ow, out);
-    }
-}
 
 void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
                             const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
                             int8_t *output)
 {
     const tt_conv_shape *s = shape;
-    const int32_t in_h = s->input_h, in_w = s->input_w, c = s->input_c;
-    const int32_t out_h = s->output_h, out_w = s->output_w, out_c = s->output_c;
-    const int32_t kernel_h = s->kernel_h, stride_h = s->stride_h, pad_h = s->pad_h;
-    const size_t taps = (size_t)kernel_h * (size_t)s->kernel_w * (size_t)c;
-    const int64_t limit = bias_limit(taps);
-    int32_t interior_first, interior_end;
-    interior_pixels(s, &interior_first, &interior_end);
-    regular_channels k;
+    regular_conv k;
     k.q = quant;
-    k.in_w = in_w;
-    k.c = c;
+    k.input = input;
+    k.output = output;
+    k.batch = s->batch;
+    k.in_h = s->input_h;
+    k.in_w = s->input_w;
+    k.c = s->input_c;
+    k.out_h = s->output_h;
+    k.out_w = s->output_w;
+    k.out_c = s->output_c;
+    k.kernel_h = s->kernel_h;
     k.kernel_w = s->kernel_w;
+    k.stride_h = s->stride_h;
     k.stride_w = s->stride_w;
+    k.pad_h = s->pad_h;
     k.pad_w = s->pad_w;
-    k.out_c = out_c;
-    k.x_row = in_w * c;
-    k.w_run = s->kernel_w * c;
+    k.x_row = k.in_w * k.c;
+    k.w_run = k.kernel_w * k.c;
+    k.w_len = (k.w_run + 3) / 4 * 4;
     k.x_offset = -quant->input_zero_point;
+    k.input_end = input + (size_t)k.batch * (size_t)k.in_h * (size_t)k.x_row;
+    k.taps = (size_t)k.kernel_h * (size_t)k.w_run;
+    interior_pixels(s, &k.interior_first, &k.interior_end);
+    const int64_t limit = bias_limit(k.taps);
     /* rows that stay valid together: a complete weight or an axis-0 split; a last-axis split
-     * assembles each row in the same scratch, so row o is copied (k.buffer) before row o + 1 */
+     * assembles each row in the same scratch, so its channels are taken one at a time here */
     const int stable = rows->split == NULL || rows->split->axis == 0;
-    const int copied = !stable && TT_TILE_ASM && 2 * taps <= TILE_BUFFER_BYTES && k.w_run % 4 == 0;
+    for (k.o = 0; k.o < k.out_c; k.o += k.width) {
+        k.width = k.o + 1 < k.out_c ? 2 : 1;
+        channel_finish_init(&k.f[0], quant, bias, k.o, k.taps, limit);
+        channel_finish_init(&k.f[1], quant, bias, k.o + k.width - 1, k.taps, limit);
+        k.tiled = 0;
 #if TT_TILE_ASM
-    const int64_t tiled_pairs = (int64_t)s->batch * out_h * ((interior_end - interior_first) / 2);
-    k.kernel_h = kernel_h;
-    k.input_end = input + (size_t)s->batch * (size_t)in_h * (size_t)k.x_row;
-#endif
-    for (int32_t o = 0; o < out_c; o += k.width) {
-        k.width = (stable || copied) && o + 1 < out_c ? 2 : 1;
-        k.w[0] = tt_weight_row(rows, o);
-#if TT_TILE_ASM
-        if (!stable && k.width == 2) {
-            memcpy(k.buffer.padded, k.w[0], taps);
-            k.w[0] = k.buffer.padded;
+        const int32_t mode = tile_mode(&k, rows);
+        if (mode >= 0) {
+            k.tiled = 1;
+            tile_pass(&k, rows, mode);
         }
 #endif
-        k.w[1] = k.width == 2 ? tt_weight_row(rows, o + 1) : k.w[0];
-        channel_finish_init(&k.f[0], quant, bias, o, taps, limit);
-        channel_finish_init(&k.f[1], quant, bias, o + k.width - 1, taps, limit);
-#if TT_TILE_ASM
-        tile_row_prepare(&k, tiled_pairs, stable);
-#endif
-        for (int32_t n = 0; n < s->batch; ++n) {
-            for (int32_t oh = 0; oh < out_h; ++oh) {
-                const int32_t ih0 = oh * stride_h - pad_h;
-                int32_t kh_first, kh_end;
-                valid_taps(ih0, kernel_h, in_h, &kh_first, &kh_end);
-                regular_rows r = {NULL, kh_first, kh_end > kh_first ? kh_end - kh_first : 0};
-                if (r.runs > 0) {
-                    r.x = input + tt_nhwc_offset(in_h, in_w, c, n, ih0 + kh_first, 0, 0);
-                }
-                int8_t *out = output + tt_nhwc_offset(out_h, out_w, out_c, n, oh, 0, o);
-                for (int32_t ow = 0; ow < interior_first; ++ow) {
-                    regular_pixel(&k, &r, ow, out);
-                }
-                regular_interior(&k, &r, interior_first, interior_end, out);
-                for (int32_t ow = interior_end; ow < out_w; ++ow) {
-                    regular_pixel(&k, &r, ow, out);
-                }
-            }
+        if (stable) {
+            k.w[0] = tt_weight_row(rows, k.o);
+            k.w[1] = tt_weight_row(rows, k.o + k.width - 1);
+            regular_c_pass(&k);
+            continue;
         }
+        /* one channel at a time, the pair's tiled pixels excepted */
+        const int32_t o = k.o, width = k.width;
+        for (int32_t j = 0; j < width; ++j) {
+            k.width = 1;
+            k.o = o + j;
+            k.f[0] = k.f[j];
+            k.w[0] = k.w[1] = tt_weight_row(rows, k.o);
+            regular_c_pass(&k);
+        }
+        k.o = o;
+        k.width = width;
     }
 }
 
 /* ----------------------------------------------------------------------- depthwise */
 
-/* Largest kernel (taps and rows) of the four-channel path: a 7x7 kernel, 392 bytes of packed
- * weights on the stack. Larger kernels take the per-channel loop. */
-enum { DW_MAX_TAPS = 49, DW_MAX_ROWS = 16 };
+/* Largest kernel of the four-channel path: 49 taps (a 7x7 kernel: 392 bytes of packed
+ * weights on the stack) and 8 rows. Larger kernels take the per-channel loop. */
+enum { DW_MAX_TAPS = 49, DW_MAX_ROWS = 8 };
 
 /* Where the output rows of a depthwise conv come from. */
 typedef struct {
@@ -779,9 +881,13 @@ static const int8_t *ring_row(const tt_row_ring *ring, int32_t row)
 }
 
 /* Channel c alone (channels beyond a multiple of four, or large kernels). */
-static void depthwise_channel(const depthwise_job *d, const int8_t *w, const channel_finish *f,
-                              int32_t c)
+TT_SEPARATE_FRAME static void depthwise_channel(const depthwise_job *d, const int8_t *w,
+                                                const int32_t *bias, int32_t c)
 {
+    const size_t taps = (size_t)d->s->kernel_h * (size_t)d->s->kernel_w;
+    channel_finish finish;
+    channel_finish_init(&finish, d->q, bias, c, taps, bias_limit(taps));
+    const channel_finish *f = &finish;
     const tt_conv_shape *s = d->s;
     const int32_t channels = s->input_c;
     const int32_t x_offset = -d->q->input_zero_point;
@@ -967,28 +1073,33 @@ static void dw_row_any(dw_row_args *a)
 typedef char dw_row_args_layout[offsetof(dw_row_args, init) == 0 ? 1 : -1];
 #endif
 
-/* Four channels c0 .. c0 + 3: their weights per tap (DSP: [w_c0, w_c2] and [w_c1, w_c3] as
- * 16-bit lanes, the pairing of lanes_even / lanes_odd; plain C: the four values), their
- * requantization, and the sums' start (the biases when `packed`, else 0). */
-typedef struct {
-#if defined(__ARM_FEATURE_DSP)
-    uint32_t lanes[2 * DW_MAX_TAPS];
-#else
-    int8_t values[4 * DW_MAX_TAPS];
-#endif
-    channel_finish f[4];
-    int32_t init[4];
-    int packed; /* the four outputs of a pixel requantized and stored as one word */
 #if TT_TILE_ASM
+/* Four channels c0 .. c0 + 3 whose outputs all have channel_finish's word form: their weights
+ * per tap, [w_c0, w_c2] and [w_c1, w_c3] as 16-bit lanes (the pairing of lanes_even /
+ * lanes_odd), and the assembly loops' arguments (sums starting at the biases). */
+typedef struct {
+    uint32_t lanes[2 * DW_MAX_TAPS];
     dw_row_args row;
-#endif
 } depthwise_block_data;
 
-static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *rows,
-                                 const int32_t *bias, int32_t c0, depthwise_block_data *b)
+/* Prepares channels c0 .. c0 + 3; 0 (nothing prepared) when one of them lacks the word form. */
+static int depthwise_block_make(const depthwise_job *d, const tt_weight_rows *rows,
+                                const int32_t *bias, int32_t c0, depthwise_block_data *b)
 {
     const int32_t taps = d->s->kernel_h * d->s->kernel_w;
-#if defined(__ARM_FEATURE_DSP)
+    const int64_t limit = bias_limit((size_t)taps);
+    dw_row_args *a = &b->row;
+    for (int32_t j = 0; j < 4; ++j) {
+        channel_finish f;
+        channel_finish_init(&f, d->q, bias, c0 + j, (size_t)taps, limit);
+        if (!f.word) {
+            return 0;
+        }
+        a->init[j] = f.bias;
+        a->mult_round[j][0] = word_multiplier(&f);
+        a->mult_round[j][1] = f.word_round;
+        a->shift[j] = word_shift(&f);
+    }
     if (rows->split == NULL || rows->split->axis == 0) {
         /* the four rows stay valid together: one pass over the taps */
         const int8_t *w0 = tt_weight_row(rows, c0), *w1 = tt_weight_row(rows, c0 + 1);
@@ -1007,31 +1118,6 @@ static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *r
             }
         }
     }
-#else
-    for (int32_t j = 0; j < 4; ++j) {
-        const int8_t *w = tt_weight_row(rows, c0 + j);
-        for (int32_t t = 0; t < taps; ++t) {
-            b->values[4 * t + j] = w[t];
-        }
-    }
-#endif
-    const int64_t limit = bias_limit((size_t)taps);
-    b->packed = TT_TILE_ASM;
-    for (int32_t j = 0; j < 4; ++j) {
-        channel_finish_init(&b->f[j], d->q, bias, c0 + j, (size_t)taps, limit);
-        b->packed = b->packed && b->f[j].word;
-    }
-    for (int32_t j = 0; j < 4; ++j) {
-        b->init[j] = b->packed ? b->f[j].bias : 0;
-    }
-#if TT_TILE_ASM
-    dw_row_args *a = &b->row;
-    for (int32_t j = 0; j < 4; ++j) {
-        a->init[j] = b->init[j];
-        a->mult_round[j][0] = b->f[j].word_mult;
-        a->mult_round[j][1] = b->f[j].word_round;
-        a->shift[j] = b->f[j].word_shift;
-    }
     a->channels = d->s->input_c;
     a->kernel_w = d->s->kernel_w;
     a->w_skip = 0;
@@ -1039,84 +1125,38 @@ static void depthwise_block_make(const depthwise_job *d, const tt_weight_rows *r
     a->col_step = d->s->stride_w * d->s->input_c;
     a->act[0] = byte_lanes(d->q->act_min);
     a->act[1] = byte_lanes(d->q->act_max);
-#endif
+    return 1;
 }
 
-/* The four outputs of one pixel from their sums. */
-static inline void depthwise_store(const depthwise_block_data *b, const tt_channel_quant *q,
-                                   const int32_t acc[4], int8_t *out)
+/* The four outputs of a pixel whose window holds no tap (their sums are the biases): the
+ * assembly loops' finish in C. */
+static void depthwise_store_empty(const dw_row_args *a, int8_t *out)
 {
-#if TT_TILE_ASM
-    if (b->packed) {
-        /* the assembly loop's finish, for the border pixels */
-        const dw_row_args *a = &b->row;
-        int32_t v[4];
-        for (int32_t j = 0; j < 4; ++j) {
-            int32_t high;
-            __asm__("smmla %0, %1, %2, %3"
-                    : "=r"(high)
-                    : "r"(acc[j]), "r"(a->mult_round[j][0]), "r"(a->mult_round[j][1]));
-            v[j] = tt_floor_shift_right32(high, a->shift[j]);
-        }
-        uint32_t word, scratch;
-        __asm__("ssat   %[w], #8, %[v0]\n\t"
-                "ssat   %[t], #8, %[v1]\n\t"
-                "bfi    %[w], %[t], #8, #8\n\t"
-                "ssat   %[t], #8, %[v2]\n\t"
-                "bfi    %[w], %[t], #16, #8\n\t"
-                "ssat   %[t], #8, %[v3]\n\t"
-                "bfi    %[w], %[t], #24, #8\n\t"
-                "ssub8  %[t], %[w], %[lo]\n\t"
-                "sel    %[w], %[w], %[lo]\n\t"
-                "ssub8  %[t], %[w], %[hi]\n\t"
-                "sel    %[w], %[hi], %[w]"
-                : [w] "=&r"(word), [t] "=&r"(scratch)
-                : [v0] "r"(v[0]), [v1] "r"(v[1]), [v2] "r"(v[2]), [v3] "r"(v[3]),
-                  [lo] "r"(a->act[0]), [hi] "r"(a->act[1])
-                : "cc");
-        memcpy(out, &word, sizeof word);
-        return;
-    }
-#endif
+    int32_t v[4];
     for (int32_t j = 0; j < 4; ++j) {
-        out[j] = channel_finish_apply(acc[j], &b->f[j], q);
+        int32_t high;
+        __asm__("smmla %0, %1, %2, %3"
+                : "=r"(high)
+                : "r"(a->init[j]), "r"(a->mult_round[j][0]), "r"(a->mult_round[j][1]));
+        v[j] = tt_floor_shift_right32(high, a->shift[j]);
     }
-}
-
-/* acc[j] += sum over `count` kernel columns of one kernel row of (x + offset) * weight, for
- * channel j of the four at x (the first column's pixel), the weights from tap `tap` on. */
-static inline void depthwise_taps(const int8_t *x, int32_t step, const depthwise_block_data *b,
-                                  int32_t tap, int32_t count, int32_t x_offset, int32_t acc[4])
-{
-#if defined(__ARM_FEATURE_DSP)
-    const uint32_t offset = offset_pair(x_offset);
-    const uint32_t *w = b->lanes + 2 * tap;
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    for (int32_t i = 0; i < count; ++i) {
-        const uint32_t xv = read_word(x);
-        const uint32_t x_even = lanes_even(offset, xv);
-        const uint32_t x_odd = lanes_odd(offset, xv);
-        a0 = __smlabb((int32_t)x_even, (int32_t)w[0], a0);
-        a2 = __smlatt((int32_t)x_even, (int32_t)w[0], a2);
-        a1 = __smlabb((int32_t)x_odd, (int32_t)w[1], a1);
-        a3 = __smlatt((int32_t)x_odd, (int32_t)w[1], a3);
-        x += step;
-        w += 2;
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-#else
-    const int8_t *w = b->values + 4 * tap;
-    for (int32_t i = 0; i < count; ++i) {
-        for (int32_t j = 0; j < 4; ++j) {
-            acc[j] += (x[j] + x_offset) * w[j];
-        }
-        x += step;
-        w += 4;
-    }
-#endif
+    uint32_t word, scratch;
+    __asm__("ssat   %[w], #8, %[v0]\n\t"
+            "ssat   %[t], #8, %[v1]\n\t"
+            "bfi    %[w], %[t], #8, #8\n\t"
+            "ssat   %[t], #8, %[v2]\n\t"
+            "bfi    %[w], %[t], #16, #8\n\t"
+            "ssat   %[t], #8, %[v3]\n\t"
+            "bfi    %[w], %[t], #24, #8\n\t"
+            "ssub8  %[t], %[w], %[lo]\n\t"
+            "sel    %[w], %[w], %[lo]\n\t"
+            "ssub8  %[t], %[w], %[hi]\n\t"
+            "sel    %[w], %[hi], %[w]"
+            : [w] "=&r"(word), [t] "=&r"(scratch)
+            : [v0] "r"(v[0]), [v1] "r"(v[1]), [v2] "r"(v[2]), [v3] "r"(v[3]), [lo] "r"(a->act[0]),
+              [hi] "r"(a->act[1])
+            : "cc");
+    memcpy(out, &word, sizeof word);
 }
 
 /* The kernel rows [kh_first, kh_end) of an output row, row_at[kh] pointing at channel c0 of
@@ -1126,7 +1166,7 @@ typedef struct {
     int32_t kh_first, kh_end;
 } depthwise_rows_at;
 
-/* Output pixel ow of the block (any position). */
+/* Output pixel ow of the block (any position), through dw_row_any with its valid columns. */
 static void depthwise_pixel(const depthwise_job *d, depthwise_block_data *b,
                             const depthwise_rows_at *r, int32_t ow, int8_t *out)
 {
@@ -1134,32 +1174,22 @@ static void depthwise_pixel(const depthwise_job *d, depthwise_block_data *b,
     const int32_t iw0 = ow * s->stride_w - s->pad_w;
     int32_t kw_first, kw_end;
     valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
-#if TT_TILE_ASM
-    if (b->packed && r->kh_end > r->kh_first && kw_end > kw_first) {
-        dw_row_args *a = &b->row;
-        a->w = b->lanes + 2 * (r->kh_first * s->kernel_w + kw_first);
-        a->rows = r->row_at + r->kh_first;
-        a->runs = r->kh_end - r->kh_first;
-        a->kernel_w = kw_end - kw_first;
-        a->w_skip = 8 * (s->kernel_w - a->kernel_w);
-        a->col = (iw0 + kw_first) * s->input_c;
-        a->out = out + (size_t)ow * (size_t)s->input_c;
-        a->pixels = 1;
-        dw_row_any(a);
-        a->kernel_w = s->kernel_w;
-        a->w_skip = 0;
+    dw_row_args *a = &b->row;
+    if (r->kh_end <= r->kh_first || kw_end <= kw_first) {
+        depthwise_store_empty(a, out + (size_t)ow * (size_t)s->input_c);
         return;
     }
-#endif
-    int32_t acc[4] = {b->init[0], b->init[1], b->init[2], b->init[3]};
-    if (kw_end > kw_first) {
-        for (int32_t kh = r->kh_first; kh < r->kh_end; ++kh) {
-            depthwise_taps(r->row_at[kh] + (size_t)(iw0 + kw_first) * (size_t)s->input_c,
-                           s->input_c, b, kh * s->kernel_w + kw_first, kw_end - kw_first,
-                           -d->q->input_zero_point, acc);
-        }
-    }
-    depthwise_store(b, d->q, acc, out + (size_t)ow * (size_t)s->input_c);
+    a->w = b->lanes + 2 * (r->kh_first * s->kernel_w + kw_first);
+    a->rows = r->row_at + r->kh_first;
+    a->runs = r->kh_end - r->kh_first;
+    a->kernel_w = kw_end - kw_first;
+    a->w_skip = 8 * (s->kernel_w - a->kernel_w);
+    a->col = (iw0 + kw_first) * s->input_c;
+    a->out = out + (size_t)ow * (size_t)s->input_c;
+    a->pixels = 1;
+    dw_row_any(a);
+    a->kernel_w = s->kernel_w;
+    a->w_skip = 0;
 }
 
 /* Output pixels [first, end) of the block, every kernel column of each inside the input. */
@@ -1168,45 +1198,36 @@ static void depthwise_interior(const depthwise_job *d, depthwise_block_data *b,
                                int8_t *out)
 {
     const tt_conv_shape *s = d->s;
-    const int32_t channels = s->input_c;
-    const int32_t kernel_w = s->kernel_w;
-#if TT_TILE_ASM
-    if (b->packed && r->kh_end > r->kh_first && end > first) {
-        dw_row_args *a = &b->row;
-        a->w = b->lanes + 2 * r->kh_first * kernel_w;
-        a->rows = r->row_at + r->kh_first;
-        a->runs = r->kh_end - r->kh_first;
-        a->col = (first * s->stride_w - s->pad_w) * channels;
-        a->out = out + (size_t)first * (size_t)channels;
-        a->pixels = end - first;
-        if (kernel_w == 3) {
-            dw_row_k3(a);
-        } else {
-            dw_row_any(a);
+    if (r->kh_end <= r->kh_first || end <= first) {
+        for (int32_t ow = first; ow < end; ++ow) {
+            depthwise_store_empty(&b->row, out + (size_t)ow * (size_t)s->input_c);
         }
         return;
     }
-#endif
-    const int32_t x_offset = -d->q->input_zero_point;
-    for (int32_t ow = first; ow < end; ++ow) {
-        int32_t acc[4] = {b->init[0], b->init[1], b->init[2], b->init[3]};
-        const size_t col = (size_t)(ow * s->stride_w - s->pad_w) * (size_t)channels;
-        int32_t tap = r->kh_first * kernel_w;
-        for (int32_t kh = r->kh_first; kh < r->kh_end; ++kh) {
-            depthwise_taps(r->row_at[kh] + col, channels, b, tap, kernel_w, x_offset, acc);
-            tap += kernel_w;
-        }
-        depthwise_store(b, d->q, acc, out + (size_t)ow * (size_t)channels);
+    dw_row_args *a = &b->row;
+    a->w = b->lanes + 2 * r->kh_first * s->kernel_w;
+    a->rows = r->row_at + r->kh_first;
+    a->runs = r->kh_end - r->kh_first;
+    a->col = (first * s->stride_w - s->pad_w) * s->input_c;
+    a->out = out + (size_t)first * (size_t)s->input_c;
+    a->pixels = end - first;
+    if (s->kernel_w == 3) {
+        dw_row_k3(a);
+    } else {
+        dw_row_any(a);
     }
 }
 
-/* Channels c0 .. c0 + 3 (taps <= DW_MAX_TAPS, kernel_h <= DW_MAX_ROWS). */
-static void depthwise_block(const depthwise_job *d, const tt_weight_rows *rows,
-                            const int32_t *bias, int32_t c0)
+/* Channels c0 .. c0 + 3 (taps <= DW_MAX_TAPS, kernel_h <= DW_MAX_ROWS); 0 when they lack the
+ * word form (nothing written). */
+TT_SEPARATE_FRAME static int depthwise_block(const depthwise_job *d, const tt_weight_rows *rows,
+                                             const int32_t *bias, int32_t c0)
 {
     const tt_conv_shape *s = d->s;
     depthwise_block_data b;
-    depthwise_block_make(d, rows, bias, c0, &b);
+    if (!depthwise_block_make(d, rows, bias, c0, &b)) {
+        return 0;
+    }
     for (int32_t oh = d->oh_first; oh < d->oh_end; ++oh) {
         const int32_t ih0 = oh * s->stride_h - s->pad_h;
         depthwise_rows_at r;
@@ -1223,7 +1244,9 @@ static void depthwise_block(const depthwise_job *d, const tt_weight_rows *rows,
             depthwise_pixel(d, &b, &r, ow, out);
         }
     }
+    return 1;
 }
+#endif
 
 void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
                        const tt_row_ring *input, const tt_weight_rows *rows, const int32_t *bias,
@@ -1232,15 +1255,20 @@ void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant
     depthwise_job d = {shape, quant, input, oh_first, oh_end, output, 0, 0};
     interior_pixels(shape, &d.interior_first, &d.interior_end);
     const int32_t channels = shape->input_c;
+#if TT_TILE_ASM
     const int32_t taps = shape->kernel_h * shape->kernel_w;
-    const int fits = taps <= DW_MAX_TAPS && shape->kernel_h <= DW_MAX_ROWS;
-    const int32_t blocked = fits ? channels / 4 * 4 : 0;
-    for (int32_t c = 0; c < blocked; c += 4) {
-        depthwise_block(&d, rows, bias, c);
-    }
-    for (int32_t c = blocked; c < channels; ++c) {
-        channel_finish f;
-        channel_finish_init(&f, quant, bias, c, (size_t)taps, bias_limit((size_t)taps));
-        depthwise_channel(&d, tt_weight_row(rows, c), &f, c);
+    const int blocks = taps <= DW_MAX_TAPS && shape->kernel_h <= DW_MAX_ROWS;
+#endif
+    for (int32_t c = 0; c < channels;) {
+        const int32_t end = c + 4 <= channels ? c + 4 : channels;
+#if TT_TILE_ASM
+        if (blocks && end == c + 4 && depthwise_block(&d, rows, bias, c)) {
+            c = end;
+            continue;
+        }
+#endif
+        for (; c < end; ++c) {
+            depthwise_channel(&d, tt_weight_row(rows, c), bias, c);
+        }
     }
 }

@@ -13,6 +13,14 @@
 
 #include "tt_internal.h"
 
+/* Keeps a function's frame out of its caller's, so that the frames of sibling calls do not
+ * add up on the stack (kernels stay well under 1 KB of stack). */
+#if defined(__GNUC__)
+#define TT_SEPARATE_FRAME __attribute__((noinline))
+#else
+#define TT_SEPARATE_FRAME
+#endif
+
 /* Rows of one NHWC image: row r starts at base + (r % ring) * row_bytes. A whole image has
  * ring >= its height; tt_bottleneck's ring of expanded rows has ring = kernel_h. */
 typedef struct {

@@ -112,7 +112,7 @@ static void valid_taps(int32_t origin, int32_t kernel, int32_t size, int32_t *fi
 
 /* Output channel o of a grouped conv at every position, o's weight row [KH, KW, C/groups] in
  * w_row. */
-static void conv2d_grouped_channel(const tt_conv_shape *s, const tt_channel_quant *q,
+TT_SEPARATE_FRAME static void conv2d_grouped_channel(const tt_conv_shape *s, const tt_channel_quant *q,
                                    const int8_t *input, const int8_t *w_row, const int32_t *bias,
                                    int32_t o, int8_t *output)
 {
