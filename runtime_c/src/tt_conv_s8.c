@@ -459,8 +459,8 @@ typedef struct {
     const int8_t *input;
     const int8_t *input_end; /* one past the input tensor */
     int8_t *output;
-    int32_t batch, in_h, in_w, c, out_h, out_w, out_c;
-    int32_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
+    const tt_conv_shape *s;
+    int32_t c;      /* input channels */
     int32_t x_row;  /* input row, bytes */
     int32_t w_run;  /* one kernel row of a weight row: kernel_w * c */
     int32_t w_len;  /* w_run rounded up to a multiple of 4 */
@@ -484,19 +484,19 @@ typedef struct {
 
 static regular_rows regular_rows_of(const regular_conv *k, int32_t n, int32_t oh)
 {
-    const int32_t ih0 = oh * k->stride_h - k->pad_h;
+    const int32_t ih0 = oh * k->s->stride_h - k->s->pad_h;
     int32_t kh_first, kh_end;
-    valid_taps(ih0, k->kernel_h, k->in_h, &kh_first, &kh_end);
+    valid_taps(ih0, k->s->kernel_h, k->s->input_h, &kh_first, &kh_end);
     regular_rows r = {NULL, kh_first, kh_end > kh_first ? kh_end - kh_first : 0};
     if (r.runs > 0) {
-        r.x = k->input + tt_nhwc_offset(k->in_h, k->in_w, k->c, n, ih0 + kh_first, 0, 0);
+        r.x = k->input + tt_nhwc_offset(k->s->input_h, k->s->input_w, k->c, n, ih0 + kh_first, 0, 0);
     }
     return r;
 }
 
 static int8_t *regular_out_row(const regular_conv *k, int32_t n, int32_t oh)
 {
-    return k->output + tt_nhwc_offset(k->out_h, k->out_w, k->out_c, n, oh, 0, k->o);
+    return k->output + tt_nhwc_offset(k->s->output_h, k->s->output_w, k->s->output_c, n, oh, 0, k->o);
 }
 
 /* The pairs of interior pixels of an output row (from interior_first) that tile_pass
@@ -509,10 +509,10 @@ static int32_t tiled_pairs(const regular_conv *k, const regular_rows *r)
     }
     int32_t pairs = (k->interior_end - k->interior_first) / 2;
     if (k->w_len != k->w_run && pairs > 0) {
-        const int8_t *x = r->x + (size_t)(k->interior_first * k->stride_w - k->pad_w) * k->c;
-        const size_t pair = 2 * (size_t)k->stride_w * (size_t)k->c;
+        const int8_t *x = r->x + (size_t)(k->interior_first * k->s->stride_w - k->s->pad_w) * k->c;
+        const size_t pair = 2 * (size_t)k->s->stride_w * (size_t)k->c;
         /* the last byte read: pixel b of the last pair, last run, w_len bytes */
-        const size_t reach = (size_t)k->stride_w * (size_t)k->c +
+        const size_t reach = (size_t)k->s->stride_w * (size_t)k->c +
                              (size_t)(r->runs - 1) * (size_t)k->x_row + (size_t)k->w_len;
         while (pairs > 0 && (size_t)(k->input_end - x) < (size_t)(pairs - 1) * pair + reach) {
             --pairs;
@@ -535,9 +535,9 @@ static void store_pixel(const regular_conv *k, const int32_t *sums, int8_t *out)
 TT_SEPARATE_FRAME static void regular_pixel(const regular_conv *k, const regular_rows *r,
                                             int32_t ow, int8_t *out)
 {
-    const int32_t iw0 = ow * k->stride_w - k->pad_w;
+    const int32_t iw0 = ow * k->s->stride_w - k->s->pad_w;
     int32_t kw_first, kw_end;
-    valid_taps(iw0, k->kernel_w, k->in_w, &kw_first, &kw_end);
+    valid_taps(iw0, k->s->kernel_w, k->s->input_w, &kw_first, &kw_end);
     int32_t sums[2] = {0, 0};
     if (r->runs > 0 && kw_end > kw_first) {
         const size_t w_first = (size_t)r->kh_first * (size_t)k->w_run + (size_t)kw_first * k->c;
@@ -552,7 +552,7 @@ TT_SEPARATE_FRAME static void regular_pixel(const regular_conv *k, const regular
                             r->runs};
         pair_sums(&j, sums);
     }
-    store_pixel(k, sums, out + (size_t)ow * (size_t)k->out_c);
+    store_pixel(k, sums, out + (size_t)ow * (size_t)k->s->output_c);
 }
 
 /* Output pixels ow and ow + 1 of one output channel, both with every kernel column inside
@@ -560,22 +560,22 @@ TT_SEPARATE_FRAME static void regular_pixel(const regular_conv *k, const regular
 TT_SEPARATE_FRAME static void regular_pixel_pair(const regular_conv *k, const regular_rows *r,
                                                  int32_t ow, int8_t *out)
 {
-    const int8_t *x0 = r->x + (size_t)(ow * k->stride_w - k->pad_w) * (size_t)k->c;
+    const int8_t *x0 = r->x + (size_t)(ow * k->s->stride_w - k->s->pad_w) * (size_t)k->c;
     const int8_t *w = k->w[0] + (size_t)r->kh_first * (size_t)k->w_run;
     int32_t sums[2] = {0, 0};
-    const pair_job j = {w,        x0,       x0 + (size_t)k->stride_w * (size_t)k->c,
+    const pair_job j = {w,        x0,       x0 + (size_t)k->s->stride_w * (size_t)k->c,
                         0,        k->x_offset, k->w_run,
                         k->w_run, k->x_row, r->runs};
     pair_sums(&j, sums);
-    out[(size_t)ow * (size_t)k->out_c] = channel_finish_apply(sums[0], &k->f[0], k->q);
-    out[(size_t)(ow + 1) * (size_t)k->out_c] = channel_finish_apply(sums[1], &k->f[0], k->q);
+    out[(size_t)ow * (size_t)k->s->output_c] = channel_finish_apply(sums[0], &k->f[0], k->q);
+    out[(size_t)(ow + 1) * (size_t)k->s->output_c] = channel_finish_apply(sums[1], &k->f[0], k->q);
 }
 
 /* Every output pixel of the current channels that tile_pass does not compute. */
 static void regular_c_pass(const regular_conv *k)
 {
-    for (int32_t n = 0; n < k->batch; ++n) {
-        for (int32_t oh = 0; oh < k->out_h; ++oh) {
+    for (int32_t n = 0; n < k->s->batch; ++n) {
+        for (int32_t oh = 0; oh < k->s->output_h; ++oh) {
             const regular_rows r = regular_rows_of(k, n, oh);
             int8_t *out = regular_out_row(k, n, oh);
             for (int32_t ow = 0; ow < k->interior_first; ++ow) {
@@ -587,7 +587,7 @@ static void regular_c_pass(const regular_conv *k)
                     regular_pixel_pair(k, &r, ow, out);
                 }
             }
-            for (; ow < k->out_w; ++ow) {
+            for (; ow < k->s->output_w; ++ow) {
                 regular_pixel(k, &r, ow, out);
             }
         }
@@ -631,8 +631,8 @@ static int32_t tile_mode(const regular_conv *k, const tt_weight_rows *rows)
         return -1;
     }
     const int64_t pairs =
-        (int64_t)k->batch * k->out_h * ((k->interior_end - k->interior_first) / 2);
-    const size_t padded_pair = 2 * (size_t)k->kernel_h * (size_t)k->w_len;
+        (int64_t)k->s->batch * k->s->output_h * ((k->interior_end - k->interior_first) / 2);
+    const size_t padded_pair = 2 * (size_t)k->s->kernel_h * (size_t)k->w_len;
     if (pairs >= 2 && 2 * padded_pair <= TILE_BUFFER_BYTES) {
         return TILE_EXPANDED;
     }
@@ -661,7 +661,7 @@ static void tile_take_row(const regular_conv *k, tile_state *t, int32_t j, const
 {
     if (t->mode == TILE_EXPANDED) {
         uint32_t *lanes = t->buffer.lanes + 2 * j;
-        for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
+        for (int32_t kh = 0; kh < k->s->kernel_h; ++kh) {
             const int8_t *run = w + (size_t)kh * (size_t)k->w_run;
             for (int32_t i = 0; i < k->w_len; i += 4) {
                 uint32_t word = 0;
@@ -678,8 +678,8 @@ static void tile_take_row(const regular_conv *k, tile_state *t, int32_t j, const
             }
         }
     } else if (t->mode == TILE_PADDED) {
-        int8_t *row = t->buffer.bytes + (size_t)j * (size_t)k->kernel_h * (size_t)k->w_len;
-        for (int32_t kh = 0; kh < k->kernel_h; ++kh) {
+        int8_t *row = t->buffer.bytes + (size_t)j * (size_t)k->s->kernel_h * (size_t)k->w_len;
+        for (int32_t kh = 0; kh < k->s->kernel_h; ++kh) {
             int8_t *run = row + (size_t)kh * (size_t)k->w_len;
             memcpy(run, w + (size_t)kh * (size_t)k->w_run, (size_t)k->w_run);
             memset(run + k->w_run, 0, (size_t)(k->w_len - k->w_run));
@@ -708,7 +708,7 @@ static int32_t tile_weight_sum(const regular_conv *k, const tile_state *t, int32
         return sum;
     }
     if (t->mode == TILE_PADDED) {
-        const size_t row = (size_t)j * (size_t)k->kernel_h * (size_t)k->w_len;
+        const size_t row = (size_t)j * (size_t)k->s->kernel_h * (size_t)k->w_len;
         return weight_sum(t->buffer.bytes + row + first, count);
     }
     return weight_sum(t->w[j] + (size_t)kh_first * (size_t)k->w_run, (size_t)runs * k->w_run);
@@ -731,15 +731,15 @@ static void tile_args_init(const regular_conv *k, tile_state *t)
 {
     tile_row_args *a = &t->args;
     if (t->mode == TILE_PADDED) {
-        a->w_row = k->kernel_h * k->w_len;
+        a->w_row = k->s->kernel_h * k->w_len;
     } else {
         a->w_row = (int32_t)((uintptr_t)t->w[1] - (uintptr_t)t->w[0]);
     }
-    a->x_pixel = k->stride_w * k->c;
+    a->x_pixel = k->s->stride_w * k->c;
     a->words = k->w_len / 4;
     a->x_next = k->x_row - k->w_len;
     a->x_pair = 2 * a->x_pixel;
-    a->out_pixel = k->out_c;
+    a->out_pixel = k->s->output_c;
     for (int32_t j = 0; j < 2; ++j) {
         int32_t *mult_round = j == 0 ? a->mult_round0 : a->mult_round1;
         mult_round[0] = word_multiplier(&k->f[j]);
@@ -763,8 +763,8 @@ TT_SEPARATE_FRAME static void tile_pass(const regular_conv *k, const tt_weight_r
     tile_take_row(k, &t, 1, tt_weight_row(rows, k->o + 1));
     tile_args_init(k, &t);
     tile_row_args *a = &t.args;
-    for (int32_t n = 0; n < k->batch; ++n) {
-        for (int32_t oh = 0; oh < k->out_h; ++oh) {
+    for (int32_t n = 0; n < k->s->batch; ++n) {
+        for (int32_t oh = 0; oh < k->s->output_h; ++oh) {
             const regular_rows r = regular_rows_of(k, n, oh);
             const int32_t pairs = tiled_pairs(k, &r);
             if (pairs == 0) {
@@ -779,11 +779,11 @@ TT_SEPARATE_FRAME static void tile_pass(const regular_conv *k, const tt_weight_r
                 t.init_first = r.kh_first;
                 t.init_runs = r.runs;
             }
-            a->x = r.x + (size_t)(k->interior_first * k->stride_w - k->pad_w) * (size_t)k->c;
+            a->x = r.x + (size_t)(k->interior_first * k->s->stride_w - k->s->pad_w) * (size_t)k->c;
             a->w = tile_weights(k, &t, r.kh_first);
             a->runs = r.runs;
             a->pairs = pairs;
-            a->out = regular_out_row(k, n, oh) + (size_t)k->interior_first * (size_t)k->out_c;
+            a->out = regular_out_row(k, n, oh) + (size_t)k->interior_first * (size_t)k->s->output_c;
             if (mode == TILE_EXPANDED) {
                 tile_row_expanded(a);
             } else {
@@ -803,32 +803,21 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     k.q = quant;
     k.input = input;
     k.output = output;
-    k.batch = s->batch;
-    k.in_h = s->input_h;
-    k.in_w = s->input_w;
+    k.s = s;
     k.c = s->input_c;
-    k.out_h = s->output_h;
-    k.out_w = s->output_w;
-    k.out_c = s->output_c;
-    k.kernel_h = s->kernel_h;
-    k.kernel_w = s->kernel_w;
-    k.stride_h = s->stride_h;
-    k.stride_w = s->stride_w;
-    k.pad_h = s->pad_h;
-    k.pad_w = s->pad_w;
-    k.x_row = k.in_w * k.c;
-    k.w_run = k.kernel_w * k.c;
+    k.x_row = s->input_w * k.c;
+    k.w_run = s->kernel_w * k.c;
     k.w_len = (k.w_run + 3) / 4 * 4;
     k.x_offset = -quant->input_zero_point;
-    k.input_end = input + (size_t)k.batch * (size_t)k.in_h * (size_t)k.x_row;
-    k.taps = (size_t)k.kernel_h * (size_t)k.w_run;
+    k.input_end = input + (size_t)s->batch * (size_t)s->input_h * (size_t)k.x_row;
+    k.taps = (size_t)s->kernel_h * (size_t)k.w_run;
     interior_pixels(s, &k.interior_first, &k.interior_end);
     const int64_t limit = bias_limit(k.taps);
     /* rows that stay valid together: a complete weight or an axis-0 split; a last-axis split
      * assembles each row in the same scratch, so its channels are taken one at a time here */
     const int stable = rows->split == NULL || rows->split->axis == 0;
-    for (k.o = 0; k.o < k.out_c; k.o += k.width) {
-        k.width = k.o + 1 < k.out_c ? 2 : 1;
+    for (k.o = 0; k.o < s->output_c; k.o += k.width) {
+        k.width = k.o + 1 < s->output_c ? 2 : 1;
         channel_finish_init(&k.f[0], quant, bias, k.o, k.taps, limit);
         channel_finish_init(&k.f[1], quant, bias, k.o + k.width - 1, k.taps, limit);
         k.tiled = 0;
@@ -861,9 +850,10 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
 
 /* ----------------------------------------------------------------------- depthwise */
 
-/* Largest kernel of the four-channel path: 49 taps (a 7x7 kernel: 392 bytes of packed
- * weights on the stack) and 8 rows. Larger kernels take the per-channel loop. */
-enum { DW_MAX_TAPS = 49, DW_MAX_ROWS = 8 };
+/* Largest kernel of the four-channel path: 49 taps (7x7) and 8 rows; larger kernels take the
+ * per-channel loop. Its weights are kept as 16-bit lanes up to 25 taps (5x5, 200 bytes of
+ * stack), as int8 above (7x7: 196 bytes). */
+enum { DW_MAX_TAPS = 49, DW_LANE_TAPS = 25, DW_MAX_ROWS = 8 };
 
 /* Where the output rows of a depthwise conv come from. */
 typedef struct {
@@ -934,13 +924,20 @@ typedef struct {
     uint32_t act[2];            /* act_min, act_max in each byte */
 } dw_row_args;
 
+/* The weights of one tap into r10 = [w_c0, w_c2], r11 = [w_c1, w_c3] (16-bit lanes): stored
+ * as lanes (two words, kernels up to DW_LANE_TAPS taps), or as the four int8 of one word
+ * (larger kernels, half the stack), split here. */
+#define DW_WEIGHTS_LANES "ldrd   r10, r11, [r1], #8\n\t"
+#define DW_WEIGHTS_BYTES                                                                       \
+    "ldr    r10, [r1], #4\n\t"                                                                  \
+    "sxtb16 r11, r10, ror #8\n\t"                                                               \
+    "sxtb16 r10, r10\n\t"
+
 /* One tap of four channels: the input word at the `load`ed address, sign-extended pairwise with
- * the offset pair in `off` added, times the packed weights [r1] (SMLABB / SMLATT per channel). */
-#define DW_TAP(load, off)                                                                      \
+ * the offset pair in `off` added, times the tap's weights (SMLABB / SMLATT per channel). */
+#define DW_TAP(load, off, weights)                                                             \
     load "sxtab16 r9, " off ", r8\n\t"                                                         \
-         "sxtab16 r8, " off ", r8, ror #8\n\t"                                                 \
-         "ldrd   r10, r11, [r1], #8\n\t"                                                       \
-         "smlabb r4, r9, r10, r4\n\t"                                                          \
+         "sxtab16 r8, " off ", r8, ror #8\n\t" weights "smlabb r4, r9, r10, r4\n\t"           \
          "smlatt r6, r9, r10, r6\n\t"                                                          \
          "smlabb r5, r8, r11, r5\n\t"                                                          \
          "smlatt r7, r8, r11, r7\n\t"
@@ -1026,8 +1023,9 @@ typedef struct {
 #define DW_ROW3                                                                                \
     "ldr    r0, [lr], #4\n\t"                                                                   \
     "ldr    r8, [r12, %[col]]\n\t"                                                             \
-    "add    r0, r0, r8\n\t" DW_TAP("ldr    r8, [r0]\n\t", "r3")                                 \
-        DW_TAP("ldr    r8, [r0, r2]\n\t", "r3") DW_TAP("ldr    r8, [r0, r2, lsl #1]\n\t", "r3")
+    "add    r0, r0, r8\n\t" DW_TAP("ldr    r8, [r0]\n\t", "r3", DW_WEIGHTS_LANES)               \
+        DW_TAP("ldr    r8, [r0, r2]\n\t", "r3", DW_WEIGHTS_LANES)                              \
+            DW_TAP("ldr    r8, [r0, r2, lsl #1]\n\t", "r3", DW_WEIGHTS_LANES)
 
 /* kernel_w == 3, r3 the offset pair, r12 the argument pointer; three kernel rows (a 3x3 kernel
  * away from the top and bottom) without the row loop. */
@@ -1044,29 +1042,39 @@ static void dw_row_k3(dw_row_args *a)
  * odd), r3 counting them, r12 the offset pair (the argument pointer is reloaded from the
  * stack); w_skip bytes of weights skipped after each kernel row (the columns a border pixel
  * does not read). */
+#define DW_ROW_ANY(weights)                                                                    \
+    DW_ROW_ASM("ldr    r12, [r12, %[offset]]\n\t", "",                                          \
+               "ldr    r0, [lr], #4\n\t"                                                        \
+               "ldr    r8, [sp]\n\t"                                                            \
+               "ldr    r3, [r8, %[kernel_w]]\n\t"                                               \
+               "ldr    r8, [r8, %[col]]\n\t"                                                    \
+               "add    r0, r0, r8\n\t"                                                          \
+               "lsrs   r3, r3, #1\n\t"                                                          \
+               "bcc    5f\n\t" DW_TAP("ldr    r8, [r0]\n\t"                                     \
+                                      "add    r0, r0, r2\n\t",                                  \
+                                      "r12", weights) "5:\n\t"                                  \
+                                                      "cbz    r3, 9f\n\t"                       \
+                                                      "6:\n\t" DW_TAP("ldr    r8, [r0]\n\t", \
+                                                                      "r12", weights)           \
+                                                          DW_TAP("ldr    r8, [r0, r2]\n\t",     \
+                                                                 "r12", weights)                \
+                                                              "add    r0, r0, r2, lsl #1\n\t"   \
+                                                              "subs   r3, r3, #1\n\t"           \
+                                                              "bne    6b\n\t"                   \
+                                                              "9:\n\t"                          \
+                                                              "ldr    r8, [sp]\n\t"             \
+                                                              "ldr    r8, [r8, %[w_skip]]\n\t"  \
+                                                              "add    r1, r1, r8\n\t",          \
+               "ldr    r12, [sp]\n\t")
+
 static void dw_row_any(dw_row_args *a)
 {
-    DW_ROW_ASM("ldr    r12, [r12, %[offset]]\n\t", "",
-               "ldr    r0, [lr], #4\n\t"
-               "ldr    r8, [sp]\n\t"
-               "ldr    r3, [r8, %[kernel_w]]\n\t"
-               "ldr    r8, [r8, %[col]]\n\t"
-               "add    r0, r0, r8\n\t"
-               "lsrs   r3, r3, #1\n\t"
-               "bcc    5f\n\t" DW_TAP("ldr    r8, [r0]\n\t"
-                                      "add    r0, r0, r2\n\t",
-                                      "r12") "5:\n\t"
-                                             "cbz    r3, 9f\n\t"
-                                             "6:\n\t" DW_TAP("ldr    r8, [r0]\n\t", "r12")
-                                                 DW_TAP("ldr    r8, [r0, r2]\n\t", "r12")
-                                                     "add    r0, r0, r2, lsl #1\n\t"
-                                                     "subs   r3, r3, #1\n\t"
-                                                     "bne    6b\n\t"
-                                                     "9:\n\t"
-                                                     "ldr    r8, [sp]\n\t"
-                                      "ldr    r8, [r8, %[w_skip]]\n\t"
-                                      "add    r1, r1, r8\n\t",
-               "ldr    r12, [sp]\n\t");
+    DW_ROW_ANY(DW_WEIGHTS_LANES);
+}
+
+static void dw_row_any_bytes(dw_row_args *a)
+{
+    DW_ROW_ANY(DW_WEIGHTS_BYTES);
 }
 
 /* The ldm above reads init as the first four words. */
@@ -1078,7 +1086,11 @@ typedef char dw_row_args_layout[offsetof(dw_row_args, init) == 0 ? 1 : -1];
  * per tap, [w_c0, w_c2] and [w_c1, w_c3] as 16-bit lanes (the pairing of lanes_even /
  * lanes_odd), and the assembly loops' arguments (sums starting at the biases). */
 typedef struct {
-    uint32_t lanes[2 * DW_MAX_TAPS];
+    union {
+        uint32_t lanes[2 * DW_LANE_TAPS]; /* per tap: [w_c0, w_c2], [w_c1, w_c3] */
+        uint32_t bytes[DW_MAX_TAPS];      /* per tap: [w_c0, w_c1, w_c2, w_c3] */
+    } w;
+    int32_t tap_words; /* 2: lanes, 1: bytes */
     dw_row_args row;
 } depthwise_block_data;
 
@@ -1100,21 +1112,32 @@ static int depthwise_block_make(const depthwise_job *d, const tt_weight_rows *ro
         a->mult_round[j][1] = f.word_round;
         a->shift[j] = word_shift(&f);
     }
+    b->tap_words = taps <= DW_LANE_TAPS ? 2 : 1;
     if (rows->split == NULL || rows->split->axis == 0) {
         /* the four rows stay valid together: one pass over the taps */
         const int8_t *w0 = tt_weight_row(rows, c0), *w1 = tt_weight_row(rows, c0 + 1);
         const int8_t *w2 = tt_weight_row(rows, c0 + 2), *w3 = tt_weight_row(rows, c0 + 3);
         for (int32_t t = 0; t < taps; ++t) {
-            b->lanes[2 * t] = (uint32_t)(uint16_t)w0[t] | (uint32_t)w2[t] << 16;
-            b->lanes[2 * t + 1] = (uint32_t)(uint16_t)w1[t] | (uint32_t)w3[t] << 16;
+            if (b->tap_words == 2) {
+                b->w.lanes[2 * t] = (uint32_t)(uint16_t)w0[t] | (uint32_t)w2[t] << 16;
+                b->w.lanes[2 * t + 1] = (uint32_t)(uint16_t)w1[t] | (uint32_t)w3[t] << 16;
+            } else {
+                b->w.bytes[t] = (uint32_t)(uint8_t)w0[t] | (uint32_t)(uint8_t)w1[t] << 8 |
+                                (uint32_t)(uint8_t)w2[t] << 16 | (uint32_t)(uint8_t)w3[t] << 24;
+            }
         }
     } else {
         for (int32_t j = 0; j < 4; ++j) {
             const int8_t *w = tt_weight_row(rows, c0 + j);
             for (int32_t t = 0; t < taps; ++t) {
-                const uint32_t lane = (uint32_t)(uint16_t)w[t] << (16 * (j >> 1));
-                uint32_t *word = &b->lanes[2 * t + (j & 1)];
-                *word = (j >> 1) == 0 ? lane : (*word | lane);
+                if (b->tap_words == 2) {
+                    const uint32_t lane = (uint32_t)(uint16_t)w[t] << (16 * (j >> 1));
+                    uint32_t *word = &b->w.lanes[2 * t + (j & 1)];
+                    *word = (j >> 1) == 0 ? lane : (*word | lane);
+                } else {
+                    const uint32_t byte = (uint32_t)(uint8_t)w[t] << (8 * j);
+                    b->w.bytes[t] = j == 0 ? byte : (b->w.bytes[t] | byte);
+                }
             }
         }
     }
@@ -1179,15 +1202,19 @@ static void depthwise_pixel(const depthwise_job *d, depthwise_block_data *b,
         depthwise_store_empty(a, out + (size_t)ow * (size_t)s->input_c);
         return;
     }
-    a->w = b->lanes + 2 * (r->kh_first * s->kernel_w + kw_first);
+    a->w = b->w.lanes + b->tap_words * (r->kh_first * s->kernel_w + kw_first);
     a->rows = r->row_at + r->kh_first;
     a->runs = r->kh_end - r->kh_first;
     a->kernel_w = kw_end - kw_first;
-    a->w_skip = 8 * (s->kernel_w - a->kernel_w);
+    a->w_skip = 4 * b->tap_words * (s->kernel_w - a->kernel_w);
     a->col = (iw0 + kw_first) * s->input_c;
     a->out = out + (size_t)ow * (size_t)s->input_c;
     a->pixels = 1;
-    dw_row_any(a);
+    if (b->tap_words == 2) {
+        dw_row_any(a);
+    } else {
+        dw_row_any_bytes(a);
+    }
     a->kernel_w = s->kernel_w;
     a->w_skip = 0;
 }
@@ -1205,13 +1232,15 @@ static void depthwise_interior(const depthwise_job *d, depthwise_block_data *b,
         return;
     }
     dw_row_args *a = &b->row;
-    a->w = b->lanes + 2 * r->kh_first * s->kernel_w;
+    a->w = b->w.lanes + b->tap_words * r->kh_first * s->kernel_w;
     a->rows = r->row_at + r->kh_first;
     a->runs = r->kh_end - r->kh_first;
     a->col = (first * s->stride_w - s->pad_w) * s->input_c;
     a->out = out + (size_t)first * (size_t)s->input_c;
     a->pixels = end - first;
-    if (s->kernel_w == 3) {
+    if (b->tap_words == 1) {
+        dw_row_any_bytes(a);
+    } else if (s->kernel_w == 3) {
         dw_row_k3(a);
     } else {
         dw_row_any(a);
