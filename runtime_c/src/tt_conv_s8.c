@@ -574,6 +574,11 @@ TT_SEPARATE_FRAME static void regular_pixel_pair(const regular_conv *k, const re
 /* Every output pixel of the current channels that tile_pass does not compute. */
 static void regular_c_pass(const regular_conv *k)
 {
+    const int32_t interior = k->interior_end - k->interior_first;
+    if (k->tiled && interior == k->s->output_w && interior % 2 == 0 && k->w_len == k->w_run &&
+        k->s->pad_h == 0) {
+        return; /* tile_pass computes every pixel (e.g. a 1x1 conv on an even width) */
+    }
     for (int32_t n = 0; n < k->s->batch; ++n) {
         for (int32_t oh = 0; oh < k->s->output_h; ++oh) {
             const regular_rows r = regular_rows_of(k, n, oh);
@@ -599,8 +604,8 @@ static void regular_c_pass(const regular_conv *k)
 
 /* The channel pair's weights prepared for the tile loops, in a buffer of TILE_BUFFER_BYTES:
  * - expanded to 16-bit lanes for tile_row_expanded (4 bytes per weight of the row pair: 1x1
- *   convs up to 48 input channels, a 3-channel 3x3 stem), when at least two pixel pairs share
- *   them;
+ *   convs up to 48 input channels, a 3-channel 3x3 stem), when at least four pixel pairs
+ *   share them (expanding costs about what 3 pairs save);
  * - else, when a kernel row is not a whole number of words, zero-padded to w_len (both rows);
  * - else read in place, except row o of a last-axis split, copied before row o + 1 is
  *   assembled over it. */
@@ -633,7 +638,7 @@ static int32_t tile_mode(const regular_conv *k, const tt_weight_rows *rows)
     const int64_t pairs =
         (int64_t)k->s->batch * k->s->output_h * ((k->interior_end - k->interior_first) / 2);
     const size_t padded_pair = 2 * (size_t)k->s->kernel_h * (size_t)k->w_len;
-    if (pairs >= 2 && 2 * padded_pair <= TILE_BUFFER_BYTES) {
+    if (pairs >= 4 && 2 * padded_pair <= TILE_BUFFER_BYTES) {
         return TILE_EXPANDED;
     }
     if (k->w_len != k->w_run) {
