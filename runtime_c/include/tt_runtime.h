@@ -44,7 +44,9 @@ extern "C" {
  * rounding, half toward +infinity, computed exactly in 64 bits:
  *     (acc * multiplier + 2^(t - 1)) >> t,   t = 31 - shift   (arithmetic, i.e. floor, shift)
  * Requires |acc| < 2^32 (so the product fits in int64) and shift in [-31, 30].
- * Every int8 kernel below goes through this function.
+ * Every int8 kernel below follows this rule; the conv loops and tt_add evaluate it in 32-bit
+ * steps where that gives the same value (runtime_c/README.md, tests/runtime/
+ * test_requantize32.py).
  */
 int64_t tt_requantize(int64_t acc, int32_t multiplier, int32_t shift);
 
@@ -110,8 +112,20 @@ typedef struct {
  * weight[o, kh, kw, c], ih = oh*stride_h - pad_h + kh (taps outside the input are skipped, i.e.
  * padding is the real value 0), g = o / (output_c / groups), Cg = input_c / groups.
  * bias may be NULL. The integer sum of products must fit in int32 (any int8 layer with fewer
- * than 66000 taps per output). Depthwise (groups == C == O) and pointwise (1x1, no padding,
- * groups 1) convolutions take specialised loops with bit identical results. No scratch.
+ * than 66000 taps per output). No scratch; at most about 0.85 KB of stack.
+ * Loops (runtime_c/src/tt_conv_s8.c), all bit identical (integer sums are exact in any order,
+ * every output goes through the rule of tt_requantize):
+ * - groups 1: two output channels x two pixels per tile over the pixels whose kernel columns
+ *   are all inside the input, on Cortex-M7 an SMLAD assembly loop that also requantizes and
+ *   clamps (input offset folded into the start of the sums as -zp * sum of the weights; the
+ *   channel pair's weights pre-expanded on the stack when a kernel row has up to 48 values);
+ *   border pixels, a last odd pixel or channel in C;
+ * - depthwise (groups == C == O): four channels per word of a pixel (SMLABB / SMLATT), an
+ *   assembly loop per output row, kernels up to 49 taps and 8 rows; other channels and
+ *   kernels, and builds without the DSP extension, one channel at a time in C;
+ * - other groups: one output channel at a time in C.
+ * About 1.4-1.6 instructions per MAC for regular and pointwise convs, 3-4 for depthwise
+ * (bench/kernels.py, docs/benchmarks.md).
  */
 void tt_conv2d(const tt_conv_shape *shape, const tt_channel_quant *quant, const int8_t *input,
                const int8_t *weight, const int32_t *bias, int8_t *output);
@@ -120,6 +134,7 @@ void tt_conv2d(const tt_conv_shape *shape, const tt_channel_quant *quant, const 
  * tt.linear: output[n, o] = clamp(requantize(bias[o] + sum_k (input[n, k] - input_zp) *
  * weight[o, k], multiplier[o], shift[o]) + output_zp). input [batch, in_features], weight
  * [out_features, in_features], output [batch, out_features]; bias may be NULL. No scratch.
+ * Computed as a 1x1 conv over a row of `batch` pixels (tt_conv2d's loops).
  */
 void tt_linear(int32_t batch, int32_t in_features, int32_t out_features,
                const tt_channel_quant *quant, const int8_t *input, const int8_t *weight,
@@ -133,6 +148,9 @@ void tt_linear(int32_t batch, int32_t in_features, int32_t out_features,
  *     output_(multiplier, shift) = quantize_multiplier(twice_max / (2^20 * output_scale))
  *     total  = requantize((lhs - lhs_zp) << 20, lhs_m) + requantize((rhs - rhs_zp) << 20, rhs_m)
  *     output = clamp(requantize(total, output_m) + output_zp, act_min, act_max)
+ * Computed in 32-bit steps (each term is requantize((q - zp) 2^23, m, shift - 3), the same
+ * value, in the 32-bit form of the rule) when lhs_shift and rhs_shift are in [-28, 1] and
+ * output_shift <= -2, as the compiler's multipliers always give; else in 64 bits.
  */
 typedef struct {
     int32_t lhs_zero_point, lhs_multiplier, lhs_shift;
@@ -551,9 +569,8 @@ void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t o
  *
  * Every value is bit identical to tt_conv2d applied three times: each stage is requantized by
  * its own tt_channel_quant (multiplier[o], shift[o] = quantize_multiplier(in_scale *
- * w_scale[o] / out_scale), as for tt_conv2d) with its own zero points and clamp; the expand
- * and project stages are tt_conv2d itself on one row, the depthwise stage the rule of
- * tt_conv2d (taps outside the input skipped) ending in tt_requantize_to_int8.
+ * w_scale[o] / out_scale), as for tt_conv2d) with its own zero points and clamp; each stage
+ * runs tt_conv2d's loops on one row (the depthwise one reading its kernel rows from the ring).
  */
 typedef struct {
     int32_t batch;

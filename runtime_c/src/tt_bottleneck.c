@@ -3,11 +3,11 @@
  *
  * The expanded tensor is produced one row at a time into a ring of kernel_h rows, the depthwise
  * conv of one output row reads its rows from the ring, and the project conv turns that row into
- * one output row. The expand and project convs are tt_conv2d producing one row; the depthwise
- * row is the depthwise rule of tt_conv2d with the same requantization call, so every value is
- * the same as the unfused convs'.
+ * one output row. The expand and project convs are tt_conv2d producing one row, the depthwise
+ * row is tt_conv2d's depthwise loop (tt_depthwise_rows) reading its rows from the ring, so
+ * every value is the same as the unfused convs'.
  */
-#include "tt_internal.h"
+#include "tt_conv_s8.h"
 
 /* Where the depthwise conv of one image reads its input rows from. */
 typedef struct {
@@ -62,53 +62,50 @@ size_t tt_bottleneck_scratch_size(const tt_bottleneck_shape *s)
     return ring_size(s) + (size_t)s->output_w * (size_t)s->hidden_c;
 }
 
-/* The shape of a 1x1 conv over one row of `width` pixels. */
-static tt_conv_shape pointwise_row(int32_t width, int32_t in_channels, int32_t out_channels)
-{
-    const tt_conv_shape shape = {1, 1, width, in_channels, 1, width, out_channels,
-                                 1, 1, 1, 1,     0,           0, 1};
-    return shape;
-}
-
-static void run_stage(const tt_conv_stage *stage, const tt_conv_shape *shape,
-                      const int8_t *input, int8_t *output)
-{
-    tt_conv2d(shape, stage->quant, input, stage->weight, stage->bias, output);
-}
-
 static size_t hidden_row_size(const tt_bottleneck_shape *s)
 {
     return (size_t)s->hidden_w * (size_t)s->hidden_c;
 }
 
+/* The three convs' geometries, built one at a time in the same slots of tt_bottleneck's frame
+ * (their loops are called from there, so that no frame of a helper lies under them). */
+typedef struct {
+    tt_conv_shape shape;
+    tt_weight_rows rows;
+    tt_row_ring ring;
+} stage_call;
+
 /* Expanded row `row` into slot: output row 0 of the expand conv on the input rows from the
  * first one its kernel covers (the rows above it, if any, are its top padding; the bottom
  * padding is the input's own end), i.e. tt_conv2d's value for that row. */
-static void expand_row(const row_source *src, int32_t row, int8_t *slot)
+static void expand_row(const row_source *src, stage_call *call, int32_t row, int8_t *slot)
 {
     const tt_bottleneck_shape *s = src->shape;
     const int32_t origin = row * s->expand_stride_h - s->expand_pad_h;
     const int32_t first = origin < 0 ? 0 : origin;
-    const tt_conv_shape window = {1,
-                                  s->input_h - first,
-                                  s->input_w,
-                                  s->input_c,
-                                  1,
-                                  s->hidden_w,
-                                  s->hidden_c,
-                                  s->expand_kernel_h,
-                                  s->expand_kernel_w,
-                                  s->expand_stride_h,
-                                  s->expand_stride_w,
-                                  first - origin,
-                                  s->expand_pad_w,
-                                  1};
+    tt_conv_shape *window = &call->shape;
+    window->batch = 1;
+    window->input_h = s->input_h - first;
+    window->input_w = s->input_w;
+    window->input_c = s->input_c;
+    window->output_h = 1;
+    window->output_w = s->hidden_w;
+    window->output_c = s->hidden_c;
+    window->kernel_h = s->expand_kernel_h;
+    window->kernel_w = s->expand_kernel_w;
+    window->stride_h = s->expand_stride_h;
+    window->stride_w = s->expand_stride_w;
+    window->pad_h = first - origin;
+    window->pad_w = s->expand_pad_w;
+    window->groups = 1;
+    call->rows = tt_complete_rows(src->expand->weight, tt_conv2d_weight_row_size(window));
     const size_t input_row = (size_t)s->input_w * (size_t)s->input_c;
-    run_stage(src->expand, &window, src->image + (size_t)first * input_row, slot);
+    tt_conv2d_regular_rows(window, src->expand->quant, src->image + (size_t)first * input_row,
+                           &call->rows, src->expand->bias, slot);
 }
 
 /* Expanded rows [first, end) made available (each computed at most once per image). */
-static void prepare_rows(row_source *src, int32_t first, int32_t end)
+static void prepare_rows(row_source *src, stage_call *call, int32_t first, int32_t end)
 {
     const tt_bottleneck_shape *s = src->shape;
     if (!s->has_expand) {
@@ -119,67 +116,53 @@ static void prepare_rows(row_source *src, int32_t first, int32_t end)
     }
     for (; src->next_row < end; ++src->next_row) {
         const int32_t row = src->next_row;
-        expand_row(src, row, src->ring + (size_t)(row % s->kernel_h) * hidden_row_size(s));
+        expand_row(src, call, row,
+                   src->ring + (size_t)(row % s->kernel_h) * hidden_row_size(s));
     }
 }
 
-/* Expanded row `row` (prepared), [hidden_w, hidden_c]. */
-static const int8_t *hidden_row(const row_source *src, int32_t row)
+/* Depthwise output row `oh` into dw_row [output_w, hidden_c], its input rows prepared. */
+static void depthwise_row(const row_source *src, stage_call *call, const tt_conv_stage *dw,
+                          int32_t oh, int8_t *dw_row)
 {
     const tt_bottleneck_shape *s = src->shape;
-    if (!s->has_expand) {
-        return src->image + (size_t)row * hidden_row_size(s);
-    }
-    return src->ring + (size_t)(row % s->kernel_h) * hidden_row_size(s);
+    tt_conv_shape *shape = &call->shape;
+    shape->batch = 1;
+    shape->input_h = s->hidden_h;
+    shape->input_w = s->hidden_w;
+    shape->input_c = s->hidden_c;
+    shape->output_h = s->output_h;
+    shape->output_w = s->output_w;
+    shape->output_c = s->hidden_c;
+    shape->kernel_h = s->kernel_h;
+    shape->kernel_w = s->kernel_w;
+    shape->stride_h = s->stride_h;
+    shape->stride_w = s->stride_w;
+    shape->pad_h = s->pad_h;
+    shape->pad_w = s->pad_w;
+    shape->groups = s->hidden_c;
+    call->ring.base = s->has_expand ? src->ring : src->image;
+    call->ring.row_bytes = hidden_row_size(s);
+    call->ring.ring = s->has_expand ? s->kernel_h : s->hidden_h;
+    call->rows = tt_complete_rows(dw->weight, (size_t)s->kernel_h * (size_t)s->kernel_w);
+    tt_depthwise_rows(&call->shape, dw->quant, &call->ring, &call->rows, dw->bias, oh, oh + 1,
+                      dw_row);
 }
 
-/* The first and one-past-last kernel taps along one axis that land inside the input. */
-static void valid_taps(int32_t origin, int32_t kernel, int32_t size, int32_t *first,
-                       int32_t *end)
+/* Output row [output_w, output_c] of the project conv (1x1) from the depthwise row. */
+static void project_row(const tt_bottleneck_shape *s, stage_call *call,
+                        const tt_conv_stage *project, const int8_t *dw_row, int8_t *out)
 {
-    *first = origin < 0 ? -origin : 0;
-    *end = size - origin < kernel ? size - origin : kernel;
-}
-
-/* Depthwise output pixel (oh, ow) of every channel into out[hidden_c]. */
-static void depthwise_pixel(const row_source *src, const tt_conv_stage *dw, int32_t ih0,
-                            int32_t kh_first, int32_t kh_end, int32_t ow, int8_t *out)
-{
-    const tt_bottleneck_shape *s = src->shape;
-    const tt_channel_quant *q = dw->quant;
-    const int32_t channels = s->hidden_c;
-    const int32_t taps = s->kernel_h * s->kernel_w;
-    const int32_t iw0 = ow * s->stride_w - s->pad_w;
-    int32_t kw_first, kw_end;
-    valid_taps(iw0, s->kernel_w, s->hidden_w, &kw_first, &kw_end);
-    for (int32_t c = 0; c < channels; ++c) {
-        const int8_t *w = dw->weight + (size_t)c * (size_t)taps;
-        int32_t sum = 0;
-        for (int32_t kh = kh_first; kh < kh_end; ++kh) {
-            const int8_t *x = hidden_row(src, ih0 + kh) + c;
-            for (int32_t kw = kw_first; kw < kw_end; ++kw) {
-                const int32_t value = x[(size_t)(iw0 + kw) * (size_t)channels];
-                sum += (value - q->input_zero_point) * w[kh * s->kernel_w + kw];
-            }
-        }
-        const int64_t acc = (int64_t)sum + (dw->bias != NULL ? dw->bias[c] : 0);
-        out[c] = tt_requantize_to_int8(acc, q->multiplier[c], q->shift[c], q->output_zero_point,
-                                       q->act_min, q->act_max);
-    }
-}
-
-/* Depthwise output row `oh` into dw_row [output_w, hidden_c]. */
-static void depthwise_row(row_source *src, const tt_conv_stage *dw, int32_t oh, int8_t *dw_row)
-{
-    const tt_bottleneck_shape *s = src->shape;
-    const int32_t ih0 = oh * s->stride_h - s->pad_h;
-    int32_t kh_first, kh_end;
-    valid_taps(ih0, s->kernel_h, s->hidden_h, &kh_first, &kh_end);
-    prepare_rows(src, ih0 + kh_first, ih0 + kh_end);
-    for (int32_t ow = 0; ow < s->output_w; ++ow) {
-        depthwise_pixel(src, dw, ih0, kh_first, kh_end, ow,
-                        dw_row + (size_t)ow * (size_t)s->hidden_c);
-    }
+    tt_conv_shape *shape = &call->shape;
+    shape->batch = shape->input_h = shape->output_h = 1;
+    shape->input_w = shape->output_w = s->output_w;
+    shape->input_c = s->hidden_c;
+    shape->output_c = s->output_c;
+    shape->kernel_h = shape->kernel_w = shape->stride_h = shape->stride_w = 1;
+    shape->pad_h = shape->pad_w = 0;
+    shape->groups = 1;
+    call->rows = tt_complete_rows(project->weight, (size_t)s->hidden_c);
+    tt_conv2d_regular_rows(&call->shape, project->quant, dw_row, &call->rows, project->bias, out);
 }
 
 void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand,
@@ -189,14 +172,18 @@ void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand
     const tt_bottleneck_shape *s = shape;
     const size_t image_size = (size_t)s->input_h * (size_t)s->input_w * (size_t)s->input_c;
     const size_t output_row = (size_t)s->output_w * (size_t)s->output_c;
-    const tt_conv_shape project_shape = pointwise_row(s->output_w, s->hidden_c, s->output_c);
     int8_t *dw_row = scratch + ring_size(s);
+    stage_call call;
     for (int32_t n = 0; n < s->batch; ++n) {
         row_source src = {s, expand, input + (size_t)n * image_size, scratch, 0};
         for (int32_t oh = 0; oh < s->output_h; ++oh) {
-            depthwise_row(&src, depthwise, oh, dw_row);
+            const int32_t ih0 = oh * s->stride_h - s->pad_h;
+            const int32_t first = ih0 < 0 ? 0 : ih0;
+            const int32_t end = ih0 + s->kernel_h < s->hidden_h ? ih0 + s->kernel_h : s->hidden_h;
+            prepare_rows(&src, &call, first, end);
+            depthwise_row(&src, &call, depthwise, oh, dw_row);
             int8_t *out = output + ((size_t)n * (size_t)s->output_h + (size_t)oh) * output_row;
-            run_stage(project, &project_shape, dw_row, out);
+            project_row(s, &call, project, dw_row, out);
         }
     }
 }

@@ -1,15 +1,16 @@
 /*
- * tt_forward.c - int8 forward kernels: conv2d (general, depthwise, pointwise), linear, add,
- * global average pool, requantize, clamp, quantize, dequantize.
+ * tt_forward.c - int8 forward kernels: conv2d (dispatch), linear, add, global average pool,
+ * requantize, clamp, quantize, dequantize.
  *
- * Integer sums are exact, so the specialised loops give the same bits as the general one, and
- * conv2d / linear can run one output channel at a time (its weight row read once through
- * tt_weight_row, which is what lets split weights assemble a row once per channel).
+ * Regular and depthwise convs (and linear layers, as 1x1 convs) run the tiled loops of
+ * tt_conv_s8.c; grouped convs keep a one-output-channel-at-a-time loop here. Integer sums are
+ * exact, so every loop gives the same bits, and each reads a weight row through tt_weight_row,
+ * which is what lets split weights assemble their rows.
  */
 #include <math.h>
 #include <string.h>
 
-#include "tt_internal.h"
+#include "tt_conv_s8.h"
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
@@ -109,8 +110,9 @@ static void valid_taps(int32_t origin, int32_t kernel, int32_t size, int32_t *fi
     *end = size - origin < kernel ? size - origin : kernel;
 }
 
-/* Output channel o of a conv at every position, o's weight row [KH, KW, C/groups] in w_row. */
-static void conv2d_general_channel(const tt_conv_shape *s, const tt_channel_quant *q,
+/* Output channel o of a grouped conv at every position, o's weight row [KH, KW, C/groups] in
+ * w_row. */
+TT_SEPARATE_FRAME static void conv2d_grouped_channel(const tt_conv_shape *s, const tt_channel_quant *q,
                                    const int8_t *input, const int8_t *w_row, const int32_t *bias,
                                    int32_t o, int8_t *output)
 {
@@ -144,79 +146,26 @@ static void conv2d_general_channel(const tt_conv_shape *s, const tt_channel_quan
     }
 }
 
-/* groups == input_c == output_c: channel c reads input channel c only (w_row: KH * KW taps). */
-static void conv2d_depthwise_channel(const tt_conv_shape *s, const tt_channel_quant *q,
-                                     const int8_t *input, const int8_t *w_row,
-                                     const int32_t *bias, int32_t c, int8_t *output)
-{
-    const int32_t channels = s->output_c;
-    const int32_t x_offset = -q->input_zero_point;
-    for (int32_t n = 0; n < s->batch; ++n) {
-        for (int32_t oh = 0; oh < s->output_h; ++oh) {
-            const int32_t ih0 = oh * s->stride_h - s->pad_h;
-            int32_t kh_first, kh_end;
-            valid_taps(ih0, s->kernel_h, s->input_h, &kh_first, &kh_end);
-            for (int32_t ow = 0; ow < s->output_w; ++ow) {
-                const int32_t iw0 = ow * s->stride_w - s->pad_w;
-                int32_t kw_first, kw_end;
-                valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
-                int32_t sum = 0;
-                for (int32_t kh = kh_first; kh < kh_end; ++kh) {
-                    const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w, channels, n,
-                                                             ih0 + kh, 0, c);
-                    for (int32_t kw = kw_first; kw < kw_end; ++kw) {
-                        const int32_t value = x[(size_t)(iw0 + kw) * (size_t)channels];
-                        sum += (value + x_offset) * w_row[kh * s->kernel_w + kw];
-                    }
-                }
-                output[tt_nhwc_offset(s->output_h, s->output_w, channels, n, oh, ow, c)] =
-                    finish_channel(sum, bias, c, q);
-            }
-        }
-    }
-}
-
-/* 1x1 kernel, no padding, groups 1: a dot product over the channels per pixel. */
-static void conv2d_pointwise_channel(const tt_conv_shape *s, const tt_channel_quant *q,
-                                     const int8_t *input, const int8_t *w_row,
-                                     const int32_t *bias, int32_t o, int8_t *output)
-{
-    const int32_t x_offset = -q->input_zero_point;
-    for (int32_t n = 0; n < s->batch; ++n) {
-        for (int32_t oh = 0; oh < s->output_h; ++oh) {
-            for (int32_t ow = 0; ow < s->output_w; ++ow) {
-                const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w, s->input_c, n,
-                                                         oh * s->stride_h, ow * s->stride_w, 0);
-                output[tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n, oh, ow, o)] =
-                    finish_channel(dot_s8(x, w_row, s->input_c, x_offset), bias, o, q);
-            }
-        }
-    }
-}
-
-typedef void (*conv2d_channel_fn)(const tt_conv_shape *, const tt_channel_quant *,
-                                  const int8_t *, const int8_t *, const int32_t *, int32_t,
-                                  int8_t *);
-
-/* The specialised loop of a conv's kind (bit identical to the general one). */
-static conv2d_channel_fn conv2d_channel_for(const tt_conv_shape *shape)
-{
-    const int depthwise = shape->groups == shape->input_c && shape->groups == shape->output_c;
-    const int pointwise = shape->kernel_h == 1 && shape->kernel_w == 1 && shape->pad_h == 0 &&
-                          shape->pad_w == 0 && shape->groups == 1;
-    if (depthwise) {
-        return conv2d_depthwise_channel;
-    }
-    return pointwise ? conv2d_pointwise_channel : conv2d_general_channel;
-}
-
 void tt_conv2d_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
                     const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
                     int8_t *output)
 {
-    const conv2d_channel_fn channel = conv2d_channel_for(shape);
-    for (int32_t o = 0; o < shape->output_c; ++o) {
-        channel(shape, quant, input, tt_weight_row(rows, o), bias, o, output);
+    const tt_conv_shape *s = shape;
+    if (s->groups == s->input_c && s->groups == s->output_c) {
+        const size_t in_image = (size_t)s->input_h * (size_t)s->input_w * (size_t)s->input_c;
+        const size_t out_image = (size_t)s->output_h * (size_t)s->output_w * (size_t)s->output_c;
+        for (int32_t n = 0; n < s->batch; ++n) {
+            const tt_row_ring ring = {input + (size_t)n * in_image,
+                                      (size_t)s->input_w * (size_t)s->input_c, s->input_h};
+            tt_depthwise_rows(s, quant, &ring, rows, bias, 0, s->output_h,
+                              output + (size_t)n * out_image);
+        }
+    } else if (s->groups == 1) {
+        tt_conv2d_regular_rows(s, quant, input, rows, bias, output);
+    } else {
+        for (int32_t o = 0; o < s->output_c; ++o) {
+            conv2d_grouped_channel(s, quant, input, tt_weight_row(rows, o), bias, o, output);
+        }
     }
 }
 
@@ -233,15 +182,10 @@ void tt_linear_rows(int32_t batch, int32_t in_features, int32_t out_features,
                     const tt_channel_quant *quant, const int8_t *input,
                     const tt_weight_rows *rows, const int32_t *bias, int8_t *output)
 {
-    const int32_t x_offset = -quant->input_zero_point;
-    for (int32_t o = 0; o < out_features; ++o) {
-        const int8_t *w = tt_weight_row(rows, o);
-        for (int32_t n = 0; n < batch; ++n) {
-            const int8_t *x = input + (size_t)n * (size_t)in_features;
-            output[(size_t)n * (size_t)out_features + (size_t)o] =
-                finish_channel(dot_s8(x, w, in_features, x_offset), bias, o, quant);
-        }
-    }
+    /* a 1x1 conv over a row of `batch` pixels: [1, 1, batch, in] -> [1, 1, batch, out] */
+    const tt_conv_shape shape = {1, 1, batch, in_features, 1, batch, out_features,
+                                 1, 1, 1, 1,     0,           0, 1};
+    tt_conv2d_regular_rows(&shape, quant, input, rows, bias, output);
 }
 
 void tt_linear(int32_t batch, int32_t in_features, int32_t out_features,
@@ -256,9 +200,54 @@ void tt_linear(int32_t batch, int32_t in_features, int32_t out_features,
 
 enum { ADD_LEFT_SHIFT = 20 };
 
+/*
+ * The 32-bit form of tt_add. An operand's term requantize((q - zp) 2^20, m, s) has t = 31 - s;
+ * multiplying the numerator and the denominator of floor((acc m + 2^(t-1)) / 2^t) by 2^3 does
+ * not change it, so it is requantize((q - zp) 2^23, m, s - 3), where (q - zp) 2^23 still fits
+ * in int32 (|q - zp| <= 255) and tt_requantize32 applies when s - 3 <= -2 (a real multiplier
+ * below 1/2 ... 1, which an add's lhs / rhs multipliers, at most 1/2, always are) and
+ * t + 3 <= 62. The sum of the two terms is below 2^28 in magnitude, and the output multiplier
+ * (2 max / (2^20 y_scale)) is far below 1/4, so the output is tt_requantize32 too.
+ */
+typedef struct {
+    tt_requant32 lhs, rhs, out;
+    int32_t lhs_base, rhs_base; /* -zp 2^23 */
+} add_fast;
+
+static int add_fast_make(const tt_add_quant *q, add_fast *f)
+{
+    const int32_t shifts[2] = {q->lhs_shift, q->rhs_shift};
+    for (int32_t i = 0; i < 2; ++i) {
+        if (shifts[i] > 1 || shifts[i] < -28) {
+            return 0;
+        }
+    }
+    if (!tt_requant32_applies(q->output_shift)) {
+        return 0;
+    }
+    f->lhs = tt_requant32_make(q->lhs_multiplier, q->lhs_shift - 3);
+    f->rhs = tt_requant32_make(q->rhs_multiplier, q->rhs_shift - 3);
+    f->out = tt_requant32_make(q->output_multiplier, q->output_shift);
+    f->lhs_base = -q->lhs_zero_point * (1 << 23);
+    f->rhs_base = -q->rhs_zero_point * (1 << 23);
+    return 1;
+}
+
 void tt_add(size_t count, const tt_add_quant *q, const int8_t *lhs, const int8_t *rhs,
             int8_t *output)
 {
+    add_fast f;
+    if (add_fast_make(q, &f)) {
+        const int32_t zp = q->output_zero_point, lo = q->act_min, hi = q->act_max;
+        for (size_t i = 0; i < count; ++i) {
+            const int32_t a = tt_requantize32(f.lhs_base + lhs[i] * (1 << 23), &f.lhs);
+            const int32_t b = tt_requantize32(f.rhs_base + rhs[i] * (1 << 23), &f.rhs);
+            int32_t v = tt_requantize32(a + b, &f.out) + zp;
+            v = v < lo ? lo : v;
+            output[i] = (int8_t)(v > hi ? hi : v);
+        }
+        return;
+    }
     for (size_t i = 0; i < count; ++i) {
         /* (q - zp) * 2^20 fits in int32 (|q - zp| <= 255); written as a product, since a left
          * shift of a negative value is undefined in C. */

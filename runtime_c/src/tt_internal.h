@@ -55,6 +55,72 @@ static inline int32_t tt_clamp_i64(int64_t value, int32_t low, int32_t high)
     return (int32_t)value;
 }
 
+/* ----------------------------------------------------------------------- requantization */
+
+/* floor(value / 2^bits), 0 <= bits <= 63, without the implementation-defined >> of negative
+ * values (compilers turn it into one arithmetic shift). */
+static inline int64_t tt_floor_shift_right(int64_t value, int32_t bits)
+{
+    return value >= 0 ? value >> bits : ~(~value >> bits);
+}
+
+static inline int32_t tt_floor_shift_right32(int32_t value, int32_t bits)
+{
+    return value >= 0 ? value >> bits : ~(~value >> bits);
+}
+
+/* The requantization rule, the one definition (tt_requantize is this function):
+ *     floor((acc * multiplier + 2^(t - 1)) / 2^t),  t = 31 - shift,
+ * exact in 64 bits for |acc| < 2^32 and shift in [-31, 30]. */
+static inline int64_t tt_requantize_rule(int64_t acc, int32_t multiplier, int32_t shift)
+{
+    const int32_t total = 31 - shift;
+    const int64_t rounding = (int64_t)1 << (total - 1);
+    return tt_floor_shift_right(acc * (int64_t)multiplier + rounding, total);
+}
+
+/*
+ * The same rule for an int32 accumulator when t = 31 - shift >= 33 (shift <= -2, i.e. a real
+ * multiplier below 1/4, every conv layer in practice), in 32-bit steps. With P = acc *
+ * multiplier, 2^(t - 1) is a multiple of 2^32, so
+ *     floor((P + 2^(t-1)) / 2^t) = floor((floor(P / 2^32) + 2^(t-33)) / 2^(t-32))
+ * (floor(floor(y / a) / b) = floor(y / ab) for positive integers a, b): the high word of the
+ * 64-bit product (one SMMLA with the rounding on Cortex-M7), then one arithmetic shift. The
+ * high word is below 2^30 in magnitude, so adding 2^(t-33) <= 2^29 cannot overflow.
+ */
+typedef struct {
+    int32_t multiplier;
+    int32_t rounding; /* 2^(t - 33) */
+    int32_t shift;    /* t - 32, in [1, 30] */
+} tt_requant32;
+
+static inline int tt_requant32_applies(int32_t shift)
+{
+    return shift <= -2;
+}
+
+static inline tt_requant32 tt_requant32_make(int32_t multiplier, int32_t shift)
+{
+    const int32_t total = 31 - shift;
+    tt_requant32 r;
+    r.multiplier = multiplier;
+    r.rounding = (int32_t)1 << (total - 33);
+    r.shift = total - 32;
+    return r;
+}
+
+static inline int32_t tt_requantize32(int32_t acc, const tt_requant32 *r)
+{
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+    int32_t high;
+    __asm__("smmla %0, %1, %2, %3" : "=r"(high) : "r"(acc), "r"(r->multiplier), "r"(r->rounding));
+#else
+    const int32_t high =
+        (int32_t)tt_floor_shift_right((int64_t)acc * (int64_t)r->multiplier, 32) + r->rounding;
+#endif
+    return tt_floor_shift_right32(high, r->shift);
+}
+
 /* ----------------------------------------------------------------------- weight rows */
 
 /* Where the kernels read row o (output channel o: kernel_h * kernel_w * input_c / groups int8

@@ -6,17 +6,9 @@
 
 #include "tt_internal.h"
 
-/* floor(value / 2^bits) without relying on the implementation-defined >> of negative values. */
-static int64_t floor_shift_right(int64_t value, int32_t bits)
-{
-    return value >= 0 ? value >> bits : ~(~value >> bits);
-}
-
 int64_t tt_requantize(int64_t acc, int32_t multiplier, int32_t shift)
 {
-    const int32_t total = 31 - shift;
-    const int64_t rounding = (int64_t)1 << (total - 1);
-    return floor_shift_right(acc * (int64_t)multiplier + rounding, total);
+    return tt_requantize_rule(acc, multiplier, shift);
 }
 
 int8_t tt_requantize_to_int8(int64_t acc, int32_t multiplier, int32_t shift, int32_t zero_point,
