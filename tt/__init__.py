@@ -19,6 +19,7 @@ __all__ = [
     "default_learning_rate",
     "load",
     "load_torch",
+    "search_scheme",
     "synthetic_samples",
 ]
 
@@ -29,6 +30,10 @@ def __getattr__(name: str) -> object:
         from ttdialect.errors import TTError
 
         return TTError
+    if name == "search_scheme":
+        from tt.search import search_scheme
+
+        return search_scheme
     if name in __all__:
         from tt import api
 

@@ -90,6 +90,20 @@ def units(num_convs: int, setup: Setup) -> list[Candidate]:
 # ----------------------------------------------------------------------- one trial
 
 
+def _read_cache(path: Path) -> dict[str, float]:
+    """The trials of an earlier run, or {}: a file that is not such a cache is refused, never
+    overwritten."""
+    if not path.exists():
+        return {}
+    try:
+        results = json.loads(path.read_text())
+        if isinstance(results, dict) and all(isinstance(v, float | int) for v in results.values()):
+            return {str(k): float(v) for k, v in results.items()}
+    except (OSError, ValueError):
+        pass
+    raise TTError(f"{path}: exists and is not a trials cache of tt-search-scheme; move it away")
+
+
 def trial_accuracy(source: str, candidate: Candidate, data: Data, setup: Setup, work: Path) -> float:
     """Validation accuracy after fine-tuning `source` with the candidate's scheme (a new head)."""
     import tt
@@ -111,7 +125,7 @@ class Trials:
     ) -> None:
         self.source, self.data, self.setup, self.cache = source, data, setup, cache
         self.workers, self.address = workers, address
-        self.results: dict[str, float] = json.loads(cache.read_text()) if cache.is_file() else {}
+        self.results: dict[str, float] = _read_cache(cache)
         self.failures: list[str] = []
 
     def key(self, candidate: Candidate) -> str:
@@ -321,16 +335,14 @@ class SearchReport:
         lines += [f"failed trial: {failure}" for failure in self.failures]
         return "\n".join(lines) + "\n"
 
-    def plot(self, path: Path) -> None:
-        """Predicted accuracy against memory of every scheme compiled (PNG)."""
+    def plot(self) -> bytes:
+        """A PNG of the predicted accuracy against the memory of every scheme compiled."""
         import io
 
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-
-        from ttdialect.outputs import Outputs
 
         figure, axes = plt.subplots(figsize=(7, 4))
         memory = [
@@ -348,8 +360,7 @@ class SearchReport:
         image = io.BytesIO()
         figure.savefig(image, format="png", dpi=100)
         plt.close(figure)
-        with Outputs() as outputs:
-            outputs.file(path, image.getvalue())
+        return image.getvalue()
 
 
 def search_scheme(
@@ -412,7 +423,8 @@ def search_scheme(
             total, arena = memory(unit)
             gain = contributions.score(unit)
             rows.append({"unit": unit.label(), "gain": gain, "total_sram_bytes": total, "arena_bytes": arena})
-        chosen = evolve(contributions, fits, setup.bias_grid, contributions.weight, seed=setup.seed)
+        grid = [k for k in setup.bias_grid if k <= num_convs]
+        chosen = evolve(contributions, fits, grid, contributions.weight, seed=setup.seed)
         if not fits(chosen):
             raise TTError(
                 f"no scheme fits {budget_bytes / 1024:.1f} KB ({budget_kind}); the classifier alone "

@@ -1,0 +1,100 @@
+"""The scheme search (tt/search.py): the evolutionary search against brute force on a made-up
+contribution table, every returned scheme compiled within its budget, the trial cache, and a few
+real trials on Ray in local mode giving what the single-process path gives."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+import tt
+from tt import search
+from tt.search import Candidate, Contributions, Data, Setup, evolve, parse_budget, units
+from ttdialect.bundled import new_task
+
+
+def test_evolve_finds_the_brute_force_optimum() -> None:
+    convs, ratios, grid = (3, 4, 5, 6), (0.25, 0.5, 1.0), (1, 2, 4)
+    contributions = Contributions(0.5, bias={1: 0.01, 2: 0.03, 4: 0.02})
+    for conv, ratio in itertools.product(convs, ratios):
+        contributions.weight[(conv, ratio)] = 0.01 * conv * ratio - 0.004 * (conv == 5)
+
+    def memory(c: Candidate) -> float:  # an additive stand-in for the compiled figure
+        return 2 * c.biases + sum(10 * ratio * (1 + conv % 2) for conv, ratio in c.weights)
+
+    budget = 25.0
+    space = [
+        Candidate(b, tuple(sorted(choice)))
+        for b in (0, *grid)
+        for size in range(len(convs) + 1)
+        for layers in itertools.combinations(convs, size)
+        for choice in itertools.product(*[[(conv, r) for r in ratios] for conv in layers])
+    ]
+    best = max((c for c in space if memory(c) <= budget), key=contributions.score)
+    found = evolve(contributions, lambda c: memory(c) <= budget, grid, contributions.weight, seed=3,
+                   population=30, generations=40)  # fmt: skip
+    assert memory(found) <= budget
+    assert contributions.score(found) == pytest.approx(contributions.score(best))
+
+
+def test_units_and_budgets() -> None:
+    found = units(10, Setup(bias_grid=(2, 4, 16), weight_convs=2, ratios=(0.5, 1.0)))
+    assert [c.biases for c in found if not c.weights] == [2, 4]
+    assert [c.weights[0] for c in found if c.weights] == [(8, 0.5), (8, 1.0), (9, 0.5), (9, 1.0)]
+    assert (
+        parse_budget("256KB") == 262144 and parse_budget("0.5 MB") == 524288 and parse_budget("1000") == 1000
+    )
+    for bad in ("", "-3KB", "KB", "12 parsecs"):
+        with pytest.raises(tt.TTError):
+            parse_budget(bad)
+
+
+@pytest.fixture(scope="module")
+def data() -> Data:
+    task = new_task()
+    return Data((task.train_x[:60], task.train_y[:60]), (task.test_x[:60], task.test_y[:60]))
+
+
+SMALL = Setup(
+    train=60, validation=60, learning_rate=0.05, bias_grid=(1, 2, 4), weight_convs=3, ratios=(0.5, 1.0)
+)
+
+
+@pytest.mark.parametrize("budget_kb", [5, 8])
+def test_every_returned_scheme_compiles_within_its_budget(
+    tmp_path: Path, data: Data, monkeypatch, budget_kb
+) -> None:
+    def fake_accuracy(source, candidate, data, setup, work) -> float:  # stands in for fine-tuning
+        return 0.5 + 0.01 * candidate.biases + sum(0.03 * r * (c - 6) for c, r in candidate.weights)
+
+    monkeypatch.setattr(search, "trial_accuracy", fake_accuracy)
+    scheme, report = search.search_scheme(
+        "bundled", data, budget_kb * 1024, setup=SMALL, cache=tmp_path / "c.json"
+    )
+    path = tmp_path / "scheme.json"
+    path.write_text(json.dumps(scheme))
+    memory = tt.load("bundled").training_step(str(path)).memory_report()
+    assert memory.total_sram_bytes <= budget_kb * 1024
+    assert report.chosen["total_sram_bytes"] == memory.total_sram_bytes
+    assert report.predicted_accuracy >= report.baseline_accuracy
+    cached = json.loads((tmp_path / "c.json").read_text())
+    assert len(cached) == 1 + len(units(10, SMALL))  # baseline + every unit, on disk for a resume
+
+
+def test_a_cache_that_is_not_ours_is_refused(tmp_path: Path, data: Data) -> None:
+    (tmp_path / "c.json").write_text("my notes")
+    with pytest.raises(tt.TTError, match="not a trials cache"):
+        search.Trials("bundled", data, SMALL, tmp_path / "c.json")
+    assert (tmp_path / "c.json").read_text() == "my notes"
+
+
+def test_trials_on_ray_match_the_single_process_path(tmp_path: Path, data: Data) -> None:
+    pytest.importorskip("ray")
+    candidates = [Candidate(0), Candidate(2), Candidate(0, ((9, 0.5),))]
+    here = search.Trials("bundled", data, SMALL, tmp_path / "here.json").run(candidates)
+    ray = search.Trials("bundled", data, SMALL, tmp_path / "ray.json", workers=2).run(candidates)
+    assert here == ray and len(here) == 3 and all(0 <= a <= 1 and not math.isnan(a) for a in here.values())
