@@ -1,11 +1,32 @@
 /*
- * tt_backward.c - float32 gradient kernels. Saved int8 activations and int8 weights are
- * dequantized on the fly; every sum runs in a fixed order (documented in tt_runtime.h).
+ * tt_backward.c - float32 gradient kernels. Every sum runs in the fixed order documented in
+ * tt_runtime.h; the kernels are blocked for speed (partial sums in registers, int8 values
+ * converted to float once and reused) without changing a bit:
  *
- * Zero upstream gradients are skipped: adding a +-0 product never changes a float32 sum that
- * starts at +0, so skipping them changes no bit and saves the work behind ReLU zeros.
+ * - Order: a kernel may compute the elements of its result in any order and keep partial sums
+ *   in registers or in its output, but every element receives its terms in the documented
+ *   order, starting from +0. Converting int8 to float is exact, so converted weights and
+ *   inputs can be reused.
+ * - Zero terms: a sum that starts at +0 is never -0 (x + y is -0 only when both are -0), and
+ *   adding +-0 to any other value (+0, inf, NaN included) leaves it unchanged. So a term that
+ *   is +-0 may be added or skipped without changing a bit. The documented loops skip zero
+ *   upstream gradients (which saves the work behind ReLU zeros); the blocked kernels add the
+ *   terms of a zero gradient anyway where testing would cost more: those terms are (x - zp) * 0
+ *   or w * (0 * scale), +-0 as long as the scale is finite. The input-gradient kernels therefore
+ *   check that the weight scales are finite and otherwise run the reference loop (the scatter
+ *   of the documented order, kept below for that case and for the rare kinds of conv that have
+ *   no blocked kernel: regular KxK, grouped, depthwise with a channel multiplier).
  */
+#include <math.h>
+
 #include "tt_internal.h"
+
+enum {
+    TILE = TT_GRAD_BLOCK,  /* rows and columns of a register block */
+    POINTWISE_CHUNK = 32,  /* output channels of the pointwise weight buffer (512 bytes) */
+    MAX_KERNEL_TAPS = 49,  /* taps of the depthwise float kernel buffer (196 bytes) */
+    RING_FLOATS = 112      /* the depthwise gather's ring of output rows (448 bytes) */
+};
 
 static void zero_floats(float *out, size_t count)
 {
@@ -14,22 +35,23 @@ static void zero_floats(float *out, size_t count)
     }
 }
 
-/* acc[j] += (x[k_j] - zero_point) * g for j < count, k_j = selected[j] (a channel subset) or j. */
-static void accumulate_products(float *acc, const int8_t *x, const int32_t *selected,
-                                int32_t count, int32_t zero_point, float g)
+static int32_t min_i32(int32_t a, int32_t b)
 {
-    if (selected != NULL) {
-        for (int32_t j = 0; j < count; ++j) {
-            acc[j] += (float)((int32_t)x[selected[j]] - zero_point) * g;
-        }
-    } else {
-        for (int32_t j = 0; j < count; ++j) {
-            acc[j] += (float)((int32_t)x[j] - zero_point) * g;
-        }
-    }
+    return a < b ? a : b;
 }
 
-/* ----------------------------------------------------------------------- conv2d */
+/* 1 when every one of the `count` values is finite. */
+static int all_finite(const float *values, int32_t count)
+{
+    for (int32_t i = 0; i < count; ++i) {
+        if (!isfinite(values[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ----------------------------------------------------------------------- reference scatter */
 
 /* grad_input[n, ih, iw, first_channel + c] += w_row[kh, kw, c] * scaled for one output
  * position (n, oh, ow) and channel: each element gets one product, so their order is free. */
@@ -79,7 +101,8 @@ static void scatter_channel(const tt_conv_shape *s, const float *g, size_t g_str
     }
 }
 
-void tt_conv2d_grad_input_rows(const tt_conv_shape *s, const float *grad_output,
+/* tt_conv2d_grad_input in its documented order, literally: the reference loop. */
+static void grad_input_scatter(const tt_conv_shape *s, const float *grad_output,
                                const tt_weight_rows *rows, const float *weight_scale,
                                float *grad_input)
 {
@@ -104,6 +127,624 @@ void tt_conv2d_grad_input_rows(const tt_conv_shape *s, const float *grad_output,
     }
 }
 
+/* ----------------------------------------------------------------------- pointwise input grad */
+
+/*
+ * A 1x1 conv (groups 1, no padding, any stride): grad_input[pixel(p), c] = sum over o ascending
+ * of w[o, c] * (g[p, o] * weight_scale[o]), pixel(p) the input pixel under output position p;
+ * the other pixels (stride > 1) are 0. Blocks of 4 positions x 4 input channels are summed in
+ * registers over chunks of POINTWISE_CHUNK output channels whose weights are converted to
+ * float once per block column; between chunks the partial sums wait in grad_input.
+ */
+
+/* w[o0 + k, c0 + j] as float into out[k * TILE + j] (k < count, j < cols), from any rows. */
+static void weight_columns(const tt_weight_rows *rows, int32_t o0, int32_t count, int32_t c0,
+                           int32_t cols, float *out)
+{
+    const size_t row_size = rows->row_size;
+    if (rows->split == NULL) {
+        const int8_t *w = rows->weight + (size_t)o0 * row_size + (size_t)c0;
+        for (int32_t k = 0; k < count; ++k, w += row_size) {
+            for (int32_t j = 0; j < cols; ++j) {
+                out[k * TILE + j] = (float)w[j];
+            }
+        }
+        return;
+    }
+    const tt_split_weight *split = rows->split;
+    if (split->axis == 0) { /* row o from the slice when o is a trained channel */
+        int32_t next = tt_split_channel_lower_bound(split, o0);
+        for (int32_t k = 0; k < count; ++k) {
+            const int8_t *row = split->frozen + (size_t)(o0 + k) * row_size;
+            if (next < split->count && split->channels[next] == o0 + k) {
+                row = split->slice + (size_t)next * row_size;
+                ++next;
+            }
+            for (int32_t j = 0; j < cols; ++j) {
+                out[k * TILE + j] = (float)row[c0 + j];
+            }
+        }
+        return;
+    }
+    /* last axis (row_size == cols of a 1x1 weight): column c from the slice when trained */
+    const int8_t *column[TILE];
+    size_t stride[TILE];
+    for (int32_t j = 0; j < cols; ++j) {
+        const int32_t index = tt_split_channel_index(split, c0 + j);
+        column[j] = index >= 0 ? split->slice + index : split->frozen + c0 + j;
+        stride[j] = index >= 0 ? (size_t)split->count : row_size;
+    }
+    for (int32_t k = 0; k < count; ++k) {
+        for (int32_t j = 0; j < cols; ++j) {
+            out[k * TILE + j] = (float)column[j][(size_t)(o0 + k) * stride[j]];
+        }
+    }
+}
+
+/* One chunk of a full block: 4 positions (gradient rows g[i], output channels of the chunk)
+ * x 4 input channels (d[i][0..3]); w holds count x TILE weights. */
+static void pointwise_block4x4(const float *const g[TILE], const float *scale, const float *w,
+                               int32_t count, float *const d[TILE], int first)
+{
+    float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
+    float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+    float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
+    float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+    float *const d0 = d[0], *const d1 = d[1], *const d2 = d[2], *const d3 = d[3];
+    const float *g0 = g[0], *g1 = g[1], *g2 = g[2], *g3 = g[3];
+    if (!first) {
+        a00 = d0[0], a01 = d0[1], a02 = d0[2], a03 = d0[3];
+        a10 = d1[0], a11 = d1[1], a12 = d1[2], a13 = d1[3];
+        a20 = d2[0], a21 = d2[1], a22 = d2[2], a23 = d2[3];
+        a30 = d3[0], a31 = d3[1], a32 = d3[2], a33 = d3[3];
+    }
+    for (int32_t k = 0; k < count; ++k, w += TILE) {
+        const float sc = scale[k];
+        const float s0 = g0[k] * sc, s1 = g1[k] * sc, s2 = g2[k] * sc, s3 = g3[k] * sc;
+        const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+        a00 += w0 * s0, a01 += w1 * s0, a02 += w2 * s0, a03 += w3 * s0;
+        a10 += w0 * s1, a11 += w1 * s1, a12 += w2 * s1, a13 += w3 * s1;
+        a20 += w0 * s2, a21 += w1 * s2, a22 += w2 * s2, a23 += w3 * s2;
+        a30 += w0 * s3, a31 += w1 * s3, a32 += w2 * s3, a33 += w3 * s3;
+    }
+    d0[0] = a00, d0[1] = a01, d0[2] = a02, d0[3] = a03;
+    d1[0] = a10, d1[1] = a11, d1[2] = a12, d1[3] = a13;
+    d2[0] = a20, d2[1] = a21, d2[2] = a22, d2[3] = a23;
+    d3[0] = a30, d3[1] = a31, d3[2] = a32, d3[3] = a33;
+}
+
+/* The same for a partial block (positions < 4 or cols < 4). */
+static void pointwise_block(int32_t positions, int32_t cols, const float *const g[TILE],
+                            const float *scale, const float *w, int32_t count,
+                            float *const d[TILE], int first)
+{
+    for (int32_t i = 0; i < positions; ++i) {
+        float acc[TILE];
+        for (int32_t j = 0; j < cols; ++j) {
+            acc[j] = first ? 0.0f : d[i][j];
+        }
+        for (int32_t k = 0; k < count; ++k) {
+            const float s = g[i][k] * scale[k];
+            for (int32_t j = 0; j < cols; ++j) {
+                acc[j] += w[k * TILE + j] * s;
+            }
+        }
+        for (int32_t j = 0; j < cols; ++j) {
+            d[i][j] = acc[j];
+        }
+    }
+}
+
+/* The input pixel (flat NHW index) under output position p of a 1x1 conv without padding. */
+static size_t pointwise_pixel(const tt_conv_shape *s, size_t p)
+{
+    if (s->stride_h == 1 && s->stride_w == 1) {
+        return p;
+    }
+    const size_t ow = p % (size_t)s->output_w;
+    const size_t oh = p / (size_t)s->output_w % (size_t)s->output_h;
+    const size_t n = p / (size_t)s->output_w / (size_t)s->output_h;
+    return (n * (size_t)s->input_h + oh * (size_t)s->stride_h) * (size_t)s->input_w +
+           ow * (size_t)s->stride_w;
+}
+
+static int is_pointwise(const tt_conv_shape *s)
+{
+    return s->kernel_h == 1 && s->kernel_w == 1 && s->pad_h == 0 && s->pad_w == 0 &&
+           s->groups == 1;
+}
+
+static void pointwise_grad_input(const tt_conv_shape *s, const float *grad_output,
+                                 const tt_weight_rows *rows, const float *weight_scale,
+                                 float *grad_input)
+{
+    const int32_t channels = s->input_c;
+    const int32_t outputs = s->output_c;
+    const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
+    if (s->stride_h != 1 || s->stride_w != 1) {
+        zero_floats(grad_input, (size_t)s->batch * (size_t)s->input_h * (size_t)s->input_w *
+                                    (size_t)channels);
+    }
+    float w[POINTWISE_CHUNK * TILE];
+    for (int32_t c0 = 0; c0 < channels; c0 += TILE) {
+        const int32_t cols = min_i32(TILE, channels - c0);
+        for (int32_t o0 = 0; o0 < outputs; o0 += POINTWISE_CHUNK) {
+            const int32_t count = min_i32(POINTWISE_CHUNK, outputs - o0);
+            weight_columns(rows, o0, count, c0, cols, w);
+            for (size_t p = 0; p < positions; p += TILE) {
+                const int32_t block = (int32_t)(positions - p < TILE ? positions - p : TILE);
+                const float *g[TILE];
+                float *d[TILE];
+                for (int32_t i = 0; i < block; ++i) {
+                    g[i] = grad_output + (p + (size_t)i) * (size_t)outputs + (size_t)o0;
+                    d[i] = grad_input + pointwise_pixel(s, p + (size_t)i) * (size_t)channels +
+                           (size_t)c0;
+                }
+                if (block == TILE && cols == TILE) {
+                    pointwise_block4x4(g, weight_scale + o0, w, count, d, o0 == 0);
+                } else {
+                    pointwise_block(block, cols, g, weight_scale + o0, w, count, d, o0 == 0);
+                }
+            }
+        }
+    }
+}
+
+/* ----------------------------------------------------------------------- depthwise input grad */
+
+/*
+ * A depthwise conv (groups == input_c == output_c) one channel at a time, by gathering: the
+ * input-gradient element of pixel (n, ih, iw) is the sum over the output positions (oh, ow)
+ * whose window covers it, in raster order, of w[kh, kw] * s[oh, ow] with kh = ih + pad_h -
+ * oh * stride_h, kw likewise, and s = g * weight_scale: exactly the terms tt_conv2d_grad_input
+ * scatters into it, in its order.
+ *
+ * The ring gather copies the output rows the current input row needs into a small ring buffer,
+ * scaled (s) and zero padded on both sides, so that every pixel's window lies in the ring:
+ * the pixels then need no bounds, and four of them are summed at once in registers. The
+ * padding adds terms w * 0 = +-0, which change no bit (file comment).
+ */
+
+/* Output positions [first, first + count) along one axis whose window covers input index
+ * `index`, and the index in the flipped kernel (kernel - 1 - tap) of the first one; it rises
+ * by `stride` per position. */
+typedef struct {
+    int32_t first;
+    int32_t count;
+    int32_t flipped;
+} covering;
+
+static inline covering covering_outputs(int32_t index, int32_t kernel, int32_t stride,
+                                        int32_t pad, int32_t outputs)
+{
+    const int32_t reach = index + pad; /* output o covers index when 0 <= reach - o*stride < kernel */
+    const int32_t low = reach - kernel + 1;
+    int32_t first = 0;
+    int32_t last = outputs - 1;
+    if (stride == 1) {
+        first = low > 0 ? low : 0;
+        last = reach < last ? reach : last;
+    } else {
+        first = low <= 0 ? 0 : (low + stride - 1) / stride;
+        last = min_i32(last, reach / stride);
+    }
+    covering c;
+    c.first = first;
+    c.count = last >= first ? last - first + 1 : 0;
+    c.flipped = kernel - 1 - (reach - first * stride);
+    return c;
+}
+
+/* acc + k[0] * s[0] + ... + k[count - 1] * s[count - 1], added in that order. */
+static inline float row_dot(float acc, const float *k, const float *s, int32_t count)
+{
+    if (count > 7) {
+        for (int32_t j = 0; j < count; ++j) {
+            acc += k[j] * s[j];
+        }
+        return acc;
+    }
+    k += count;
+    s += count;
+    switch (count) {
+    case 7:
+        acc += k[-7] * s[-7];
+        /* fallthrough */
+    case 6:
+        acc += k[-6] * s[-6];
+        /* fallthrough */
+    case 5:
+        acc += k[-5] * s[-5];
+        /* fallthrough */
+    case 4:
+        acc += k[-4] * s[-4];
+        /* fallthrough */
+    case 3:
+        acc += k[-3] * s[-3];
+        /* fallthrough */
+    case 2:
+        acc += k[-2] * s[-2];
+        /* fallthrough */
+    case 1:
+        acc += k[-1] * s[-1];
+        /* fallthrough */
+    default:
+        break;
+    }
+    return acc;
+}
+
+/* The terms of kernel column b for four pixels whose windows start one position apart. */
+#define GATHER_TAP4(b)                 \
+    do {                               \
+        const float w_ = k[b];         \
+        a0 += w_ * src[(b)];           \
+        a1 += w_ * src[(b) + 1];       \
+        a2 += w_ * src[(b) + 2];       \
+        a3 += w_ * src[(b) + 3];       \
+    } while (0)
+
+/* Four pixels of one phase: rows[r] + offset is the first pixel's first position in covering
+ * row r, kernel_row the phase's first tap of that row (next row kernel_row_step further);
+ * `taps` taps per row. Sums in registers, each pixel's terms in raster order; dst[j * dst_step]
+ * for pixel j. Rows of 3, 5 and 7 taps are unrolled (each position loaded once). */
+static void gather_block4(const float *const *rows, int32_t row_count, size_t offset,
+                          const float *kernel_row, int32_t kernel_row_step, int32_t taps,
+                          float *dst, size_t dst_step)
+{
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+    for (int32_t r = 0; r < row_count; ++r, kernel_row += kernel_row_step) {
+        const float *src = rows[r] + offset;
+        const float *k = kernel_row;
+        switch (taps) {
+        case 3:
+            GATHER_TAP4(0);
+            GATHER_TAP4(1);
+            GATHER_TAP4(2);
+            break;
+        case 5:
+            GATHER_TAP4(0);
+            GATHER_TAP4(1);
+            GATHER_TAP4(2);
+            GATHER_TAP4(3);
+            GATHER_TAP4(4);
+            break;
+        case 7:
+            GATHER_TAP4(0);
+            GATHER_TAP4(1);
+            GATHER_TAP4(2);
+            GATHER_TAP4(3);
+            GATHER_TAP4(4);
+            GATHER_TAP4(5);
+            GATHER_TAP4(6);
+            break;
+        default:
+            for (int32_t b = 0; b < taps; ++b) {
+                GATHER_TAP4(b);
+            }
+            break;
+        }
+    }
+    dst[0] = a0;
+    dst[dst_step] = a1;
+    dst[2 * dst_step] = a2;
+    dst[3 * dst_step] = a3;
+}
+
+#undef GATHER_TAP4
+
+/*
+ * The columns of a ring gather. Pixel iw uses the kernel columns of one phase p (the flipped
+ * columns b = p, p + stride, ... below kernel_w, p = (kernel_w - 1 - iw - pad) mod stride):
+ * `taps` of them, at phase_start in the phased kernel (gatherer_kernel), against the
+ * consecutive output positions from start(iw) = (iw + pad - kernel_w + 1 + p) / stride on,
+ * which rises by one every `stride` pixels. A ring row holds the positions [-left, width -
+ * left), zeros outside [0, output_w), so that every pixel finds all its positions there.
+ */
+typedef struct {
+    int32_t first_pixel; /* the first pixel of the phase (input_w if there is none) */
+    int32_t taps;
+    int32_t phase_start;
+    int32_t start; /* start(first_pixel) */
+} phase_columns;
+
+enum { MAX_STRIDE = 4, MAX_RING_ROWS = 16 };
+
+/* What a ring gather keeps for all channels of one call: the phases, and a ring of output rows
+ * (scaled, zero padded; output row oh in slot oh mod ring_rows) that the window of the current
+ * input row slides over, each output row loaded once. */
+typedef struct {
+    const tt_conv_shape *s;
+    int32_t phases;
+    phase_columns phase[MAX_STRIDE];
+    int32_t left;
+    int32_t width;     /* ring row length */
+    int32_t ring_rows; /* the most output rows one input row's window covers */
+    float kernel[MAX_KERNEL_TAPS];
+    float ring[RING_FLOATS];
+} gatherer;
+
+/* Sets up the columns and the ring of `s`; 0 when they do not fit (then gather_channel). */
+static int gatherer_init(gatherer *g, const tt_conv_shape *s)
+{
+    const int32_t stride = s->stride_w;
+    const int32_t taps = s->kernel_w;
+    if (stride > MAX_STRIDE || s->kernel_h * s->kernel_w > MAX_KERNEL_TAPS) {
+        return 0;
+    }
+    g->s = s;
+    g->phases = stride;
+    int32_t low = 0;
+    int32_t high = s->output_w;
+    for (int32_t p = 0; p < stride; ++p) {
+        phase_columns *c = &g->phase[p];
+        const int32_t base = taps - 1 - s->pad_w - p; /* the pixels iw = base (mod stride) */
+        c->first_pixel = ((base % stride) + stride) % stride;
+        c->taps = p < taps ? (taps - p + stride - 1) / stride : 0;
+        c->phase_start = p * (taps / stride) + min_i32(p, taps % stride);
+        c->start = (c->first_pixel + s->pad_w - taps + 1 + p) / stride;
+        if (c->first_pixel >= s->input_w) {
+            c->first_pixel = s->input_w;
+            continue;
+        }
+        const int32_t last = (s->input_w - 1 - c->first_pixel) / stride; /* pixels after the first */
+        low = c->start < low ? c->start : low;
+        high = c->start + last + c->taps > high ? c->start + last + c->taps : high;
+    }
+    g->left = -low;
+    g->width = high - low;
+    g->ring_rows = (s->kernel_h + s->stride_h - 1) / s->stride_h;
+    if (g->ring_rows > MAX_RING_ROWS || g->ring_rows * g->width > RING_FLOATS) {
+        return 0;
+    }
+    zero_floats(g->ring, RING_FLOATS); /* the padding columns stay zero */
+    return 1;
+}
+
+/* The channel's kernel, rotated by 180 degrees, with the columns of each row regrouped by
+ * phase (b mod stride_w, ascending b within a phase). */
+static void gatherer_kernel(gatherer *g, const int8_t *w)
+{
+    const tt_conv_shape *s = g->s;
+    const int32_t taps = s->kernel_h * s->kernel_w;
+    if (s->stride_w == 1) {
+        for (int32_t t = 0; t < taps; ++t) {
+            g->kernel[t] = (float)w[taps - 1 - t];
+        }
+        return;
+    }
+    for (int32_t a = 0; a < s->kernel_h; ++a) {
+        const int8_t *row = w + (s->kernel_h - 1 - a) * s->kernel_w;
+        float *out = g->kernel + a * s->kernel_w;
+        for (int32_t phase = 0; phase < s->stride_w; ++phase) {
+            for (int32_t b = phase; b < s->kernel_w; b += s->stride_w) {
+                *out++ = (float)row[s->kernel_w - 1 - b];
+            }
+        }
+    }
+}
+
+/* Output row `row` of an image (src with src_stride) into its ring slot, times scale; the
+ * padding columns are already zero. */
+static void gatherer_load(gatherer *g, const float *image, size_t src_stride, float scale,
+                          int32_t row)
+{
+    const int32_t out_w = g->s->output_w;
+    const float *in = image + (size_t)row * (size_t)out_w * src_stride;
+    float *out = g->ring + (row % g->ring_rows) * g->width + g->left;
+    for (int32_t i = 0; i < out_w; ++i, in += src_stride) {
+        out[i] = *in * scale;
+    }
+}
+
+/* One input row from the ring: rows[r] is covering row r's ring row at position 0. */
+static void gatherer_row(const gatherer *g, const float *const *rows, const covering *cover,
+                         float *dst, size_t dst_stride)
+{
+    const tt_conv_shape *s = g->s;
+    const int32_t stride = s->stride_w;
+    const int32_t kernel_row_step = s->stride_h * s->kernel_w;
+    const float *kernel_rows = g->kernel + cover->flipped * s->kernel_w;
+    for (int32_t p = 0; p < g->phases; ++p) {
+        const phase_columns *c = &g->phase[p];
+        const float *kernel_row = kernel_rows + c->phase_start;
+        const size_t out_step = (size_t)stride * dst_stride;
+        float *out = dst + (size_t)c->first_pixel * dst_stride;
+        size_t offset = (size_t)(c->start + g->left);
+        int32_t iw = c->first_pixel;
+        for (; iw + 3 * stride < s->input_w; iw += 4 * stride, offset += 4, out += 4 * out_step) {
+            gather_block4(rows, cover->count, offset, kernel_row, kernel_row_step, c->taps, out,
+                          out_step);
+        }
+        for (; iw < s->input_w; iw += stride, ++offset, out += out_step) {
+            const float *kp = kernel_row;
+            float acc = 0.0f;
+            for (int32_t r = 0; r < cover->count; ++r, kp += kernel_row_step) {
+                acc = row_dot(acc, kp, rows[r] + offset, c->taps);
+            }
+            *out = acc;
+        }
+    }
+}
+
+/* gatherer_channel for stride 1 (one phase, every pixel kernel_w taps), with the loop
+ * invariants hoisted. */
+static void gatherer_channel_s1(gatherer *g, const float *image, size_t src_stride,
+                                float scale, float *dst, size_t dst_stride)
+{
+    const tt_conv_shape *s = g->s;
+    const int32_t in_w = s->input_w;
+    const int32_t taps = s->kernel_w;
+    const int32_t kernel_h = s->kernel_h;
+    const int32_t last_row = s->output_h - 1;
+    const int32_t ring_rows = g->ring_rows;
+    const int32_t width = g->width;
+    const size_t first_offset = (size_t)(g->left + s->pad_w - taps + 1);
+    const size_t row_stride = (size_t)in_w * dst_stride;
+    const float *rows[MAX_RING_ROWS];
+    int32_t loaded = -1; /* output rows up to `loaded` are in the ring */
+    for (int32_t ih = 0; ih < s->input_h; ++ih, dst += row_stride) {
+        const int32_t reach = ih + s->pad_h;
+        const int32_t first = reach - kernel_h + 1 > 0 ? reach - kernel_h + 1 : 0;
+        const int32_t last = reach < last_row ? reach : last_row;
+        const int32_t count = last - first + 1;
+        for (loaded = loaded > first - 1 ? loaded : first - 1; loaded < last; ++loaded) {
+            gatherer_load(g, image, src_stride, scale, loaded + 1);
+        }
+        int32_t slot = count > 0 ? first % ring_rows : 0;
+        for (int32_t r = 0; r < count; ++r, slot = slot + 1 < ring_rows ? slot + 1 : 0) {
+            rows[r] = g->ring + slot * width;
+        }
+        const float *kernel_rows = g->kernel + (kernel_h - 1 - (reach - first)) * taps;
+        size_t offset = first_offset;
+        float *out = dst;
+        int32_t iw = 0;
+        for (; iw + 4 <= in_w; iw += 4, offset += 4, out += 4 * dst_stride) {
+            gather_block4(rows, count, offset, kernel_rows, taps, taps, out, dst_stride);
+        }
+        for (; iw < in_w; ++iw, ++offset, out += dst_stride) {
+            const float *kp = kernel_rows;
+            float acc = 0.0f;
+            for (int32_t r = 0; r < count; ++r, kp += taps) {
+                acc = row_dot(acc, kp, rows[r] + offset, taps);
+            }
+            *out = acc;
+        }
+    }
+}
+
+/* One channel: w its int8 kernel, src its output gradient (g, with src_stride between
+ * positions), s = g * scale; dst its input gradient (dst_stride between pixels). */
+static void gatherer_channel(gatherer *g, const int8_t *w, const float *src, size_t src_stride,
+                             float scale, float *dst, size_t dst_stride)
+{
+    const tt_conv_shape *s = g->s;
+    const float *rows[MAX_RING_ROWS];
+    gatherer_kernel(g, w);
+    for (int32_t n = 0; n < s->batch; ++n, dst += (size_t)s->input_h * (size_t)s->input_w * dst_stride) {
+        const float *image = src + (size_t)n * (size_t)s->output_h * (size_t)s->output_w * src_stride;
+        if (s->stride_w == 1 && s->stride_h == 1) {
+            gatherer_channel_s1(g, image, src_stride, scale, dst, dst_stride);
+            continue;
+        }
+        int32_t loaded = -1; /* output rows up to `loaded` are in the ring */
+        float *out = dst;
+        for (int32_t ih = 0; ih < s->input_h; ++ih, out += (size_t)s->input_w * dst_stride) {
+            const covering cover =
+                covering_outputs(ih, s->kernel_h, s->stride_h, s->pad_h, s->output_h);
+            if (loaded < cover.first - 1) {
+                loaded = cover.first - 1;
+            }
+            for (; loaded < cover.first + cover.count - 1; ++loaded) {
+                gatherer_load(g, image, src_stride, scale, loaded + 1);
+            }
+            int32_t slot = cover.count > 0 ? cover.first % g->ring_rows : 0;
+            for (int32_t r = 0; r < cover.count; ++r, slot = slot + 1 < g->ring_rows ? slot + 1 : 0) {
+                rows[r] = g->ring + slot * g->width;
+            }
+            gatherer_row(g, rows, &cover, out, dst_stride);
+        }
+    }
+}
+
+/* The gather without a ring, for layouts that do not fit one: s scaled as it goes, kernel
+ * rotated by 180 degrees (not phased), every pixel's covering computed. */
+static void gather_channel(const tt_conv_shape *s, const float *kernel, const float *src,
+                           size_t src_stride, float scale, float *dst, size_t dst_stride)
+{
+    const size_t out_image = (size_t)s->output_h * (size_t)s->output_w * src_stride;
+    const size_t row_step = (size_t)s->output_w * src_stride;
+    const int32_t kernel_row_step = s->stride_h * s->kernel_w;
+    for (int32_t n = 0; n < s->batch; ++n) {
+        const float *image = src + (size_t)n * out_image;
+        for (int32_t ih = 0; ih < s->input_h; ++ih) {
+            const covering rows =
+                covering_outputs(ih, s->kernel_h, s->stride_h, s->pad_h, s->output_h);
+            for (int32_t iw = 0; iw < s->input_w; ++iw, dst += dst_stride) {
+                const covering cols =
+                    covering_outputs(iw, s->kernel_w, s->stride_w, s->pad_w, s->output_w);
+                const float *src_row =
+                    image + ((size_t)rows.first * (size_t)s->output_w + (size_t)cols.first) * src_stride;
+                const float *kernel_row = kernel + rows.flipped * s->kernel_w + cols.flipped;
+                float acc = 0.0f;
+                for (int32_t r = 0; r < rows.count;
+                     ++r, src_row += row_step, kernel_row += kernel_row_step) {
+                    const float *sp = src_row;
+                    const float *kp = kernel_row;
+                    for (int32_t k = 0; k < cols.count; ++k, sp += src_stride, kp += s->stride_w) {
+                        acc += *kp * (*sp * scale);
+                    }
+                }
+                *dst = acc;
+            }
+        }
+    }
+}
+
+/* The depthwise input gradient of one channel through the gatherer when it was set up
+ * (`banded`), else through gather_channel. */
+static void depthwise_channel(gatherer *g, int banded, const int8_t *w, const float *src,
+                              size_t src_stride, float scale, float *dst, size_t dst_stride)
+{
+    if (banded) {
+        gatherer_channel(g, w, src, src_stride, scale, dst, dst_stride);
+        return;
+    }
+    const int32_t taps = g->s->kernel_h * g->s->kernel_w;
+    for (int32_t t = 0; t < taps; ++t) {
+        g->kernel[t] = (float)w[taps - 1 - t];
+    }
+    gather_channel(g->s, g->kernel, src, src_stride, scale, dst, dst_stride);
+}
+
+/* A depthwise conv whose input gradient has a gather kernel: one channel per group and a
+ * kernel that fits the float buffer. */
+static int is_gatherable_depthwise(const tt_conv_shape *s)
+{
+    return s->groups == s->input_c && s->output_c == s->input_c &&
+           s->kernel_h * s->kernel_w <= MAX_KERNEL_TAPS;
+}
+
+static void depthwise_grad_input(const tt_conv_shape *s, const float *grad_output,
+                                 const tt_weight_rows *rows, const float *weight_scale,
+                                 float *grad_input)
+{
+    const size_t channels = (size_t)s->input_c;
+    gatherer g;
+    g.s = s;
+    const int banded = gatherer_init(&g, s);
+    for (int32_t c = 0; c < s->input_c; ++c) {
+        depthwise_channel(&g, banded, tt_weight_row(rows, c), grad_output + c, channels,
+                          weight_scale[c], grad_input + c, channels);
+    }
+}
+
+static void kernel_to_float(const int8_t *w, int32_t taps, float *out)
+{
+    for (int32_t t = 0; t < taps; ++t) {
+        out[t] = (float)w[t];
+    }
+}
+
+/* ----------------------------------------------------------------------- conv2d input grad */
+
+void tt_conv2d_grad_input_rows(const tt_conv_shape *s, const float *grad_output,
+                               const tt_weight_rows *rows, const float *weight_scale,
+                               float *grad_input)
+{
+    if (all_finite(weight_scale, s->output_c)) {
+        if (is_pointwise(s)) {
+            pointwise_grad_input(s, grad_output, rows, weight_scale, grad_input);
+            return;
+        }
+        if (is_gatherable_depthwise(s)) {
+            depthwise_grad_input(s, grad_output, rows, weight_scale, grad_input);
+            return;
+        }
+    }
+    grad_input_scatter(s, grad_output, rows, weight_scale, grad_input);
+}
+
 void tt_conv2d_grad_input(const tt_conv_shape *shape, const float *grad_output,
                           const int8_t *weight, const float *weight_scale, float *grad_input)
 {
@@ -117,12 +758,23 @@ void tt_depthwise_grad_input_in_place_rows(const tt_conv_shape *s, float *grad,
 {
     const int32_t channels = s->input_c;
     const size_t pixels = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
+    gatherer g;
+    g.s = s;
+    const int banded = gatherer_init(&g, s);
     for (int32_t c = 0; c < channels; ++c) {
+        const float scale = weight_scale[c];
+        const int8_t *w_row = tt_weight_row(rows, c);
         for (size_t p = 0; p < pixels; ++p) {
             plane[p] = grad[p * (size_t)channels + (size_t)c];
-            grad[p * (size_t)channels + (size_t)c] = 0.0f;
         }
-        scatter_channel(s, plane, 1, c, tt_weight_row(rows, c), weight_scale[c], grad);
+        if (!isfinite(scale) || s->kernel_h * s->kernel_w > MAX_KERNEL_TAPS) { /* the reference loop */
+            for (size_t p = 0; p < pixels; ++p) {
+                grad[p * (size_t)channels + (size_t)c] = 0.0f;
+            }
+            scatter_channel(s, plane, 1, c, w_row, scale, grad);
+            continue;
+        }
+        depthwise_channel(&g, banded, w_row, plane, 1, scale, grad + c, (size_t)channels);
     }
 }
 
@@ -154,6 +806,55 @@ size_t tt_expand_depthwise_grad_input_scratch_size(const tt_conv_shape *depthwis
            sizeof(float);
 }
 
+/* Channel c's depthwise input gradient into plane (tt_conv2d_grad_input's order). */
+static void expand_depthwise_plane(gatherer *g, int banded, const float *grad_output, int32_t c,
+                                   const int8_t *w_row, float scale, float *plane)
+{
+    const tt_conv_shape *d = g->s;
+    const int32_t channels = d->input_c;
+    if (!isfinite(scale) || d->kernel_h * d->kernel_w > MAX_KERNEL_TAPS) { /* the reference loop */
+        tt_conv_shape plane_shape = *d;
+        plane_shape.input_c = 1;
+        plane_shape.output_c = 1;
+        plane_shape.groups = 1;
+        zero_floats(plane, (size_t)d->batch * (size_t)d->input_h * (size_t)d->input_w);
+        scatter_channel(&plane_shape, grad_output + c, (size_t)channels, 0, w_row, scale, plane);
+        return;
+    }
+    depthwise_channel(g, banded, w_row, grad_output + c, (size_t)channels, scale, plane, 1);
+}
+
+/* Channel c's terms of the 1x1 expand conv's input gradient: grad_input[p, i] +=
+ * w[c, i] * (plane[p] * scale) for the positions with a nonzero plane value; w converted to
+ * float `capacity` inputs at a time into `buffer`. */
+static void expand_scatter(size_t positions, int32_t inputs, const float *plane,
+                           const int8_t *w_row, float scale, float *grad_input, float *buffer,
+                           int32_t capacity)
+{
+    for (int32_t i0 = 0; i0 < inputs; i0 += capacity) {
+        const int32_t count = min_i32(capacity, inputs - i0);
+        kernel_to_float(w_row + i0, count, buffer);
+        const float *w = buffer;
+        float *gi = grad_input + i0;
+        for (size_t p = 0; p < positions; ++p, gi += inputs) {
+            if (plane[p] == 0.0f) {
+                continue;
+            }
+            const float scaled = plane[p] * scale;
+            int32_t i = 0;
+            for (; i + 4 <= count; i += 4) {
+                gi[i] += w[i] * scaled;
+                gi[i + 1] += w[i + 1] * scaled;
+                gi[i + 2] += w[i + 2] * scaled;
+                gi[i + 3] += w[i + 3] * scaled;
+            }
+            for (; i < count; ++i) {
+                gi[i] += w[i] * scaled;
+            }
+        }
+    }
+}
+
 void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_conv_shape *expand,
                                     const float *grad_output, const uint8_t *mask,
                                     const int8_t *depthwise_weight, const float *depthwise_scale,
@@ -162,24 +863,19 @@ void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_con
                                     const tt_sgd *sgd, float *grad_input, float *plane)
 {
     const int32_t channels = depthwise->input_c;
+    const int32_t inputs = expand->input_c;
     const size_t positions = (size_t)depthwise->batch * (size_t)depthwise->input_h *
                              (size_t)depthwise->input_w;
-    const tt_weight_rows depthwise_rows =
-        tt_complete_rows(depthwise_weight, tt_conv2d_weight_row_size(depthwise));
-    const tt_weight_rows expand_rows =
-        tt_complete_rows(expand_weight, tt_conv2d_weight_row_size(expand));
-    /* channel c of the depthwise conv as a one-channel conv whose input gradient is `plane` */
-    tt_conv_shape plane_shape = *depthwise;
-    plane_shape.input_c = 1;
-    plane_shape.output_c = 1;
-    plane_shape.groups = 1;
+    const size_t taps = (size_t)depthwise->kernel_h * (size_t)depthwise->kernel_w;
     const uint32_t counter = bias != NULL ? *sgd->rng_counter : 0u;
-    zero_floats(grad_input, positions * (size_t)expand->input_c);
+    gatherer g;
+    g.s = depthwise;
+    const int banded = gatherer_init(&g, depthwise);
+    zero_floats(grad_input, positions * (size_t)inputs);
     for (int32_t c = 0; c < channels; ++c) {
         /* the depthwise input gradient of channel c, in tt_conv2d_grad_input's order */
-        zero_floats(plane, positions);
-        scatter_channel(&plane_shape, grad_output + c, (size_t)channels, 0,
-                        tt_weight_row(&depthwise_rows, c), depthwise_scale[c], plane);
+        expand_depthwise_plane(&g, banded, grad_output, c, depthwise_weight + (size_t)c * taps,
+                               depthwise_scale[c], plane);
         /* tt_mask_grad, then tt_bias_update of channel c */
         for (size_t p = 0; p < positions; ++p) {
             if (!tt_mask_bit(mask, p * (size_t)channels + (size_t)c)) {
@@ -190,14 +886,17 @@ void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_con
             tt_bias_update_channel(channels, c, tt_bias_grad_channel(positions, 1, plane, 0),
                                    bias_scale, power, sgd, counter, bias);
         }
-        /* channel c's terms of the 1x1 input gradient, the next in tt_conv2d_grad_input's order */
-        scatter_channel(expand, plane, 1, 0, tt_weight_row(&expand_rows, c), expand_scale[c],
-                        grad_input);
+        /* channel c's terms of the 1x1 input gradient, the next in tt_conv2d_grad_input's
+         * order (the gatherer's kernel buffer is free until the next channel) */
+        expand_scatter(positions, inputs, plane, expand_weight + (size_t)c * (size_t)inputs,
+                       expand_scale[c], grad_input, g.kernel, MAX_KERNEL_TAPS);
     }
     if (bias != NULL) {
         tt_sgd_advance(sgd, (size_t)channels);
     }
 }
+
+/* ----------------------------------------------------------------------- weight gradients */
 
 tt_weight_grad_layout tt_conv2d_weight_grad_layout(const tt_conv_shape *shape,
                                                    const int32_t *channels,
@@ -225,46 +924,199 @@ size_t tt_conv2d_weight_grad_row_size(const tt_conv_shape *shape, const int32_t 
     return (size_t)shape->kernel_h * (size_t)shape->kernel_w * (size_t)layout.cols;
 }
 
-void tt_conv2d_weight_grad_row(const tt_conv_shape *s, const tt_weight_grad_layout *layout,
-                               float input_scale, int32_t input_zero_point, const int8_t *input,
-                               const float *grad_output, int32_t row, float *out)
+/*
+ * A block of weight-gradient elements (rows i < TILE, columns j < TILE) of one tap sums
+ * (x[n, ih, iw, row_x[i] + col_x[j]] - zp) * g[n, oh, ow, row_g[i]] over the output positions
+ * whose tap falls inside the input, in raster order (the positions of tt_conv2d_grad_weight;
+ * the ones it skips for a zero g add +-0 here). tap_walk holds those positions.
+ */
+typedef struct {
+    int32_t batch;
+    int32_t rows, cols;  /* output positions: rows x cols per image, possibly 0 */
+    const int8_t *x;     /* input at the first position's pixel, channel 0 */
+    const float *g;      /* grad_output at the first position, channel 0 */
+    size_t x_image, x_row, x_col;
+    size_t g_image, g_row, g_col;
+} tap_walk;
+
+static tap_walk walk_of_tap(const tt_conv_shape *s, int32_t kh, int32_t kw, const int8_t *input,
+                            const float *grad_output)
 {
-    const int32_t o = tt_weight_grad_row_channel(layout, row);
-    const int32_t first_channel = (o / (s->output_c / s->groups)) * (s->input_c / s->groups);
-    const int32_t cols = layout->cols;
-    const size_t row_size = (size_t)s->kernel_h * (size_t)s->kernel_w * (size_t)cols;
-    zero_floats(out, row_size);
-    for (int32_t n = 0; n < s->batch; ++n) {
-        for (int32_t oh = 0; oh < s->output_h; ++oh) {
-            for (int32_t ow = 0; ow < s->output_w; ++ow) {
-                const float g = grad_output[tt_nhwc_offset(s->output_h, s->output_w,
-                                                           s->output_c, n, oh, ow, o)];
-                if (g == 0.0f) {
-                    continue;
-                }
-                for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
-                    const int32_t ih = oh * s->stride_h - s->pad_h + kh;
-                    if (ih < 0 || ih >= s->input_h) {
-                        continue;
-                    }
-                    for (int32_t kw = 0; kw < s->kernel_w; ++kw) {
-                        const int32_t iw = ow * s->stride_w - s->pad_w + kw;
-                        if (iw < 0 || iw >= s->input_w) {
-                            continue;
-                        }
-                        const int8_t *x = input + tt_nhwc_offset(s->input_h, s->input_w,
-                                                                 s->input_c, n, ih, iw, 0);
-                        float *acc = out + ((size_t)kh * (size_t)s->kernel_w + (size_t)kw) *
-                                               (size_t)cols;
-                        accumulate_products(acc, x + first_channel, layout->col_channels, cols,
-                                            input_zero_point, g);
+    /* [oh0, oh1): 0 <= oh * stride_h - pad_h + kh < input_h, and [ow0, ow1) likewise */
+    tap_walk walk;
+    int32_t oh0 = 0;
+    while (oh0 < s->output_h && oh0 * s->stride_h - s->pad_h + kh < 0) {
+        ++oh0;
+    }
+    int32_t oh1 = oh0;
+    while (oh1 < s->output_h && oh1 * s->stride_h - s->pad_h + kh < s->input_h) {
+        ++oh1;
+    }
+    int32_t ow0 = 0;
+    while (ow0 < s->output_w && ow0 * s->stride_w - s->pad_w + kw < 0) {
+        ++ow0;
+    }
+    int32_t ow1 = ow0;
+    while (ow1 < s->output_w && ow1 * s->stride_w - s->pad_w + kw < s->input_w) {
+        ++ow1;
+    }
+    const size_t channels = (size_t)s->input_c;
+    const size_t outputs = (size_t)s->output_c;
+    walk.batch = s->batch;
+    walk.rows = oh1 - oh0;
+    walk.cols = ow1 - ow0;
+    walk.x_col = (size_t)s->stride_w * channels;
+    walk.x_row = (size_t)s->stride_h * (size_t)s->input_w * channels;
+    walk.x_image = (size_t)s->input_h * (size_t)s->input_w * channels;
+    walk.g_col = outputs;
+    walk.g_row = (size_t)s->output_w * outputs;
+    walk.g_image = (size_t)s->output_h * walk.g_row;
+    walk.x = input;
+    walk.g = grad_output;
+    if (walk.rows > 0 && walk.cols > 0) {
+        const int32_t ih = oh0 * s->stride_h - s->pad_h + kh;
+        const int32_t iw = ow0 * s->stride_w - s->pad_w + kw;
+        walk.x = input + ((size_t)ih * (size_t)s->input_w + (size_t)iw) * channels;
+        walk.g = grad_output + ((size_t)oh0 * (size_t)s->output_w + (size_t)ow0) * outputs;
+    }
+    return walk;
+}
+
+/* 4 rows (consecutive output channels g[0..3]) x 4 columns (x[col_x[j]]), one input channel
+ * offset shared by the rows: a regular or grouped conv. */
+static void matrix_block4x4(const tap_walk *walk, const int32_t *col_x, int32_t row_g,
+                            int32_t zero_point, float out[TILE * TILE])
+{
+    float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
+    float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+    float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
+    float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+    const int32_t c0 = col_x[0], c1 = col_x[1], c2 = col_x[2], c3 = col_x[3];
+    for (int32_t n = 0; n < walk->batch; ++n) {
+        const int8_t *x_row = walk->x + (size_t)n * walk->x_image;
+        const float *g_row = walk->g + (size_t)n * walk->g_image + row_g;
+        for (int32_t r = 0; r < walk->rows; ++r, x_row += walk->x_row, g_row += walk->g_row) {
+            const int8_t *x = x_row;
+            const float *g = g_row;
+            for (int32_t k = 0; k < walk->cols; ++k, x += walk->x_col, g += walk->g_col) {
+                const float x0 = (float)((int32_t)x[c0] - zero_point);
+                const float x1 = (float)((int32_t)x[c1] - zero_point);
+                const float x2 = (float)((int32_t)x[c2] - zero_point);
+                const float x3 = (float)((int32_t)x[c3] - zero_point);
+                const float g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3];
+                a00 += x0 * g0, a01 += x1 * g0, a02 += x2 * g0, a03 += x3 * g0;
+                a10 += x0 * g1, a11 += x1 * g1, a12 += x2 * g1, a13 += x3 * g1;
+                a20 += x0 * g2, a21 += x1 * g2, a22 += x2 * g2, a23 += x3 * g2;
+                a30 += x0 * g3, a31 += x1 * g3, a32 += x2 * g3, a33 += x3 * g3;
+            }
+        }
+    }
+    out[0] = a00, out[1] = a01, out[2] = a02, out[3] = a03;
+    out[4] = a10, out[5] = a11, out[6] = a12, out[7] = a13;
+    out[8] = a20, out[9] = a21, out[10] = a22, out[11] = a23;
+    out[12] = a30, out[13] = a31, out[14] = a32, out[15] = a33;
+}
+
+/* Any block: rows i < row_count read g[row_g[i]] and x[row_x[i] + col_x[j]]. */
+static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t *row_g,
+                          const int32_t *row_x, int32_t col_count, const int32_t *col_x,
+                          int32_t zero_point, float out[TILE * TILE])
+{
+    float acc[TILE * TILE];
+    zero_floats(acc, TILE * TILE);
+    for (int32_t n = 0; n < walk->batch; ++n) {
+        const int8_t *x_row = walk->x + (size_t)n * walk->x_image;
+        const float *g_row = walk->g + (size_t)n * walk->g_image;
+        for (int32_t r = 0; r < walk->rows; ++r, x_row += walk->x_row, g_row += walk->g_row) {
+            const int8_t *x = x_row;
+            const float *g = g_row;
+            for (int32_t k = 0; k < walk->cols; ++k, x += walk->x_col, g += walk->g_col) {
+                for (int32_t i = 0; i < row_count; ++i) {
+                    const float gi = g[row_g[i]];
+                    const int8_t *xi = x + row_x[i];
+                    for (int32_t j = 0; j < col_count; ++j) {
+                        acc[i * col_count + j] += (float)((int32_t)xi[col_x[j]] - zero_point) * gi;
                     }
                 }
             }
         }
     }
-    for (size_t i = 0; i < row_size; ++i) {
-        out[i] *= input_scale;
+    for (int32_t i = 0; i < row_count * col_count; ++i) {
+        out[i] = acc[i];
+    }
+}
+
+void tt_conv2d_weight_grad_blocks(const tt_conv_shape *s, const tt_weight_grad_layout *layout,
+                                  float input_scale, int32_t input_zero_point,
+                                  const int8_t *input, const float *grad_output,
+                                  tt_grad_block_sink sink, void *context)
+{
+    const int32_t in_per_group = s->input_c / s->groups;
+    const int32_t out_per_group = s->output_c / s->groups;
+    float values[TILE * TILE];
+    for (int32_t row0 = 0; row0 < layout->rows;) {
+        /* rows of one block: up to TILE, in one group unless each row has one column */
+        int32_t rows = min_i32(TILE, layout->rows - row0);
+        int32_t row_g[TILE];
+        int32_t row_x[TILE];
+        for (int32_t i = 0; i < rows; ++i) {
+            row_g[i] = tt_weight_grad_row_channel(layout, row0 + i);
+            row_x[i] = row_g[i] / out_per_group * in_per_group;
+            if (layout->cols > 1 && row_x[i] != row_x[0]) {
+                rows = i;
+                break;
+            }
+        }
+        const int consecutive = layout->row_channels == NULL;
+        for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
+            for (int32_t kw = 0; kw < s->kernel_w; ++kw) {
+                const tap_walk walk = walk_of_tap(s, kh, kw, input, grad_output);
+                for (int32_t col0 = 0; col0 < layout->cols; col0 += TILE) {
+                    const int32_t cols = min_i32(TILE, layout->cols - col0);
+                    int32_t col_x[TILE];
+                    for (int32_t j = 0; j < cols; ++j) {
+                        col_x[j] = layout->col_channels != NULL ? layout->col_channels[col0 + j]
+                                                                : col0 + j;
+                    }
+                    if (rows == TILE && cols == TILE && consecutive) {
+                        for (int32_t j = 0; j < cols; ++j) {
+                            col_x[j] += row_x[0];
+                        }
+                        matrix_block4x4(&walk, col_x, row_g[0], input_zero_point, values);
+                    } else {
+                        generic_block(&walk, rows, row_g, row_x, cols, col_x, input_zero_point,
+                                      values);
+                    }
+                    for (int32_t i = 0; i < rows * cols; ++i) {
+                        values[i] *= input_scale;
+                    }
+                    const tt_grad_block block = {row0, rows, kh * s->kernel_w + kw, col0, cols,
+                                                 values};
+                    sink(context, &block);
+                }
+            }
+        }
+        row0 += rows;
+    }
+}
+
+/* The sink of the unfused kernels: the gradient [rows, taps, cols] into memory. */
+typedef struct {
+    float *grad;
+    size_t taps;
+    size_t cols;
+} grad_store;
+
+static void store_block(void *context, const tt_grad_block *block)
+{
+    const grad_store *store = context;
+    for (int32_t i = 0; i < block->rows; ++i) {
+        float *out = store->grad +
+                     ((size_t)(block->row0 + i) * store->taps + (size_t)block->tap) * store->cols +
+                     (size_t)block->col0;
+        for (int32_t j = 0; j < block->cols; ++j) {
+            out[j] = block->values[i * block->cols + j];
+        }
     }
 }
 
@@ -275,11 +1127,10 @@ void tt_conv2d_grad_weight(const tt_conv_shape *shape, float input_scale,
 {
     const tt_weight_grad_layout layout =
         tt_conv2d_weight_grad_layout(shape, channels, channel_count);
-    const size_t row_size = tt_conv2d_weight_grad_row_size(shape, channels, channel_count);
-    for (int32_t row = 0; row < layout.rows; ++row) {
-        tt_conv2d_weight_grad_row(shape, &layout, input_scale, input_zero_point, input,
-                                  grad_output, row, grad_weight + (size_t)row * row_size);
-    }
+    grad_store store = {grad_weight, (size_t)shape->kernel_h * (size_t)shape->kernel_w,
+                        (size_t)layout.cols};
+    tt_conv2d_weight_grad_blocks(shape, &layout, input_scale, input_zero_point, input,
+                                 grad_output, store_block, &store);
 }
 
 /* ----------------------------------------------------------------------- linear */
@@ -288,21 +1139,8 @@ void tt_linear_grad_input_rows(int32_t batch, int32_t in_features, int32_t out_f
                                const float *grad_output, const tt_weight_rows *rows,
                                const float *weight_scale, float *grad_input)
 {
-    for (int32_t n = 0; n < batch; ++n) {
-        const float *g = grad_output + (size_t)n * (size_t)out_features;
-        float *gi = grad_input + (size_t)n * (size_t)in_features;
-        zero_floats(gi, (size_t)in_features);
-        for (int32_t o = 0; o < out_features; ++o) {
-            if (g[o] == 0.0f) {
-                continue;
-            }
-            const float scaled = g[o] * weight_scale[o];
-            const int8_t *w = tt_weight_row(rows, o);
-            for (int32_t k = 0; k < in_features; ++k) {
-                gi[k] += (float)w[k] * scaled;
-            }
-        }
-    }
+    const tt_conv_shape shape = tt_linear_as_conv(batch, in_features, out_features);
+    tt_conv2d_grad_input_rows(&shape, grad_output, rows, weight_scale, grad_input);
 }
 
 void tt_linear_grad_input(int32_t batch, int32_t in_features, int32_t out_features,
@@ -314,37 +1152,14 @@ void tt_linear_grad_input(int32_t batch, int32_t in_features, int32_t out_featur
                               weight_scale, grad_input);
 }
 
-void tt_linear_weight_grad_row(int32_t batch, int32_t in_features, int32_t out_features,
-                               float input_scale, int32_t input_zero_point, const int8_t *input,
-                               const float *grad_output, const int32_t *columns,
-                               int32_t column_count, int32_t row, float *out)
-{
-    const int32_t cols = columns != NULL ? column_count : in_features;
-    zero_floats(out, (size_t)cols);
-    for (int32_t n = 0; n < batch; ++n) {
-        const float g = grad_output[(size_t)n * (size_t)out_features + (size_t)row];
-        if (g == 0.0f) {
-            continue;
-        }
-        accumulate_products(out, input + (size_t)n * (size_t)in_features, columns, cols,
-                            input_zero_point, g);
-    }
-    for (int32_t j = 0; j < cols; ++j) {
-        out[j] *= input_scale;
-    }
-}
-
 void tt_linear_grad_weight(int32_t batch, int32_t in_features, int32_t out_features,
                            float input_scale, int32_t input_zero_point, const int8_t *input,
                            const float *grad_output, const int32_t *columns,
                            int32_t column_count, float *grad_weight)
 {
-    const size_t cols = (size_t)(columns != NULL ? column_count : in_features);
-    for (int32_t o = 0; o < out_features; ++o) {
-        tt_linear_weight_grad_row(batch, in_features, out_features, input_scale,
-                                  input_zero_point, input, grad_output, columns, column_count, o,
-                                  grad_weight + (size_t)o * cols);
-    }
+    const tt_conv_shape shape = tt_linear_as_conv(batch, in_features, out_features);
+    tt_conv2d_grad_weight(&shape, input_scale, input_zero_point, input, grad_output, columns,
+                          column_count, grad_weight);
 }
 
 /* ----------------------------------------------------------------------- elementwise */
@@ -359,12 +1174,27 @@ float tt_bias_grad_channel(size_t positions, int32_t channels, const float *grad
     return sum;
 }
 
+void tt_bias_grad_range(size_t positions, int32_t channels, const float *grad_output,
+                        int32_t first, int32_t count, float *out)
+{
+    int32_t j = 0;
+    for (; j + 4 <= count; j += 4) {
+        const float *g = grad_output + first + j;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+        for (size_t p = 0; p < positions; ++p, g += channels) {
+            s0 += g[0], s1 += g[1], s2 += g[2], s3 += g[3];
+        }
+        out[j] = s0, out[j + 1] = s1, out[j + 2] = s2, out[j + 3] = s3;
+    }
+    for (; j < count; ++j) {
+        out[j] = tt_bias_grad_channel(positions, channels, grad_output, first + j);
+    }
+}
+
 void tt_bias_grad(size_t positions, int32_t channels, const float *grad_output,
                   float *grad_bias)
 {
-    for (int32_t c = 0; c < channels; ++c) {
-        grad_bias[c] = tt_bias_grad_channel(positions, channels, grad_output, c);
-    }
+    tt_bias_grad_range(positions, channels, grad_output, 0, channels, grad_bias);
 }
 
 /* The straight-through rule of a clamp's backward: the gradient passes strictly inside the range. */
