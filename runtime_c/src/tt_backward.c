@@ -202,10 +202,10 @@ static void pointwise_block4x4(const float *const g[TILE], const float *scale, c
         const float sc = scale[k];
         const float s0 = g0[k] * sc, s1 = g1[k] * sc, s2 = g2[k] * sc, s3 = g3[k] * sc;
         const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-        a00 += w0 * s0, a01 += w1 * s0, a02 += w2 * s0, a03 += w3 * s0;
-        a10 += w0 * s1, a11 += w1 * s1, a12 += w2 * s1, a13 += w3 * s1;
-        a20 += w0 * s2, a21 += w1 * s2, a22 += w2 * s2, a23 += w3 * s2;
-        a30 += w0 * s3, a31 += w1 * s3, a32 += w2 * s3, a33 += w3 * s3;
+        a00 = tt_mla(a00, w0, s0), a01 = tt_mla(a01, w1, s0), a02 = tt_mla(a02, w2, s0), a03 = tt_mla(a03, w3, s0);
+        a10 = tt_mla(a10, w0, s1), a11 = tt_mla(a11, w1, s1), a12 = tt_mla(a12, w2, s1), a13 = tt_mla(a13, w3, s1);
+        a20 = tt_mla(a20, w0, s2), a21 = tt_mla(a21, w1, s2), a22 = tt_mla(a22, w2, s2), a23 = tt_mla(a23, w3, s2);
+        a30 = tt_mla(a30, w0, s3), a31 = tt_mla(a31, w1, s3), a32 = tt_mla(a32, w2, s3), a33 = tt_mla(a33, w3, s3);
     }
     d0[0] = a00, d0[1] = a01, d0[2] = a02, d0[3] = a03;
     d1[0] = a10, d1[1] = a11, d1[2] = a12, d1[3] = a13;
@@ -226,7 +226,7 @@ static void pointwise_block(int32_t positions, int32_t cols, const float *const 
         for (int32_t k = 0; k < count; ++k) {
             const float s = g[i][k] * scale[k];
             for (int32_t j = 0; j < cols; ++j) {
-                acc[j] += w[k * TILE + j] * s;
+                acc[j] = tt_mla(acc[j], w[k * TILE + j], s);
             }
         }
         for (int32_t j = 0; j < cols; ++j) {
@@ -340,7 +340,7 @@ static inline float row_dot(float acc, const float *k, const float *s, int32_t c
 {
     if (count > 7) {
         for (int32_t j = 0; j < count; ++j) {
-            acc += k[j] * s[j];
+            acc = tt_mla(acc, k[j], s[j]);
         }
         return acc;
     }
@@ -348,25 +348,25 @@ static inline float row_dot(float acc, const float *k, const float *s, int32_t c
     s += count;
     switch (count) {
     case 7:
-        acc += k[-7] * s[-7];
+        acc = tt_mla(acc, k[-7], s[-7]);
         /* fallthrough */
     case 6:
-        acc += k[-6] * s[-6];
+        acc = tt_mla(acc, k[-6], s[-6]);
         /* fallthrough */
     case 5:
-        acc += k[-5] * s[-5];
+        acc = tt_mla(acc, k[-5], s[-5]);
         /* fallthrough */
     case 4:
-        acc += k[-4] * s[-4];
+        acc = tt_mla(acc, k[-4], s[-4]);
         /* fallthrough */
     case 3:
-        acc += k[-3] * s[-3];
+        acc = tt_mla(acc, k[-3], s[-3]);
         /* fallthrough */
     case 2:
-        acc += k[-2] * s[-2];
+        acc = tt_mla(acc, k[-2], s[-2]);
         /* fallthrough */
     case 1:
-        acc += k[-1] * s[-1];
+        acc = tt_mla(acc, k[-1], s[-1]);
         /* fallthrough */
     default:
         break;
@@ -378,10 +378,10 @@ static inline float row_dot(float acc, const float *k, const float *s, int32_t c
 #define GATHER_TAP4(b)                 \
     do {                               \
         const float w_ = k[b];         \
-        a0 += w_ * src[(b)];           \
-        a1 += w_ * src[(b) + 1];       \
-        a2 += w_ * src[(b) + 2];       \
-        a3 += w_ * src[(b) + 3];       \
+        a0 = tt_mla(a0, w_, src[(b)]);           \
+        a1 = tt_mla(a1, w_, src[(b) + 1]);       \
+        a2 = tt_mla(a2, w_, src[(b) + 2]);       \
+        a3 = tt_mla(a3, w_, src[(b) + 3]);       \
     } while (0)
 
 /* Four pixels of one phase: rows[r] + offset is the first pixel's first position in covering
@@ -672,7 +672,7 @@ static void gather_channel(const tt_conv_shape *s, const float *kernel, const fl
                     const float *sp = src_row;
                     const float *kp = kernel_row;
                     for (int32_t k = 0; k < cols.count; ++k, sp += src_stride, kp += s->stride_w) {
-                        acc += *kp * (*sp * scale);
+                        acc = tt_mla(acc, *kp, *sp * scale);
                     }
                 }
                 *dst = acc;
@@ -843,13 +843,13 @@ static void expand_scatter(size_t positions, int32_t inputs, const float *plane,
             const float scaled = plane[p] * scale;
             int32_t i = 0;
             for (; i + 4 <= count; i += 4) {
-                gi[i] += w[i] * scaled;
-                gi[i + 1] += w[i + 1] * scaled;
-                gi[i + 2] += w[i + 2] * scaled;
-                gi[i + 3] += w[i + 3] * scaled;
+                gi[i] = tt_mla(gi[i], w[i], scaled);
+                gi[i + 1] = tt_mla(gi[i + 1], w[i + 1], scaled);
+                gi[i + 2] = tt_mla(gi[i + 2], w[i + 2], scaled);
+                gi[i + 3] = tt_mla(gi[i + 3], w[i + 3], scaled);
             }
             for (; i < count; ++i) {
-                gi[i] += w[i] * scaled;
+                gi[i] = tt_mla(gi[i], w[i], scaled);
             }
         }
     }
@@ -982,32 +982,53 @@ static tap_walk walk_of_tap(const tt_conv_shape *s, int32_t kh, int32_t kw, cons
     return walk;
 }
 
-/* 4 rows (consecutive output channels g[0..3]) x 4 columns (x[col_x[j]]), one input channel
- * offset shared by the rows: a regular or grouped conv. */
-static void matrix_block4x4(const tap_walk *walk, const int32_t *col_x, int32_t row_g,
-                            int32_t zero_point, float out[TILE * TILE])
+/* The terms of one position for 4 rows (g[0..3]) x 4 columns (x0..x3, already x - zp). */
+#define WEIGHT_TERMS4x4()                                                                  \
+    do {                                                                                   \
+        const float g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3];                            \
+        a00 = tt_mla(a00, x0, g0), a01 = tt_mla(a01, x1, g0), a02 = tt_mla(a02, x2, g0);   \
+        a03 = tt_mla(a03, x3, g0), a10 = tt_mla(a10, x0, g1), a11 = tt_mla(a11, x1, g1);   \
+        a12 = tt_mla(a12, x2, g1), a13 = tt_mla(a13, x3, g1), a20 = tt_mla(a20, x0, g2);   \
+        a21 = tt_mla(a21, x1, g2), a22 = tt_mla(a22, x2, g2), a23 = tt_mla(a23, x3, g2);   \
+        a30 = tt_mla(a30, x0, g3), a31 = tt_mla(a31, x1, g3), a32 = tt_mla(a32, x2, g3);   \
+        a33 = tt_mla(a33, x3, g3);                                                         \
+    } while (0)
+
+/* 4 rows (consecutive output channels g[0..3]) x 4 columns, one input channel offset shared
+ * by the rows (a regular or grouped conv): columns x[col_x[j]], or x[col_x[0] + j] when
+ * `consecutive`. Its own function, so that its registers go to the sums. */
+TT_NOINLINE static void matrix_block4x4(const tap_walk *walk, const int32_t *col_x,
+                                        int consecutive, int32_t row_g, int32_t zero_point,
+                                        float out[TILE * TILE])
 {
     float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
     float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
     float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
     float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
-    const int32_t c0 = col_x[0], c1 = col_x[1], c2 = col_x[2], c3 = col_x[3];
     for (int32_t n = 0; n < walk->batch; ++n) {
-        const int8_t *x_row = walk->x + (size_t)n * walk->x_image;
+        const int8_t *x_row = walk->x + (size_t)n * walk->x_image + col_x[0];
         const float *g_row = walk->g + (size_t)n * walk->g_image + row_g;
         for (int32_t r = 0; r < walk->rows; ++r, x_row += walk->x_row, g_row += walk->g_row) {
             const int8_t *x = x_row;
             const float *g = g_row;
+            if (consecutive) {
+                for (int32_t k = 0; k < walk->cols; ++k, x += walk->x_col, g += walk->g_col) {
+                    const float x0 = (float)((int32_t)x[0] - zero_point);
+                    const float x1 = (float)((int32_t)x[1] - zero_point);
+                    const float x2 = (float)((int32_t)x[2] - zero_point);
+                    const float x3 = (float)((int32_t)x[3] - zero_point);
+                    WEIGHT_TERMS4x4();
+                }
+                continue;
+            }
+            const int32_t c1 = col_x[1] - col_x[0], c2 = col_x[2] - col_x[0];
+            const int32_t c3 = col_x[3] - col_x[0];
             for (int32_t k = 0; k < walk->cols; ++k, x += walk->x_col, g += walk->g_col) {
-                const float x0 = (float)((int32_t)x[c0] - zero_point);
+                const float x0 = (float)((int32_t)x[0] - zero_point);
                 const float x1 = (float)((int32_t)x[c1] - zero_point);
                 const float x2 = (float)((int32_t)x[c2] - zero_point);
                 const float x3 = (float)((int32_t)x[c3] - zero_point);
-                const float g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3];
-                a00 += x0 * g0, a01 += x1 * g0, a02 += x2 * g0, a03 += x3 * g0;
-                a10 += x0 * g1, a11 += x1 * g1, a12 += x2 * g1, a13 += x3 * g1;
-                a20 += x0 * g2, a21 += x1 * g2, a22 += x2 * g2, a23 += x3 * g2;
-                a30 += x0 * g3, a31 += x1 * g3, a32 += x2 * g3, a33 += x3 * g3;
+                WEIGHT_TERMS4x4();
             }
         }
     }
@@ -1016,6 +1037,8 @@ static void matrix_block4x4(const tap_walk *walk, const int32_t *col_x, int32_t 
     out[8] = a20, out[9] = a21, out[10] = a22, out[11] = a23;
     out[12] = a30, out[13] = a31, out[14] = a32, out[15] = a33;
 }
+
+#undef WEIGHT_TERMS4x4
 
 /* Any block: rows i < row_count read g[row_g[i]] and x[row_x[i] + col_x[j]]. */
 static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t *row_g,
@@ -1035,7 +1058,8 @@ static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t
                     const float gi = g[row_g[i]];
                     const int8_t *xi = x + row_x[i];
                     for (int32_t j = 0; j < col_count; ++j) {
-                        acc[i * col_count + j] += (float)((int32_t)xi[col_x[j]] - zero_point) * gi;
+                        acc[i * col_count + j] =
+                            tt_mla(acc[i * col_count + j], (float)((int32_t)xi[col_x[j]] - zero_point), gi);
                     }
                 }
             }
@@ -1047,7 +1071,7 @@ static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t
 }
 
 void tt_conv2d_weight_grad_blocks(const tt_conv_shape *s, const tt_weight_grad_layout *layout,
-                                  float input_scale, int32_t input_zero_point,
+                                  int32_t input_zero_point,
                                   const int8_t *input, const float *grad_output,
                                   tt_grad_block_sink sink, void *context)
 {
@@ -1082,13 +1106,11 @@ void tt_conv2d_weight_grad_blocks(const tt_conv_shape *s, const tt_weight_grad_l
                         for (int32_t j = 0; j < cols; ++j) {
                             col_x[j] += row_x[0];
                         }
-                        matrix_block4x4(&walk, col_x, row_g[0], input_zero_point, values);
+                        matrix_block4x4(&walk, col_x, layout->col_channels == NULL, row_g[0],
+                                        input_zero_point, values);
                     } else {
                         generic_block(&walk, rows, row_g, row_x, cols, col_x, input_zero_point,
                                       values);
-                    }
-                    for (int32_t i = 0; i < rows * cols; ++i) {
-                        values[i] *= input_scale;
                     }
                     const tt_grad_block block = {row0, rows, kh * s->kernel_w + kw, col0, cols,
                                                  values};
@@ -1105,6 +1127,7 @@ typedef struct {
     float *grad;
     size_t taps;
     size_t cols;
+    float input_scale;
 } grad_store;
 
 static void store_block(void *context, const tt_grad_block *block)
@@ -1115,7 +1138,7 @@ static void store_block(void *context, const tt_grad_block *block)
                      ((size_t)(block->row0 + i) * store->taps + (size_t)block->tap) * store->cols +
                      (size_t)block->col0;
         for (int32_t j = 0; j < block->cols; ++j) {
-            out[j] = block->values[i * block->cols + j];
+            out[j] = block->values[i * block->cols + j] * store->input_scale;
         }
     }
 }
@@ -1128,8 +1151,8 @@ void tt_conv2d_grad_weight(const tt_conv_shape *shape, float input_scale,
     const tt_weight_grad_layout layout =
         tt_conv2d_weight_grad_layout(shape, channels, channel_count);
     grad_store store = {grad_weight, (size_t)shape->kernel_h * (size_t)shape->kernel_w,
-                        (size_t)layout.cols};
-    tt_conv2d_weight_grad_blocks(shape, &layout, input_scale, input_zero_point, input,
+                        (size_t)layout.cols, input_scale};
+    tt_conv2d_weight_grad_blocks(shape, &layout, input_zero_point, input,
                                  grad_output, store_block, &store);
 }
 

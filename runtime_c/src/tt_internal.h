@@ -123,12 +123,34 @@ void tt_linear_grad_input_rows(int32_t batch, int32_t in_features, int32_t out_f
 
 /* ----------------------------------------------------------------------- weight gradients */
 
+/* acc + a * b, rounded twice (the product, then the sum), i.e. exactly the C expression. On an
+ * Arm FPU this is one VMLA (multiply-accumulate, not fused: it rounds the product, then adds it
+ * to acc), which GCC never forms when tuning for Cortex-M7; the gradient kernels' inner loops
+ * use it for every term, halving their float instructions without changing a bit. */
+static inline float tt_mla(float acc, float a, float b)
+{
+#if defined(__GNUC__) && defined(__ARM_FP) && (__ARM_FP & 4)
+    __asm__("vmla.f32 %0, %1, %2" : "+t"(acc) : "t"(a), "t"(b));
+    return acc;
+#else
+    return acc + a * b;
+#endif
+}
+
 /* Keeps a hot inner function out of its caller, so that the compiler allocates its registers
  * for the inner loop alone (GCC, clang; elsewhere a no-op). */
 #if defined(__GNUC__)
 #define TT_NOINLINE __attribute__((noinline))
 #else
 #define TT_NOINLINE
+#endif
+
+/* Makes an inline function's copies specialise on their constant arguments (a rounding mode,
+ * say) whatever the compiler's size heuristics (GCC, clang; elsewhere plain inline). */
+#if defined(__GNUC__)
+#define TT_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TT_ALWAYS_INLINE inline
 #endif
 
 /* Shape of a conv weight gradient [rows, kernel_h, kernel_w, cols] and where rows and columns
@@ -165,8 +187,8 @@ static inline tt_conv_shape tt_linear_as_conv(int32_t batch, int32_t in_features
 enum { TT_GRAD_BLOCK = 4 };
 
 /* A finished block of a weight gradient: rows [row0, row0 + rows) x columns [col0, col0 + cols)
- * of tap `tap` (kh * kernel_w + kw), values[i * cols + j] already multiplied by input_scale,
- * i.e. the final gradient elements (row0 + i, tap, col0 + j). */
+ * of tap `tap` (kh * kernel_w + kw); values[i * cols + j] is the sum of element (row0 + i, tap,
+ * col0 + j), which the sink multiplies by input_scale to get the gradient element. */
 typedef struct {
     int32_t row0, rows;
     int32_t tap;
@@ -177,14 +199,14 @@ typedef struct {
 typedef void (*tt_grad_block_sink)(void *context, const tt_grad_block *block);
 
 /*
- * The conv weight gradient of tt_conv2d_grad_weight (any conv kind, channel subsets as in
- * `layout`), computed in blocks of up to 4 x 4 elements whose sums are kept in registers; each
- * element is the sum of tt_conv2d_grad_weight in its order (positions ascending, from +0, then
- * times input_scale), so the values are bit identical whatever the blocking. Every element is
- * passed to `sink` exactly once, in no particular order.
+ * The sums of the conv weight gradient of tt_conv2d_grad_weight (any conv kind, channel subsets
+ * as in `layout`), computed in blocks of up to 4 x 4 elements kept in registers; each is the
+ * sum of tt_conv2d_grad_weight in its order (positions ascending, from +0), so the values are
+ * bit identical whatever the blocking. Every element is passed to `sink` exactly once, in no
+ * particular order.
  */
 void tt_conv2d_weight_grad_blocks(const tt_conv_shape *shape, const tt_weight_grad_layout *layout,
-                                  float input_scale, int32_t input_zero_point,
+                                  int32_t input_zero_point,
                                   const int8_t *input, const float *grad_output,
                                   tt_grad_block_sink sink, void *context);
 

@@ -126,7 +126,7 @@ static const float SMALL_DELTA = 0x1p30f;
  *   since r >= -(1 - 2^-24)), else -1.
  * This is wide_step's floor(delta) + carry, derived around trunc instead of floor.
  */
-static inline int32_t small_floor_step(float delta, uint32_t bits)
+static TT_ALWAYS_INLINE int32_t small_floor_step(float delta, uint32_t bits)
 {
     const float whole = truncf(delta);
     const float rest = delta - whole;
@@ -139,7 +139,7 @@ static inline int32_t small_floor_step(float delta, uint32_t bits)
 }
 
 /* wide_step for |delta| < SMALL_DELTA. */
-static inline int32_t small_step(float delta, tt_rounding rounding, uint32_t bits)
+static TT_ALWAYS_INLINE int32_t small_step(float delta, tt_rounding rounding, uint32_t bits)
 {
     if (rounding == TT_ROUND_TRUNCATE) {
         return (int32_t)delta;
@@ -147,20 +147,52 @@ static inline int32_t small_step(float delta, tt_rounding rounding, uint32_t bit
     return small_floor_step(delta, rounding == TT_ROUND_STOCHASTIC ? bits : UINT32_C(1) << 31);
 }
 
-/* One element: value - step(delta), saturated to [-127, 127] / the int32 range. */
-static inline int8_t updated_s8(int8_t value, float delta, tt_rounding rounding, uint32_t bits)
+/* Below this magnitude, deltas take tiny_step: every step of the updates' typical deltas. */
+static const float TINY_DELTA = 0.5f;
+
+/*
+ * wide_step for |delta| < 1/2: nearest and truncate give 0; stochastic gives
+ * floor(delta + bits / 2^32) = floor((F + bits) / 2^32) with F = floor(delta * 2^32), exact
+ * (delta * 2^32 is, and F + bits is an integer), and F in [-2^31, 2^31): that is the carry of
+ * (F mod 2^32) + bits out of 32 bits, minus 1 when F < 0.
+ */
+static TT_ALWAYS_INLINE int32_t tiny_step(float delta, tt_rounding rounding, uint32_t bits)
 {
-    if (fabsf(delta) < SMALL_DELTA) {
-        const int32_t moved = (int32_t)value - small_step(delta, rounding, bits);
-        return (int8_t)(moved < -127 ? -127 : (moved > 127 ? 127 : moved));
+    if (rounding != TT_ROUND_STOCHASTIC) {
+        return 0;
     }
-    return (int8_t)tt_clamp_i64((int64_t)value - wide_step(delta, rounding, bits), -127, 127);
+    const int32_t fixed = (int32_t)floorf(delta * TWO_POW_32);
+    const uint32_t carry = (uint32_t)(((uint64_t)(uint32_t)fixed + bits) >> 32);
+    return (int32_t)carry - (int32_t)((uint32_t)fixed >> 31);
 }
 
-static inline int32_t updated_s32(int32_t value, float delta, tt_rounding rounding, uint32_t bits)
+/* One element: value - step(delta), saturated to [-127, 127] / the int32 range. */
+static TT_ALWAYS_INLINE int8_t updated_s8(int8_t value, float delta, tt_rounding rounding, uint32_t bits)
 {
-    const int64_t step = fabsf(delta) < SMALL_DELTA ? (int64_t)small_step(delta, rounding, bits)
-                                                     : wide_step(delta, rounding, bits);
+    const float magnitude = fabsf(delta);
+    int32_t moved;
+    if (magnitude < TINY_DELTA) {
+        moved = (int32_t)value - tiny_step(delta, rounding, bits);
+    } else if (magnitude < SMALL_DELTA) {
+        moved = (int32_t)value - small_step(delta, rounding, bits);
+    } else {
+        return (int8_t)tt_clamp_i64((int64_t)value - wide_step(delta, rounding, bits), -127, 127);
+    }
+    moved = moved > 127 ? 127 : moved;
+    return (int8_t)(moved < -127 ? -127 : moved);
+}
+
+static TT_ALWAYS_INLINE int32_t updated_s32(int32_t value, float delta, tt_rounding rounding, uint32_t bits)
+{
+    const float magnitude = fabsf(delta);
+    int64_t step;
+    if (magnitude < TINY_DELTA) {
+        step = tiny_step(delta, rounding, bits);
+    } else if (magnitude < SMALL_DELTA) {
+        step = small_step(delta, rounding, bits);
+    } else {
+        step = wide_step(delta, rounding, bits);
+    }
     return tt_clamp_i64((int64_t)value - step, INT32_MIN, INT32_MAX);
 }
 
@@ -172,7 +204,7 @@ static inline int32_t updated_s32(int32_t value, float delta, tt_rounding roundi
  * The loops are written once (apply_*_loop) and instantiated per rounding mode, so that the
  * mode is decided once per run and not per element.
  */
-static inline void apply_s8_loop(int8_t *param, const int32_t *columns, const float *grad,
+static TT_ALWAYS_INLINE void apply_s8_loop(int8_t *param, const int32_t *columns, const float *grad,
                                  size_t count, float rate, tt_rounding rounding, uint32_t counter)
 {
     for (size_t j = 0; j < count; ++j) {
@@ -302,11 +334,12 @@ void tt_sgd_update_s32(const tt_param_slice *slice, const tt_sgd *sgd, const flo
 
 /* ----------------------------------------------------------------------- fused updates */
 
-/* What update_block needs: the gradient's layout, the scaling, the SGD step and the map of
- * gradient elements to parameter elements. */
+/* What update_block needs: the gradient's layout and input scale, the scaling, the SGD step
+ * and the map of gradient elements to parameter elements. */
 typedef struct {
     const tt_weight_grad_layout *layout;
     size_t taps;
+    float input_scale;
     const float *weight_scale;
     int32_t power;
     float rate;
@@ -316,31 +349,131 @@ typedef struct {
     int8_t *param;
 } block_update;
 
-/* The sink of tt_conv2d_weight_grad_blocks: scale each row of the block by its channel's
- * scale ^ power (tt_scale_grad), then apply it (tt_sgd_update_s8) at the row-major index of
- * each element in the full gradient. */
+/* The gradient element of a sum (tt_conv2d_grad_weight's `* input_scale`), scaled by
+ * tt_scale_grad's rule. */
+static TT_ALWAYS_INLINE float scaled_gradient(float sum, float input_scale, float scale, int32_t power)
+{
+    const float grad = sum * input_scale;
+    switch (power) {
+    case -1:
+        return grad / scale;
+    case 0:
+        return grad;
+    case 1:
+        return grad * scale;
+    default:
+        return scale_by_power(grad, scale, power);
+    }
+}
+
+/* A block of elements in one rounding mode and power: element (i, j) (RNG u(counter + i *
+ * row_elements + j)) updates param[i * row_step + (columns ? columns[j] : j)] with the sum
+ * sums[i * cols + j] scaled by scale[i]. Every value the loop needs is a local: the int8
+ * stores could alias anything in memory. */
+typedef struct {
+    int8_t *param;
+    size_t row_step;
+    const int32_t *columns;
+    const float *sums;
+    const float *scale;
+    int32_t rows, cols;
+    uint32_t counter;
+    uint32_t row_elements;
+} block_target;
+
+static TT_ALWAYS_INLINE void update_elements(const block_target *b, float input_scale, int32_t power,
+                                   float rate, tt_rounding rounding, int mapped)
+{
+    const int32_t *columns = b->columns;
+    const float *sums = b->sums;
+    int8_t *param = b->param;
+    uint32_t counter = b->counter;
+    for (int32_t i = 0; i < b->rows; ++i) {
+        const float scale = b->scale[i];
+        for (int32_t j = 0; j < b->cols; ++j) {
+            const size_t k = mapped ? (size_t)columns[j] : (size_t)j;
+            const float delta = rate * scaled_gradient(sums[j], input_scale, scale, power);
+            const uint32_t bits =
+                rounding == TT_ROUND_STOCHASTIC ? tt_hash32_inline(counter + (uint32_t)j) : 0u;
+            param[k] = updated_s8(param[k], delta, rounding, bits);
+        }
+        sums += b->cols;
+        param += b->row_step;
+        counter += b->row_elements;
+    }
+}
+
+/* update_elements instantiated per rounding mode and column map, with QAS's power -1 apart. */
+#define UPDATE_ELEMENTS_MAPPED(power_value, rounding_value)                                    \
+    do {                                                                                       \
+        if (b->columns != NULL) {                                                              \
+            update_elements(b, input_scale, power_value, rate, rounding_value, 1);             \
+        } else {                                                                               \
+            update_elements(b, input_scale, power_value, rate, rounding_value, 0);             \
+        }                                                                                      \
+    } while (0)
+
+static void update_elements_any(const block_target *b, float input_scale, int32_t power,
+                                float rate, tt_rounding rounding)
+{
+    if (power == -1) {
+        switch (rounding) {
+        case TT_ROUND_STOCHASTIC:
+            UPDATE_ELEMENTS_MAPPED(-1, TT_ROUND_STOCHASTIC);
+            return;
+        case TT_ROUND_NEAREST:
+            UPDATE_ELEMENTS_MAPPED(-1, TT_ROUND_NEAREST);
+            return;
+        default:
+            UPDATE_ELEMENTS_MAPPED(-1, TT_ROUND_TRUNCATE);
+            return;
+        }
+    }
+    switch (rounding) {
+    case TT_ROUND_STOCHASTIC:
+        UPDATE_ELEMENTS_MAPPED(power, TT_ROUND_STOCHASTIC);
+        return;
+    case TT_ROUND_NEAREST:
+        UPDATE_ELEMENTS_MAPPED(power, TT_ROUND_NEAREST);
+        return;
+    default:
+        UPDATE_ELEMENTS_MAPPED(power, TT_ROUND_TRUNCATE);
+        return;
+    }
+}
+
+#undef UPDATE_ELEMENTS_MAPPED
+
+/* The sink of tt_conv2d_weight_grad_blocks: each element's gradient (sum * input_scale, then
+ * scale ^ power of its row's channel, as tt_scale_grad) applied as tt_sgd_update_s8 would at
+ * its row-major index in the full gradient. Rows of a block are consecutive rows of the
+ * parameter unless a row map is given (then one row at a time). */
 static void update_block(void *context, const tt_grad_block *block)
 {
     const block_update *u = context;
     const tt_param_map *map = u->map;
-    float grad[TT_GRAD_BLOCK * TT_GRAD_BLOCK];
+    const size_t cols = (size_t)u->layout->cols;
+    const int32_t *columns = map->col_map != NULL ? map->col_map + block->col0 : NULL;
+    float scale[TT_GRAD_BLOCK];
     for (int32_t i = 0; i < block->rows; ++i) {
+        scale[i] = u->weight_scale[tt_weight_grad_row_channel(u->layout, block->row0 + i)];
+    }
+    block_target target = {NULL, map->row_stride, columns, block->values, scale, block->rows,
+                           block->cols, 0, (uint32_t)(u->taps * cols)};
+    const int32_t passes = map->row_map != NULL ? block->rows : 1;
+    if (map->row_map != NULL) {
+        target.rows = 1;
+    }
+    for (int32_t i = 0; i < passes; ++i) {
         const int32_t row = block->row0 + i;
-        const int32_t channel = tt_weight_grad_row_channel(u->layout, row);
-        scale_values((size_t)block->cols, u->weight_scale[channel], u->power,
-                     block->values + i * block->cols, grad);
         const size_t param_row = (size_t)(map->row_map != NULL ? map->row_map[row] : row);
-        int8_t *param = u->param + param_row * map->row_stride + (size_t)block->tap * map->tap_stride;
-        const size_t element =
-            ((size_t)row * u->taps + (size_t)block->tap) * (size_t)u->layout->cols +
-            (size_t)block->col0;
-        if (map->col_map != NULL) {
-            apply_s8(param, map->col_map + block->col0, grad, (size_t)block->cols, u->rate,
-                     u->rounding, u->counter + (uint32_t)element);
-        } else {
-            apply_s8(param + block->col0, NULL, grad, (size_t)block->cols, u->rate, u->rounding,
-                     u->counter + (uint32_t)element);
-        }
+        target.param = u->param + param_row * map->row_stride +
+                       (size_t)block->tap * map->tap_stride + (columns == NULL ? (size_t)block->col0 : 0);
+        target.counter = u->counter + (uint32_t)(((size_t)row * u->taps + (size_t)block->tap) * cols +
+                                                 (size_t)block->col0);
+        target.sums = block->values + i * block->cols;
+        target.scale = scale + i;
+        update_elements_any(&target, u->input_scale, u->power, u->rate, u->rounding);
     }
 }
 
@@ -354,9 +487,9 @@ void tt_conv2d_weight_update_into(const tt_conv_shape *shape, float input_scale,
     const tt_weight_grad_layout layout =
         tt_conv2d_weight_grad_layout(shape, channels, channel_count);
     const size_t taps = (size_t)shape->kernel_h * (size_t)shape->kernel_w;
-    block_update update = {&layout,     taps,          weight_scale, power, update_rate(sgd),
-                           sgd->rounding, *sgd->rng_counter, map,  param};
-    tt_conv2d_weight_grad_blocks(shape, &layout, input_scale, input_zero_point, input,
+    block_update update = {&layout, taps,          input_scale,       weight_scale, power,
+                           update_rate(sgd), sgd->rounding, *sgd->rng_counter, map,          param};
+    tt_conv2d_weight_grad_blocks(shape, &layout, input_zero_point, input,
                                  grad_output, update_block, &update);
     tt_sgd_advance(sgd, (size_t)layout.rows * taps * (size_t)layout.cols);
 }
