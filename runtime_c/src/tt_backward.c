@@ -18,11 +18,16 @@
  *   no blocked kernel: regular KxK, grouped, depthwise with a channel multiplier).
  */
 #include <math.h>
+#include <string.h>
 
 #include "tt_internal.h"
 
+#if defined(__ARM_FEATURE_SIMD32)
+#include <arm_acle.h>
+#endif
+
 enum {
-    TILE = TT_GRAD_BLOCK,  /* rows and columns of a register block */
+    TILE = 4,              /* positions and channels of a pointwise register block */
     POINTWISE_CHUNK = 32,  /* output channels of the pointwise weight buffer (512 bytes) */
     MAX_KERNEL_TAPS = 49,  /* taps of the depthwise float kernel buffer (196 bytes) */
     RING_FLOATS = 112      /* the depthwise gather's ring of output rows (448 bytes) */
@@ -254,18 +259,26 @@ static int is_pointwise(const tt_conv_shape *s)
            s->groups == 1;
 }
 
-static void pointwise_grad_input(const tt_conv_shape *s, const float *grad_output,
-                                 const tt_weight_rows *rows, const float *weight_scale,
-                                 float *grad_input)
+/* The number of nonzero values among `count` (+0 and -0 are zero), from their bits. */
+static size_t count_nonzero(const float *values, size_t count)
+{
+    size_t nonzero = 0;
+    for (size_t i = 0; i < count; ++i) {
+        uint32_t bits;
+        memcpy(&bits, &values[i], sizeof bits);
+        nonzero += (bits << 1) != 0u;
+    }
+    return nonzero;
+}
+
+/* The dense pointwise input gradient: blocks of 4 positions x 4 input channels in registers. */
+static void pointwise_blocks(const tt_conv_shape *s, const float *grad_output,
+                             const tt_weight_rows *rows, const float *weight_scale,
+                             float *grad_input, float *w)
 {
     const int32_t channels = s->input_c;
     const int32_t outputs = s->output_c;
     const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
-    if (s->stride_h != 1 || s->stride_w != 1) {
-        zero_floats(grad_input, (size_t)s->batch * (size_t)s->input_h * (size_t)s->input_w *
-                                    (size_t)channels);
-    }
-    float w[POINTWISE_CHUNK * TILE];
     for (int32_t c0 = 0; c0 < channels; c0 += TILE) {
         const int32_t cols = min_i32(TILE, channels - c0);
         for (int32_t o0 = 0; o0 < outputs; o0 += POINTWISE_CHUNK) {
@@ -288,6 +301,96 @@ static void pointwise_grad_input(const tt_conv_shape *s, const float *grad_outpu
             }
         }
     }
+}
+
+/* One output channel's terms into four pixel rows d[i] (input channels [0, count)):
+ * d[i][c] += w[c] * scaled[i]. */
+static void scatter4(float *const d[4], const float scaled[4], const float *w, int32_t count)
+{
+    float *const d0 = d[0], *const d1 = d[1], *const d2 = d[2], *const d3 = d[3];
+    const float s0 = scaled[0], s1 = scaled[1], s2 = scaled[2], s3 = scaled[3];
+    for (int32_t c = 0; c < count; ++c) {
+        const float wc = w[c];
+        d0[c] = tt_mla(d0[c], wc, s0);
+        d1[c] = tt_mla(d1[c], wc, s1);
+        d2[c] = tt_mla(d2[c], wc, s2);
+        d3[c] = tt_mla(d3[c], wc, s3);
+    }
+}
+
+enum { SCATTER_GROUP = 16 }; /* nonzero positions gathered before they are scattered */
+
+/*
+ * The sparse pointwise input gradient, the documented scatter itself (output channel o
+ * ascending, each position whose gradient is nonzero adding w[o, :] * (g * scale) to its
+ * pixel): cheaper than the blocks when most gradients are zero (ReLU). Row o is converted to
+ * float `capacity` input channels at a time into w; its nonzero positions are gathered and
+ * scattered four at a time.
+ */
+static void pointwise_scatter(const tt_conv_shape *s, const float *grad_output,
+                              const tt_weight_rows *rows, const float *weight_scale,
+                              float *grad_input, float *w, int32_t capacity)
+{
+    const int32_t channels = s->input_c;
+    const int32_t outputs = s->output_c;
+    const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
+    zero_floats(grad_input, (size_t)s->batch * (size_t)s->input_h * (size_t)s->input_w *
+                                (size_t)channels);
+    float *pixel[SCATTER_GROUP];
+    float scaled[SCATTER_GROUP];
+    for (int32_t c0 = 0; c0 < channels; c0 += capacity) {
+        const int32_t count = min_i32(capacity, channels - c0);
+        for (int32_t o = 0; o < outputs; ++o) {
+            const int8_t *w_row = tt_weight_row(rows, o) + c0;
+            for (int32_t i = 0; i < count; ++i) {
+                w[i] = (float)w_row[i];
+            }
+            const float *g = grad_output + o;
+            size_t p = 0;
+            while (p < positions) {
+                int32_t found = 0;
+                for (; p < positions && found < SCATTER_GROUP; ++p, g += outputs) {
+                    if (*g != 0.0f) {
+                        pixel[found] = grad_input + pointwise_pixel(s, p) * (size_t)channels +
+                                       (size_t)c0;
+                        scaled[found] = *g * weight_scale[o];
+                        ++found;
+                    }
+                }
+                int32_t k = 0;
+                for (; k + 4 <= found; k += 4) {
+                    scatter4(pixel + k, scaled + k, w, count);
+                }
+                for (; k < found; ++k) {
+                    float *gi = pixel[k];
+                    for (int32_t c = 0; c < count; ++c) {
+                        gi[c] = tt_mla(gi[c], w[c], scaled[k]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void pointwise_grad_input(const tt_conv_shape *s, const float *grad_output,
+                                 const tt_weight_rows *rows, const float *weight_scale,
+                                 float *grad_input)
+{
+    const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
+    const size_t total = positions * (size_t)s->output_c;
+    float w[POINTWISE_CHUNK * TILE];
+    /* a block term costs ~2.7 instructions, a scattered one ~4 (plus the row conversions):
+     * scatter below ~55 % nonzero gradients */
+    if (count_nonzero(grad_output, total) * 20 < total * 11) {
+        pointwise_scatter(s, grad_output, rows, weight_scale, grad_input, w,
+                          POINTWISE_CHUNK * TILE);
+        return;
+    }
+    if (s->stride_h != 1 || s->stride_w != 1) {
+        zero_floats(grad_input, (size_t)s->batch * (size_t)s->input_h * (size_t)s->input_w *
+                                    (size_t)s->input_c);
+    }
+    pointwise_blocks(s, grad_output, rows, weight_scale, grad_input, w);
 }
 
 /* ----------------------------------------------------------------------- depthwise input grad */
@@ -925,11 +1028,13 @@ size_t tt_conv2d_weight_grad_row_size(const tt_conv_shape *shape, const int32_t 
 }
 
 /*
- * A block of weight-gradient elements (rows i < TILE, columns j < TILE) of one tap sums
+ * A block of weight-gradient elements (rows i < ROWS, columns j < COLS) of one tap sums
  * (x[n, ih, iw, row_x[i] + col_x[j]] - zp) * g[n, oh, ow, row_g[i]] over the output positions
  * whose tap falls inside the input, in raster order (the positions of tt_conv2d_grad_weight;
  * the ones it skips for a zero g add +-0 here). tap_walk holds those positions.
  */
+enum { ROWS = TT_GRAD_BLOCK_ROWS, COLS = TT_GRAD_BLOCK_COLS };
+
 typedef struct {
     int32_t batch;
     int32_t rows, cols;  /* output positions: rows x cols per image, possibly 0 */
@@ -982,71 +1087,112 @@ static tap_walk walk_of_tap(const tt_conv_shape *s, int32_t kh, int32_t kw, cons
     return walk;
 }
 
-/* The terms of one position for 4 rows (g[0..3]) x 4 columns (x0..x3, already x - zp). */
-#define WEIGHT_TERMS4x4()                                                                  \
-    do {                                                                                   \
-        const float g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3];                            \
-        a00 = tt_mla(a00, x0, g0), a01 = tt_mla(a01, x1, g0), a02 = tt_mla(a02, x2, g0);   \
-        a03 = tt_mla(a03, x3, g0), a10 = tt_mla(a10, x0, g1), a11 = tt_mla(a11, x1, g1);   \
-        a12 = tt_mla(a12, x2, g1), a13 = tt_mla(a13, x3, g1), a20 = tt_mla(a20, x0, g2);   \
-        a21 = tt_mla(a21, x1, g2), a22 = tt_mla(a22, x2, g2), a23 = tt_mla(a23, x3, g2);   \
-        a30 = tt_mla(a30, x0, g3), a31 = tt_mla(a31, x1, g3), a32 = tt_mla(a32, x2, g3);   \
-        a33 = tt_mla(a33, x3, g3);                                                         \
+/* The four x - zp of one position, columns 0..3 at x[0], x[c1], x[c2], x[c3]. */
+#define WEIGHT_X4(c1, c2, c3)                                  \
+    const float x0 = (float)((int32_t)x[0] - zero_point);      \
+    const float x1 = (float)((int32_t)x[c1] - zero_point);     \
+    const float x2 = (float)((int32_t)x[c2] - zero_point);     \
+    const float x3 = (float)((int32_t)x[c3] - zero_point)
+
+/* The terms of row r (gradient g[r]) of one position. */
+#define WEIGHT_ROW_TERMS(r)                                                                    \
+    do {                                                                                       \
+        const float g_ = g[r];                                                                 \
+        a##r##0 = tt_mla(a##r##0, x0, g_), a##r##1 = tt_mla(a##r##1, x1, g_);                  \
+        a##r##2 = tt_mla(a##r##2, x2, g_), a##r##3 = tt_mla(a##r##3, x3, g_);                  \
     } while (0)
 
-/* 4 rows (consecutive output channels g[0..3]) x 4 columns, one input channel offset shared
- * by the rows (a regular or grouped conv): columns x[col_x[j]], or x[col_x[0] + j] when
- * `consecutive`. Its own function, so that its registers go to the sums. */
-TT_NOINLINE static void matrix_block4x4(const tap_walk *walk, const int32_t *col_x,
-                                        int consecutive, int32_t row_g, int32_t zero_point,
-                                        float out[TILE * TILE])
+/* The walk of a block: for every position, x at its first column, g at its first row. */
+#define FOR_EACH_POSITION(body)                                                                \
+    for (int32_t n = 0; n < walk->batch; ++n) {                                                \
+        const int8_t *x_row = walk->x + (size_t)n * walk->x_image + col_x[0];                 \
+        const float *g_row = walk->g + (size_t)n * walk->g_image + row_g;                      \
+        for (int32_t r = 0; r < walk->rows; ++r, x_row += walk->x_row, g_row += walk->g_row) { \
+            const int8_t *x = x_row;                                                           \
+            const float *g = g_row;                                                            \
+            for (int32_t k = 0; k < walk->cols; ++k, x += walk->x_col, g += walk->g_col) {     \
+                body;                                                                          \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+/* 6 rows (consecutive output channels from row_g) x 4 columns sharing one input channel
+ * offset (a regular or grouped conv): columns x[col_x[j]]. Its own function, so that its
+ * registers go to the 24 sums. */
+TT_NOINLINE static void matrix_block6x4(const tap_walk *walk, const int32_t *col_x,
+                                        int32_t row_g, int32_t zero_point, float out[ROWS * COLS])
 {
     float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
     float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
     float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
     float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
-    for (int32_t n = 0; n < walk->batch; ++n) {
-        const int8_t *x_row = walk->x + (size_t)n * walk->x_image + col_x[0];
-        const float *g_row = walk->g + (size_t)n * walk->g_image + row_g;
-        for (int32_t r = 0; r < walk->rows; ++r, x_row += walk->x_row, g_row += walk->g_row) {
-            const int8_t *x = x_row;
-            const float *g = g_row;
-            if (consecutive) {
-                for (int32_t k = 0; k < walk->cols; ++k, x += walk->x_col, g += walk->g_col) {
-                    const float x0 = (float)((int32_t)x[0] - zero_point);
-                    const float x1 = (float)((int32_t)x[1] - zero_point);
-                    const float x2 = (float)((int32_t)x[2] - zero_point);
-                    const float x3 = (float)((int32_t)x[3] - zero_point);
-                    WEIGHT_TERMS4x4();
-                }
-                continue;
-            }
-            const int32_t c1 = col_x[1] - col_x[0], c2 = col_x[2] - col_x[0];
-            const int32_t c3 = col_x[3] - col_x[0];
-            for (int32_t k = 0; k < walk->cols; ++k, x += walk->x_col, g += walk->g_col) {
-                const float x0 = (float)((int32_t)x[0] - zero_point);
-                const float x1 = (float)((int32_t)x[c1] - zero_point);
-                const float x2 = (float)((int32_t)x[c2] - zero_point);
-                const float x3 = (float)((int32_t)x[c3] - zero_point);
-                WEIGHT_TERMS4x4();
-            }
-        }
-    }
+    float a40 = 0.0f, a41 = 0.0f, a42 = 0.0f, a43 = 0.0f;
+    float a50 = 0.0f, a51 = 0.0f, a52 = 0.0f, a53 = 0.0f;
+    const int32_t c1 = col_x[1] - col_x[0], c2 = col_x[2] - col_x[0], c3 = col_x[3] - col_x[0];
+    FOR_EACH_POSITION({
+        WEIGHT_X4(c1, c2, c3);
+        WEIGHT_ROW_TERMS(0);
+        WEIGHT_ROW_TERMS(1);
+        WEIGHT_ROW_TERMS(2);
+        WEIGHT_ROW_TERMS(3);
+        WEIGHT_ROW_TERMS(4);
+        WEIGHT_ROW_TERMS(5);
+    })
+    out[0] = a00, out[1] = a01, out[2] = a02, out[3] = a03;
+    out[4] = a10, out[5] = a11, out[6] = a12, out[7] = a13;
+    out[8] = a20, out[9] = a21, out[10] = a22, out[11] = a23;
+    out[12] = a30, out[13] = a31, out[14] = a32, out[15] = a33;
+    out[16] = a40, out[17] = a41, out[18] = a42, out[19] = a43;
+    out[20] = a50, out[21] = a51, out[22] = a52, out[23] = a53;
+}
+
+/* The same with 4 rows. */
+TT_NOINLINE static void matrix_block4x4(const tap_walk *walk, const int32_t *col_x,
+                                        int32_t row_g, int32_t zero_point, float out[ROWS * COLS])
+{
+    float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
+    float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+    float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
+    float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+    const int32_t c1 = col_x[1] - col_x[0], c2 = col_x[2] - col_x[0], c3 = col_x[3] - col_x[0];
+    FOR_EACH_POSITION({
+        WEIGHT_X4(c1, c2, c3);
+        WEIGHT_ROW_TERMS(0);
+        WEIGHT_ROW_TERMS(1);
+        WEIGHT_ROW_TERMS(2);
+        WEIGHT_ROW_TERMS(3);
+    })
     out[0] = a00, out[1] = a01, out[2] = a02, out[3] = a03;
     out[4] = a10, out[5] = a11, out[6] = a12, out[7] = a13;
     out[8] = a20, out[9] = a21, out[10] = a22, out[11] = a23;
     out[12] = a30, out[13] = a31, out[14] = a32, out[15] = a33;
 }
 
-#undef WEIGHT_TERMS4x4
+/* 4 depthwise rows: channels row_g + i of g and of x (one column each). */
+TT_NOINLINE static void diagonal_block4(const tap_walk *walk, const int32_t *col_x,
+                                        int32_t row_g, int32_t zero_point, float out[ROWS * COLS])
+{
+    float a00 = 0.0f, a10 = 0.0f, a20 = 0.0f, a30 = 0.0f;
+    FOR_EACH_POSITION({
+        a00 = tt_mla(a00, (float)((int32_t)x[0] - zero_point), g[0]);
+        a10 = tt_mla(a10, (float)((int32_t)x[1] - zero_point), g[1]);
+        a20 = tt_mla(a20, (float)((int32_t)x[2] - zero_point), g[2]);
+        a30 = tt_mla(a30, (float)((int32_t)x[3] - zero_point), g[3]);
+    })
+    out[0] = a00, out[1] = a10, out[2] = a20, out[3] = a30;
+}
+
+#undef FOR_EACH_POSITION
+#undef WEIGHT_ROW_TERMS
+#undef WEIGHT_X4
 
 /* Any block: rows i < row_count read g[row_g[i]] and x[row_x[i] + col_x[j]]. */
 static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t *row_g,
                           const int32_t *row_x, int32_t col_count, const int32_t *col_x,
-                          int32_t zero_point, float out[TILE * TILE])
+                          int32_t zero_point, float out[ROWS * COLS])
 {
-    float acc[TILE * TILE];
-    zero_floats(acc, TILE * TILE);
+    float acc[ROWS * COLS];
+    zero_floats(acc, ROWS * COLS);
     for (int32_t n = 0; n < walk->batch; ++n) {
         const int8_t *x_row = walk->x + (size_t)n * walk->x_image;
         const float *g_row = walk->g + (size_t)n * walk->g_image;
@@ -1058,8 +1204,8 @@ static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t
                     const float gi = g[row_g[i]];
                     const int8_t *xi = x + row_x[i];
                     for (int32_t j = 0; j < col_count; ++j) {
-                        acc[i * col_count + j] =
-                            tt_mla(acc[i * col_count + j], (float)((int32_t)xi[col_x[j]] - zero_point), gi);
+                        acc[i * col_count + j] = tt_mla(
+                            acc[i * col_count + j], (float)((int32_t)xi[col_x[j]] - zero_point), gi);
                     }
                 }
             }
@@ -1070,48 +1216,73 @@ static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t
     }
 }
 
+/* The rows of the next block: up to ROWS (6; 4 when 8 or fewer remain, so that the tail keeps
+ * a fast block, and for one-column depthwise rows), within one group unless each row has one
+ * column. */
+static int32_t block_rows(const tt_weight_grad_layout *layout, int32_t row0, int32_t in_per_group,
+                          int32_t out_per_group, int32_t row_g[ROWS], int32_t row_x[ROWS])
+{
+    const int32_t left = layout->rows - row0;
+    int32_t rows = (left >= 10 || left == ROWS) && layout->cols > 1 ? ROWS : min_i32(4, left);
+    for (int32_t i = 0; i < rows; ++i) {
+        row_g[i] = tt_weight_grad_row_channel(layout, row0 + i);
+        row_x[i] = row_g[i] / out_per_group * in_per_group;
+        if (layout->cols > 1 && row_x[i] != row_x[0]) {
+            return i;
+        }
+    }
+    return rows;
+}
+
+/* One block's sums into values[rows * cols], by the fastest kernel that fits. */
+static void block_sums(const tap_walk *walk, const tt_weight_grad_layout *layout, int32_t rows,
+                       const int32_t *row_g, const int32_t *row_x, int32_t cols,
+                       const int32_t *col_x, int32_t zero_point, float *values)
+{
+    const int consecutive_rows = layout->row_channels == NULL;
+    if (consecutive_rows && cols == COLS && (rows == 6 || rows == 4)) {
+        int32_t x_cols[COLS];
+        for (int32_t j = 0; j < COLS; ++j) {
+            x_cols[j] = row_x[0] + col_x[j];
+        }
+        if (rows == 6) {
+            matrix_block6x4(walk, x_cols, row_g[0], zero_point, values);
+        } else {
+            matrix_block4x4(walk, x_cols, row_g[0], zero_point, values);
+        }
+        return;
+    }
+    if (consecutive_rows && cols == 1 && rows == 4 && row_x[0] == row_g[0] &&
+        row_x[3] == row_g[3] && col_x[0] == 0) { /* depthwise: channel i of x with channel i of g */
+        diagonal_block4(walk, row_x, row_g[0], zero_point, values);
+        return;
+    }
+    generic_block(walk, rows, row_g, row_x, cols, col_x, zero_point, values);
+}
+
 void tt_conv2d_weight_grad_blocks(const tt_conv_shape *s, const tt_weight_grad_layout *layout,
-                                  int32_t input_zero_point,
-                                  const int8_t *input, const float *grad_output,
-                                  tt_grad_block_sink sink, void *context)
+                                  int32_t input_zero_point, const int8_t *input,
+                                  const float *grad_output, tt_grad_block_sink sink, void *context)
 {
     const int32_t in_per_group = s->input_c / s->groups;
     const int32_t out_per_group = s->output_c / s->groups;
-    float values[TILE * TILE];
+    float values[ROWS * COLS];
+    int32_t row_g[ROWS];
+    int32_t row_x[ROWS];
     for (int32_t row0 = 0; row0 < layout->rows;) {
-        /* rows of one block: up to TILE, in one group unless each row has one column */
-        int32_t rows = min_i32(TILE, layout->rows - row0);
-        int32_t row_g[TILE];
-        int32_t row_x[TILE];
-        for (int32_t i = 0; i < rows; ++i) {
-            row_g[i] = tt_weight_grad_row_channel(layout, row0 + i);
-            row_x[i] = row_g[i] / out_per_group * in_per_group;
-            if (layout->cols > 1 && row_x[i] != row_x[0]) {
-                rows = i;
-                break;
-            }
-        }
-        const int consecutive = layout->row_channels == NULL;
+        const int32_t rows = block_rows(layout, row0, in_per_group, out_per_group, row_g, row_x);
         for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
             for (int32_t kw = 0; kw < s->kernel_w; ++kw) {
                 const tap_walk walk = walk_of_tap(s, kh, kw, input, grad_output);
-                for (int32_t col0 = 0; col0 < layout->cols; col0 += TILE) {
-                    const int32_t cols = min_i32(TILE, layout->cols - col0);
-                    int32_t col_x[TILE];
+                for (int32_t col0 = 0; col0 < layout->cols; col0 += COLS) {
+                    const int32_t cols = min_i32(COLS, layout->cols - col0);
+                    int32_t col_x[COLS];
                     for (int32_t j = 0; j < cols; ++j) {
                         col_x[j] = layout->col_channels != NULL ? layout->col_channels[col0 + j]
                                                                 : col0 + j;
                     }
-                    if (rows == TILE && cols == TILE && consecutive) {
-                        for (int32_t j = 0; j < cols; ++j) {
-                            col_x[j] += row_x[0];
-                        }
-                        matrix_block4x4(&walk, col_x, layout->col_channels == NULL, row_g[0],
-                                        input_zero_point, values);
-                    } else {
-                        generic_block(&walk, rows, row_g, row_x, cols, col_x, input_zero_point,
-                                      values);
-                    }
+                    block_sums(&walk, layout, rows, row_g, row_x, cols, col_x, input_zero_point,
+                               values);
                     const tt_grad_block block = {row0, rows, kh * s->kernel_w + kw, col0, cols,
                                                  values};
                     sink(context, &block);
@@ -1234,21 +1405,90 @@ void tt_clamp_grad(size_t count, int32_t act_min, int32_t act_max, const float *
     }
 }
 
+/* The mask bits of 4 outputs (bit i for output i): 1 where low <= output <= high. */
+static uint32_t inside_bits4(const int8_t *output, int32_t low, int32_t high)
+{
+#if defined(__ARM_FEATURE_SIMD32)
+    /* SSUB8 sets GE[i] where byte i of the first operand >= that of the second (signed), SEL
+     * turns GE into 0xff bytes; the multiply gathers bit 0 of each byte into bits 28..31 */
+    uint32_t word;
+    memcpy(&word, output, sizeof word);
+    const uint32_t lows = (uint32_t)(uint8_t)low * UINT32_C(0x01010101);
+    const uint32_t highs = (uint32_t)(uint8_t)high * UINT32_C(0x01010101);
+    (void)__ssub8((int8x4_t)word, (int8x4_t)lows);
+    const uint32_t above = __sel(UINT32_C(0xffffffff), 0u);
+    (void)__ssub8((int8x4_t)highs, (int8x4_t)word);
+    const uint32_t below = __sel(UINT32_C(0xffffffff), 0u);
+    return ((above & below & UINT32_C(0x01010101)) * UINT32_C(0x10204080)) >> 28;
+#else
+    uint32_t bits = 0;
+    for (uint32_t i = 0; i < 4u; ++i) {
+        bits |= (uint32_t)(output[i] >= low && output[i] <= high) << i;
+    }
+    return bits;
+#endif
+}
+
 void tt_clamp_mask(size_t count, int32_t act_min, int32_t act_max, const int8_t *output, uint8_t *mask)
 {
-    for (size_t byte = 0; byte < (count + 7u) / 8u; ++byte) {
-        uint8_t bits = 0;
-        for (size_t bit = 0; bit < 8u && byte * 8u + bit < count; ++bit) {
-            bits |= (uint8_t)(inside_clamp(output[byte * 8u + bit], act_min, act_max) << bit);
+    /* act_min < output < act_max, i.e. low <= output <= high, within int8 */
+    const int32_t low = act_min + 1 > -128 ? act_min + 1 : -128;
+    const int32_t high = act_max - 1 < 127 ? act_max - 1 : 127;
+    if (low > high) {
+        for (size_t byte = 0; byte < (count + 7u) / 8u; ++byte) {
+            mask[byte] = 0;
         }
-        mask[byte] = bits;
+        return;
+    }
+    const size_t whole = count / 8u;
+    for (size_t byte = 0; byte < whole; ++byte, output += 8) {
+        mask[byte] = (uint8_t)(inside_bits4(output, low, high) | inside_bits4(output + 4, low, high) << 4);
+    }
+    if (count % 8u != 0u) {
+        uint8_t bits = 0;
+        for (size_t bit = 0; bit < count % 8u; ++bit) {
+            bits |= (uint8_t)(inside_clamp(output[bit], act_min, act_max) << bit);
+        }
+        mask[whole] = bits;
     }
 }
 
+/* grad_input[i] = grad_output[i] where bit i of `bits` is 1, else +0, for 8 elements: the
+ * float's bits and-ed with 0 or all ones (an exact copy either way), unrolled. */
+#define MASK_ELEMENT(i)                                                   \
+    do {                                                                  \
+        uint32_t value_;                                                  \
+        memcpy(&value_, &grad_output[i], sizeof value_);                  \
+        value_ &= 0u - ((bits >> (i)) & 1u);                              \
+        memcpy(&grad_input[i], &value_, sizeof value_);                   \
+    } while (0)
+
+static void mask_byte(uint32_t bits, const float *grad_output, float *grad_input)
+{
+    MASK_ELEMENT(0);
+    MASK_ELEMENT(1);
+    MASK_ELEMENT(2);
+    MASK_ELEMENT(3);
+    MASK_ELEMENT(4);
+    MASK_ELEMENT(5);
+    MASK_ELEMENT(6);
+    MASK_ELEMENT(7);
+}
+
+#undef MASK_ELEMENT
+
 void tt_mask_grad(size_t count, const float *grad_output, const uint8_t *mask, float *grad_input)
 {
-    for (size_t i = 0; i < count; ++i) {
-        grad_input[i] = tt_mask_bit(mask, i) ? grad_output[i] : 0.0f;
+    const size_t whole = count / 8u;
+    const int in_place = grad_input == grad_output;
+    for (size_t byte = 0; byte < whole; ++byte, grad_output += 8, grad_input += 8) {
+        const uint32_t bits = mask[byte];
+        if (bits != 0xffu || !in_place) { /* in place, a full byte changes nothing */
+            mask_byte(bits, grad_output, grad_input);
+        }
+    }
+    for (size_t i = 0; i < count % 8u; ++i) {
+        grad_input[i] = tt_mask_bit(mask + whole, i) ? grad_output[i] : 0.0f;
     }
 }
 

@@ -184,7 +184,7 @@ static inline tt_conv_shape tt_linear_as_conv(int32_t batch, int32_t in_features
 }
 
 /* Rows and columns of the largest block tt_conv2d_weight_grad_blocks passes to its sink. */
-enum { TT_GRAD_BLOCK = 4 };
+enum { TT_GRAD_BLOCK_ROWS = 6, TT_GRAD_BLOCK_COLS = 4 };
 
 /* A finished block of a weight gradient: rows [row0, row0 + rows) x columns [col0, col0 + cols)
  * of tap `tap` (kh * kernel_w + kw); values[i * cols + j] is the sum of element (row0 + i, tap,
@@ -200,7 +200,7 @@ typedef void (*tt_grad_block_sink)(void *context, const tt_grad_block *block);
 
 /*
  * The sums of the conv weight gradient of tt_conv2d_grad_weight (any conv kind, channel subsets
- * as in `layout`), computed in blocks of up to 4 x 4 elements kept in registers; each is the
+ * as in `layout`), computed in blocks of up to 6 x 4 elements kept in registers; each is the
  * sum of tt_conv2d_grad_weight in its order (positions ascending, from +0), so the values are
  * bit identical whatever the blocking. Every element is passed to `sink` exactly once, in no
  * particular order.

@@ -255,6 +255,9 @@ static void apply_s32(int32_t *param, const int32_t *columns, const float *grad,
     }
 }
 
+/* Channels of tt_bias_update summed per pass over the positions. */
+enum { BIAS_BLOCK = 16 };
+
 /* The delta factor of every element: (learning_rate * grad_scale), formed first. */
 static float update_rate(const tt_sgd *sgd)
 {
@@ -454,7 +457,7 @@ static void update_block(void *context, const tt_grad_block *block)
     const tt_param_map *map = u->map;
     const size_t cols = (size_t)u->layout->cols;
     const int32_t *columns = map->col_map != NULL ? map->col_map + block->col0 : NULL;
-    float scale[TT_GRAD_BLOCK];
+    float scale[TT_GRAD_BLOCK_ROWS];
     for (int32_t i = 0; i < block->rows; ++i) {
         scale[i] = u->weight_scale[tt_weight_grad_row_channel(u->layout, block->row0 + i)];
     }
@@ -538,11 +541,11 @@ void tt_bias_update(size_t positions, int32_t channels, const float *grad_output
                     const float *bias_scale, int32_t power, const tt_sgd *sgd, int32_t *bias)
 {
     const uint32_t counter = *sgd->rng_counter;
-    float grad[TT_GRAD_BLOCK * TT_GRAD_BLOCK];
-    for (int32_t c0 = 0; c0 < channels; c0 += TT_GRAD_BLOCK * TT_GRAD_BLOCK) {
-        const int32_t count = channels - c0 < TT_GRAD_BLOCK * TT_GRAD_BLOCK
+    float grad[BIAS_BLOCK];
+    for (int32_t c0 = 0; c0 < channels; c0 += BIAS_BLOCK) {
+        const int32_t count = channels - c0 < BIAS_BLOCK
                                   ? channels - c0
-                                  : TT_GRAD_BLOCK * TT_GRAD_BLOCK;
+                                  : BIAS_BLOCK;
         tt_bias_grad_range(positions, channels, grad_output, c0, count, grad);
         for (int32_t j = 0; j < count; ++j) {
             tt_bias_update_channel(channels, c0 + j, grad[j], bias_scale, power, sgd, counter,
