@@ -1182,6 +1182,73 @@ TT_NOINLINE static void diagonal_block4(const tap_walk *walk, const int32_t *col
     out[0] = a00, out[1] = a10, out[2] = a20, out[3] = a30;
 }
 
+/* The walk of a block whose x - zp are in a float buffer (xf, `width` per position). */
+#define FOR_EACH_POSITION_F(width, body)                                                       \
+    for (int32_t n = 0; n < walk->batch; ++n) {                                                \
+        const float *g_row = walk->g + (size_t)n * walk->g_image + row_g;                      \
+        for (int32_t r = 0; r < walk->rows; ++r, g_row += walk->g_row) {                       \
+            const float *g = g_row;                                                            \
+            for (int32_t k = 0; k < walk->cols; ++k, g += walk->g_col, xf += (width)) {        \
+                body;                                                                          \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+/* matrix_block6x4 with the columns' x - zp from xf. */
+TT_NOINLINE static void matrix_block6x4f(const tap_walk *walk, const float *xf, int32_t row_g,
+                                         float out[ROWS * COLS])
+{
+    float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
+    float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+    float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
+    float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+    float a40 = 0.0f, a41 = 0.0f, a42 = 0.0f, a43 = 0.0f;
+    float a50 = 0.0f, a51 = 0.0f, a52 = 0.0f, a53 = 0.0f;
+    FOR_EACH_POSITION_F(COLS, {
+        const float x0 = xf[0];
+        const float x1 = xf[1];
+        const float x2 = xf[2];
+        const float x3 = xf[3];
+        WEIGHT_ROW_TERMS(0);
+        WEIGHT_ROW_TERMS(1);
+        WEIGHT_ROW_TERMS(2);
+        WEIGHT_ROW_TERMS(3);
+        WEIGHT_ROW_TERMS(4);
+        WEIGHT_ROW_TERMS(5);
+    })
+    out[0] = a00, out[1] = a01, out[2] = a02, out[3] = a03;
+    out[4] = a10, out[5] = a11, out[6] = a12, out[7] = a13;
+    out[8] = a20, out[9] = a21, out[10] = a22, out[11] = a23;
+    out[12] = a30, out[13] = a31, out[14] = a32, out[15] = a33;
+    out[16] = a40, out[17] = a41, out[18] = a42, out[19] = a43;
+    out[20] = a50, out[21] = a51, out[22] = a52, out[23] = a53;
+}
+
+/* matrix_block4x4 with the columns' x - zp from xf. */
+TT_NOINLINE static void matrix_block4x4f(const tap_walk *walk, const float *xf, int32_t row_g,
+                                         float out[ROWS * COLS])
+{
+    float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
+    float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+    float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
+    float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+    FOR_EACH_POSITION_F(COLS, {
+        const float x0 = xf[0];
+        const float x1 = xf[1];
+        const float x2 = xf[2];
+        const float x3 = xf[3];
+        WEIGHT_ROW_TERMS(0);
+        WEIGHT_ROW_TERMS(1);
+        WEIGHT_ROW_TERMS(2);
+        WEIGHT_ROW_TERMS(3);
+    })
+    out[0] = a00, out[1] = a01, out[2] = a02, out[3] = a03;
+    out[4] = a10, out[5] = a11, out[6] = a12, out[7] = a13;
+    out[8] = a20, out[9] = a21, out[10] = a22, out[11] = a23;
+    out[12] = a30, out[13] = a31, out[14] = a32, out[15] = a33;
+}
+
+#undef FOR_EACH_POSITION_F
 #undef FOR_EACH_POSITION
 #undef WEIGHT_ROW_TERMS
 #undef WEIGHT_X4
@@ -1260,6 +1327,26 @@ static void block_sums(const tap_walk *walk, const tt_weight_grad_layout *layout
     generic_block(walk, rows, row_g, row_x, cols, col_x, zero_point, values);
 }
 
+/* x - zp of columns col_x[0..width) at every position of the walk, as float:
+ * xf[p * width + j]. */
+static void walk_columns(const tap_walk *walk, const int32_t *col_x, int32_t width,
+                         int32_t zero_point, float *xf)
+{
+    for (int32_t n = 0; n < walk->batch; ++n) {
+        const int8_t *x_row = walk->x + (size_t)n * walk->x_image;
+        for (int32_t r = 0; r < walk->rows; ++r, x_row += walk->x_row) {
+            const int8_t *x = x_row;
+            for (int32_t k = 0; k < walk->cols; ++k, x += walk->x_col, xf += width) {
+                for (int32_t j = 0; j < width; ++j) {
+                    xf[j] = (float)((int32_t)x[col_x[j]] - zero_point);
+                }
+            }
+        }
+    }
+}
+
+enum { X_BUFFER = 128 }; /* floats of converted input columns (512 bytes) */
+
 void tt_conv2d_weight_grad_blocks(const tt_conv_shape *s, const tt_weight_grad_layout *layout,
                                   int32_t input_zero_point, const int8_t *input,
                                   const float *grad_output, tt_grad_block_sink sink, void *context)
@@ -1267,29 +1354,46 @@ void tt_conv2d_weight_grad_blocks(const tt_conv_shape *s, const tt_weight_grad_l
     const int32_t in_per_group = s->input_c / s->groups;
     const int32_t out_per_group = s->output_c / s->groups;
     float values[ROWS * COLS];
+    float xf[X_BUFFER];
     int32_t row_g[ROWS];
     int32_t row_x[ROWS];
-    for (int32_t row0 = 0; row0 < layout->rows;) {
-        const int32_t rows = block_rows(layout, row0, in_per_group, out_per_group, row_g, row_x);
-        for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
-            for (int32_t kw = 0; kw < s->kernel_w; ++kw) {
-                const tap_walk walk = walk_of_tap(s, kh, kw, input, grad_output);
-                for (int32_t col0 = 0; col0 < layout->cols; col0 += COLS) {
-                    const int32_t cols = min_i32(COLS, layout->cols - col0);
-                    int32_t col_x[COLS];
-                    for (int32_t j = 0; j < cols; ++j) {
-                        col_x[j] = layout->col_channels != NULL ? layout->col_channels[col0 + j]
-                                                                : col0 + j;
+    for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
+        for (int32_t kw = 0; kw < s->kernel_w; ++kw) {
+            const tap_walk walk = walk_of_tap(s, kh, kw, input, grad_output);
+            const int32_t positions = walk.batch * walk.rows * walk.cols;
+            /* a regular conv's columns are the same input channels for every row: convert
+             * them once for all row blocks when they fit the buffer */
+            const int buffered = s->groups == 1 && layout->row_channels == NULL &&
+                                 positions * COLS <= X_BUFFER;
+            for (int32_t col0 = 0; col0 < layout->cols; col0 += COLS) {
+                const int32_t cols = min_i32(COLS, layout->cols - col0);
+                int32_t col_x[COLS];
+                for (int32_t j = 0; j < cols; ++j) {
+                    col_x[j] = layout->col_channels != NULL ? layout->col_channels[col0 + j]
+                                                            : col0 + j;
+                }
+                const int fast = buffered && cols == COLS;
+                if (fast) {
+                    walk_columns(&walk, col_x, COLS, input_zero_point, xf);
+                }
+                for (int32_t row0 = 0; row0 < layout->rows;) {
+                    const int32_t rows =
+                        block_rows(layout, row0, in_per_group, out_per_group, row_g, row_x);
+                    if (fast && rows == 6) {
+                        matrix_block6x4f(&walk, xf, row_g[0], values);
+                    } else if (fast && rows == 4) {
+                        matrix_block4x4f(&walk, xf, row_g[0], values);
+                    } else {
+                        block_sums(&walk, layout, rows, row_g, row_x, cols, col_x,
+                                   input_zero_point, values);
                     }
-                    block_sums(&walk, layout, rows, row_g, row_x, cols, col_x, input_zero_point,
-                               values);
                     const tt_grad_block block = {row0, rows, kh * s->kernel_w + kw, col0, cols,
                                                  values};
                     sink(context, &block);
+                    row0 += rows;
                 }
             }
         }
-        row0 += rows;
     }
 }
 

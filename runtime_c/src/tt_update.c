@@ -352,21 +352,27 @@ typedef struct {
     int8_t *param;
 } block_update;
 
-/* The gradient element of a sum (tt_conv2d_grad_weight's `* input_scale`), scaled by
- * tt_scale_grad's rule. */
-static TT_ALWAYS_INLINE float scaled_gradient(float sum, float input_scale, float scale, int32_t power)
+/* value * scale ^ power (tt_scale_grad's rule), the common powers without a loop. */
+static TT_ALWAYS_INLINE float scaled_by_power(float value, float scale, int32_t power)
 {
-    const float grad = sum * input_scale;
     switch (power) {
     case -1:
-        return grad / scale;
+        return value / scale;
     case 0:
-        return grad;
+        return value;
     case 1:
-        return grad * scale;
+        return value * scale;
     default:
-        return scale_by_power(grad, scale, power);
+        return scale_by_power(value, scale, power);
     }
+}
+
+/* The gradient element of a sum (tt_conv2d_grad_weight's `* input_scale`), scaled by
+ * tt_scale_grad's rule. */
+static TT_ALWAYS_INLINE float scaled_gradient(float sum, float input_scale, float scale,
+                                              int32_t power)
+{
+    return scaled_by_power(sum * input_scale, scale, power);
 }
 
 /* A block of elements in one rounding mode and power: element (i, j) (RNG u(counter + i *
@@ -528,13 +534,57 @@ void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_fea
                                  columns, column_count, weight_scale, power, sgd, &map, weight);
 }
 
+/* bias[j] for j < count updated by grad[j] * scale[j] ^ power with u(counter + j), in one
+ * rounding mode and power. */
+static TT_ALWAYS_INLINE void update_bias(int32_t *bias, const float *grad, const float *scale,
+                                         int32_t count, int32_t power, float rate,
+                                         uint32_t counter, tt_rounding rounding)
+{
+    for (int32_t j = 0; j < count; ++j) {
+        const float delta = rate * scaled_by_power(grad[j], scale[j], power);
+        const uint32_t bits =
+            rounding == TT_ROUND_STOCHASTIC ? tt_hash32_inline(counter + (uint32_t)j) : 0u;
+        bias[j] = updated_s32(bias[j], delta, rounding, bits);
+    }
+}
+
+/* update_bias instantiated per rounding mode, with QAS's power -1 apart. */
+static void update_bias_any(int32_t *bias, const float *grad, const float *scale, int32_t count,
+                            int32_t power, const tt_sgd *sgd, uint32_t counter)
+{
+    const float rate = update_rate(sgd);
+    if (power == -1) {
+        switch (sgd->rounding) {
+        case TT_ROUND_STOCHASTIC:
+            update_bias(bias, grad, scale, count, -1, rate, counter, TT_ROUND_STOCHASTIC);
+            return;
+        case TT_ROUND_NEAREST:
+            update_bias(bias, grad, scale, count, -1, rate, counter, TT_ROUND_NEAREST);
+            return;
+        default:
+            update_bias(bias, grad, scale, count, -1, rate, counter, TT_ROUND_TRUNCATE);
+            return;
+        }
+    }
+    switch (sgd->rounding) {
+    case TT_ROUND_STOCHASTIC:
+        update_bias(bias, grad, scale, count, power, rate, counter, TT_ROUND_STOCHASTIC);
+        return;
+    case TT_ROUND_NEAREST:
+        update_bias(bias, grad, scale, count, power, rate, counter, TT_ROUND_NEAREST);
+        return;
+    default:
+        update_bias(bias, grad, scale, count, power, rate, counter, TT_ROUND_TRUNCATE);
+        return;
+    }
+}
+
 void tt_bias_update_channel(int32_t channels, int32_t channel, float grad, const float *bias_scale,
                             int32_t power, const tt_sgd *sgd, uint32_t counter, int32_t *bias)
 {
     (void)channels;
-    scale_values(1, bias_scale[channel], power, &grad, &grad);
-    apply_s32(bias + channel, NULL, &grad, 1, update_rate(sgd), sgd->rounding,
-              counter + (uint32_t)channel);
+    update_bias_any(bias + channel, &grad, bias_scale + channel, 1, power, sgd,
+                    counter + (uint32_t)channel);
 }
 
 void tt_bias_update(size_t positions, int32_t channels, const float *grad_output,
@@ -543,14 +593,10 @@ void tt_bias_update(size_t positions, int32_t channels, const float *grad_output
     const uint32_t counter = *sgd->rng_counter;
     float grad[BIAS_BLOCK];
     for (int32_t c0 = 0; c0 < channels; c0 += BIAS_BLOCK) {
-        const int32_t count = channels - c0 < BIAS_BLOCK
-                                  ? channels - c0
-                                  : BIAS_BLOCK;
+        const int32_t count = channels - c0 < BIAS_BLOCK ? channels - c0 : BIAS_BLOCK;
         tt_bias_grad_range(positions, channels, grad_output, c0, count, grad);
-        for (int32_t j = 0; j < count; ++j) {
-            tt_bias_update_channel(channels, c0 + j, grad[j], bias_scale, power, sgd, counter,
-                                   bias);
-        }
+        update_bias_any(bias + c0, grad, bias_scale + c0, count, power, sgd,
+                        counter + (uint32_t)c0);
     }
     tt_sgd_advance(sgd, (size_t)channels);
 }
