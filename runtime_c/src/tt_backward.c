@@ -149,6 +149,15 @@ static void weight_columns(const tt_weight_rows *rows, int32_t o0, int32_t count
     const size_t row_size = rows->row_size;
     if (rows->split == NULL) {
         const int8_t *w = rows->weight + (size_t)o0 * row_size + (size_t)c0;
+        if (cols == TILE) {
+            for (int32_t k = 0; k < count; ++k, w += row_size, out += TILE) {
+                out[0] = (float)w[0];
+                out[1] = (float)w[1];
+                out[2] = (float)w[2];
+                out[3] = (float)w[3];
+            }
+            return;
+        }
         for (int32_t k = 0; k < count; ++k, w += row_size) {
             for (int32_t j = 0; j < cols; ++j) {
                 out[k * TILE + j] = (float)w[j];
@@ -186,17 +195,17 @@ static void weight_columns(const tt_weight_rows *rows, int32_t o0, int32_t count
     }
 }
 
-/* One chunk of a full block: 4 positions (gradient rows g[i], output channels of the chunk)
- * x 4 input channels (d[i][0..3]); w holds count x TILE weights. */
-static void pointwise_block4x4(const float *const g[TILE], const float *scale, const float *w,
-                               int32_t count, float *const d[TILE], int first)
+/* One chunk of a full block: 4 positions (gradient rows g0 + i * g_step, the chunk's output
+ * channels) x 4 input channels (d0 + i * d_step, [0..3]); w holds count x TILE weights. */
+static void pointwise_block4x4(const float *g0, size_t g_step, const float *scale, const float *w,
+                               int32_t count, float *d0, size_t d_step, int first)
 {
     float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
     float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
     float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f;
     float a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
-    float *const d0 = d[0], *const d1 = d[1], *const d2 = d[2], *const d3 = d[3];
-    const float *g0 = g[0], *g1 = g[1], *g2 = g[2], *g3 = g[3];
+    float *const d1 = d0 + d_step, *const d2 = d1 + d_step, *const d3 = d2 + d_step;
+    const float *g1 = g0 + g_step, *g2 = g1 + g_step, *g3 = g2 + g_step;
     if (!first) {
         a00 = d0[0], a01 = d0[1], a02 = d0[2], a03 = d0[3];
         a10 = d1[0], a11 = d1[1], a12 = d1[2], a13 = d1[3];
@@ -279,25 +288,33 @@ static void pointwise_blocks(const tt_conv_shape *s, const float *grad_output,
     const int32_t channels = s->input_c;
     const int32_t outputs = s->output_c;
     const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
+    const int unit_stride = s->stride_h == 1 && s->stride_w == 1; /* pixel p is position p */
     for (int32_t c0 = 0; c0 < channels; c0 += TILE) {
         const int32_t cols = min_i32(TILE, channels - c0);
         for (int32_t o0 = 0; o0 < outputs; o0 += POINTWISE_CHUNK) {
             const int32_t count = min_i32(POINTWISE_CHUNK, outputs - o0);
             weight_columns(rows, o0, count, c0, cols, w);
-            for (size_t p = 0; p < positions; p += TILE) {
+            const float *g = grad_output + o0;
+            float *d = grad_input + c0;
+            size_t p = 0;
+            if (unit_stride && cols == TILE) {
+                for (; p + TILE <= positions; p += TILE) {
+                    pointwise_block4x4(g, (size_t)outputs, weight_scale + o0, w, count, d,
+                                       (size_t)channels, o0 == 0);
+                    g += TILE * (size_t)outputs;
+                    d += TILE * (size_t)channels;
+                }
+            }
+            for (; p < positions; p += TILE) {
                 const int32_t block = (int32_t)(positions - p < TILE ? positions - p : TILE);
-                const float *g[TILE];
-                float *d[TILE];
+                const float *gs[TILE];
+                float *ds[TILE];
                 for (int32_t i = 0; i < block; ++i) {
-                    g[i] = grad_output + (p + (size_t)i) * (size_t)outputs + (size_t)o0;
-                    d[i] = grad_input + pointwise_pixel(s, p + (size_t)i) * (size_t)channels +
-                           (size_t)c0;
+                    gs[i] = grad_output + (p + (size_t)i) * (size_t)outputs + (size_t)o0;
+                    ds[i] = grad_input + pointwise_pixel(s, p + (size_t)i) * (size_t)channels +
+                            (size_t)c0;
                 }
-                if (block == TILE && cols == TILE) {
-                    pointwise_block4x4(g, weight_scale + o0, w, count, d, o0 == 0);
-                } else {
-                    pointwise_block(block, cols, g, weight_scale + o0, w, count, d, o0 == 0);
-                }
+                pointwise_block(block, cols, gs, weight_scale + o0, w, count, ds, o0 == 0);
             }
         }
     }
