@@ -507,7 +507,7 @@ static inline float row_dot(float acc, const float *k, const float *s, int32_t c
 /* Four pixels of one phase: rows[r] + offset is the first pixel's first position in covering
  * row r, kernel_row the phase's first tap of that row (next row kernel_row_step further);
  * `taps` taps per row. Sums in registers, each pixel's terms in raster order; dst[j * dst_step]
- * for pixel j. Rows of 3, 5 and 7 taps are unrolled (each position loaded once). */
+ * for pixel j. Rows of up to 7 taps are unrolled (each position loaded once). */
 static void gather_block4(const float *const *rows, int32_t row_count, size_t offset,
                           const float *kernel_row, int32_t kernel_row_step, int32_t taps,
                           float *dst, size_t dst_step)
@@ -517,10 +517,23 @@ static void gather_block4(const float *const *rows, int32_t row_count, size_t of
         const float *src = rows[r] + offset;
         const float *k = kernel_row;
         switch (taps) {
+        case 1:
+            GATHER_TAP4(0);
+            break;
+        case 2:
+            GATHER_TAP4(0);
+            GATHER_TAP4(1);
+            break;
         case 3:
             GATHER_TAP4(0);
             GATHER_TAP4(1);
             GATHER_TAP4(2);
+            break;
+        case 4:
+            GATHER_TAP4(0);
+            GATHER_TAP4(1);
+            GATHER_TAP4(2);
+            GATHER_TAP4(3);
             break;
         case 5:
             GATHER_TAP4(0);
@@ -528,6 +541,14 @@ static void gather_block4(const float *const *rows, int32_t row_count, size_t of
             GATHER_TAP4(2);
             GATHER_TAP4(3);
             GATHER_TAP4(4);
+            break;
+        case 6:
+            GATHER_TAP4(0);
+            GATHER_TAP4(1);
+            GATHER_TAP4(2);
+            GATHER_TAP4(3);
+            GATHER_TAP4(4);
+            GATHER_TAP4(5);
             break;
         case 7:
             GATHER_TAP4(0);
@@ -946,33 +967,65 @@ static void expand_depthwise_plane(gatherer *g, int banded, const float *grad_ou
 
 /* Channel c's terms of the 1x1 expand conv's input gradient: grad_input[p, i] +=
  * w[c, i] * (plane[p] * scale) for the positions with a nonzero plane value; w converted to
- * float `capacity` inputs at a time into `buffer`. */
+ * float `capacity` inputs at a time into `buffer`, the positions scattered four at a time. */
 static void expand_scatter(size_t positions, int32_t inputs, const float *plane,
                            const int8_t *w_row, float scale, float *grad_input, float *buffer,
                            int32_t capacity)
 {
+    float *pixel[SCATTER_GROUP];
+    float scaled[SCATTER_GROUP];
     for (int32_t i0 = 0; i0 < inputs; i0 += capacity) {
         const int32_t count = min_i32(capacity, inputs - i0);
         kernel_to_float(w_row + i0, count, buffer);
-        const float *w = buffer;
-        float *gi = grad_input + i0;
-        for (size_t p = 0; p < positions; ++p, gi += inputs) {
-            if (plane[p] == 0.0f) {
-                continue;
+        size_t p = 0;
+        while (p < positions) {
+            int32_t found = 0;
+            for (; p < positions && found < SCATTER_GROUP; ++p) {
+                if (plane[p] != 0.0f) {
+                    pixel[found] = grad_input + p * (size_t)inputs + (size_t)i0;
+                    scaled[found] = plane[p] * scale;
+                    ++found;
+                }
             }
-            const float scaled = plane[p] * scale;
-            int32_t i = 0;
-            for (; i + 4 <= count; i += 4) {
-                gi[i] = tt_mla(gi[i], w[i], scaled);
-                gi[i + 1] = tt_mla(gi[i + 1], w[i + 1], scaled);
-                gi[i + 2] = tt_mla(gi[i + 2], w[i + 2], scaled);
-                gi[i + 3] = tt_mla(gi[i + 3], w[i + 3], scaled);
+            int32_t k = 0;
+            for (; k + 4 <= found; k += 4) {
+                scatter4(pixel + k, scaled + k, buffer, count);
             }
-            for (; i < count; ++i) {
-                gi[i] = tt_mla(gi[i], w[i], scaled);
+            for (; k < found; ++k) {
+                float *gi = pixel[k];
+                for (int32_t c = 0; c < count; ++c) {
+                    gi[c] = tt_mla(gi[c], buffer[c], scaled[k]);
+                }
             }
         }
     }
+}
+
+/* tt_mask_grad of channel c (mask bits of [positions, channels]) in place in the plane, and the
+ * masked plane's sum (positions ascending, from +0: tt_bias_grad_channel's order). */
+static float mask_plane(float *plane, size_t positions, const uint8_t *mask, int32_t channels,
+                        int32_t c)
+{
+    float sum = 0.0f;
+    if (channels % 8 == 0) { /* the bit of channel c is the same bit of every position's bytes */
+        const uint8_t *byte = mask + c / 8;
+        const uint32_t bit = 1u << (c % 8);
+        const size_t step = (size_t)channels / 8u;
+        for (size_t p = 0; p < positions; ++p, byte += step) {
+            if ((*byte & bit) == 0u) {
+                plane[p] = 0.0f;
+            }
+            sum += plane[p];
+        }
+        return sum;
+    }
+    for (size_t p = 0; p < positions; ++p) {
+        if (!tt_mask_bit(mask, p * (size_t)channels + (size_t)c)) {
+            plane[p] = 0.0f;
+        }
+        sum += plane[p];
+    }
+    return sum;
 }
 
 void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_conv_shape *expand,
@@ -997,14 +1050,9 @@ void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_con
         expand_depthwise_plane(&g, banded, grad_output, c, depthwise_weight + (size_t)c * taps,
                                depthwise_scale[c], plane);
         /* tt_mask_grad, then tt_bias_update of channel c */
-        for (size_t p = 0; p < positions; ++p) {
-            if (!tt_mask_bit(mask, p * (size_t)channels + (size_t)c)) {
-                plane[p] = 0.0f;
-            }
-        }
+        const float bias_grad = mask_plane(plane, positions, mask, channels, c);
         if (bias != NULL) {
-            tt_bias_update_channel(channels, c, tt_bias_grad_channel(positions, 1, plane, 0),
-                                   bias_scale, power, sgd, counter, bias);
+            tt_bias_update_channel(channels, c, bias_grad, bias_scale, power, sgd, counter, bias);
         }
         /* channel c's terms of the 1x1 input gradient, the next in tt_conv2d_grad_input's
          * order (the gatherer's kernel buffer is free until the next channel) */
