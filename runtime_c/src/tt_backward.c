@@ -28,9 +28,10 @@
 
 enum {
     TILE = 4,              /* positions and channels of a pointwise register block */
-    POINTWISE_CHUNK = 32,  /* output channels of the pointwise weight buffer (512 bytes) */
-    MAX_KERNEL_TAPS = 49,  /* taps of the depthwise float kernel buffer (196 bytes) */
-    RING_FLOATS = 112      /* the depthwise gather's ring of output rows (448 bytes) */
+    POINTWISE_CHUNK = 16,  /* output channels of the pointwise block weights (256 bytes) */
+    SCATTER_FLOATS = 96,   /* input channels of the pointwise scatter's weight row (384 bytes) */
+    MAX_KERNEL_TAPS = 49,  /* taps of a depthwise kernel with a gather */
+    EXPAND_CHUNK = 64      /* inputs of the fused expand scatter's weight buffer (256 bytes) */
 };
 
 static void zero_floats(float *out, size_t count)
@@ -60,7 +61,7 @@ static int all_finite(const float *values, int32_t count)
 
 /* grad_input[n, ih, iw, first_channel + c] += w_row[kh, kw, c] * scaled for one output
  * position (n, oh, ow) and channel: each element gets one product, so their order is free. */
-static void scatter_row(const tt_conv_shape *s, int32_t n, int32_t oh, int32_t ow,
+TT_NOINLINE static void scatter_row(const tt_conv_shape *s, int32_t n, int32_t oh, int32_t ow,
                         int32_t first_channel, const int8_t *w_row, float scaled,
                         float *grad_input)
 {
@@ -89,7 +90,7 @@ static void scatter_row(const tt_conv_shape *s, int32_t n, int32_t oh, int32_t o
 /* The input-gradient terms of one output channel: scatter_row for every output position in
  * raster order whose gradient g[p * g_stride] (p the position's index) is nonzero, scaled by
  * `scale`; first_channel as in scatter_row. */
-static void scatter_channel(const tt_conv_shape *s, const float *g, size_t g_stride,
+TT_NOINLINE static void scatter_channel(const tt_conv_shape *s, const float *g, size_t g_stride,
                             int32_t first_channel, const int8_t *w_row, float scale,
                             float *grad_input)
 {
@@ -107,7 +108,7 @@ static void scatter_channel(const tt_conv_shape *s, const float *g, size_t g_str
 }
 
 /* tt_conv2d_grad_input in its documented order, literally: the reference loop. */
-static void grad_input_scatter(const tt_conv_shape *s, const float *grad_output,
+TT_NOINLINE static void grad_input_scatter(const tt_conv_shape *s, const float *grad_output,
                                const tt_weight_rows *rows, const float *weight_scale,
                                float *grad_input)
 {
@@ -197,7 +198,7 @@ static void weight_columns(const tt_weight_rows *rows, int32_t o0, int32_t count
 
 /* One chunk of a full block: 4 positions (gradient rows g0 + i * g_step, the chunk's output
  * channels) x 4 input channels (d0 + i * d_step, [0..3]); w holds count x TILE weights. */
-static void pointwise_block4x4(const float *g0, size_t g_step, const float *scale, const float *w,
+TT_NOINLINE static void pointwise_block4x4(const float *g0, size_t g_step, const float *scale, const float *w,
                                int32_t count, float *d0, size_t d_step, int first)
 {
     float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
@@ -228,7 +229,7 @@ static void pointwise_block4x4(const float *g0, size_t g_step, const float *scal
 }
 
 /* The same for a partial block (positions < 4 or cols < 4). */
-static void pointwise_block(int32_t positions, int32_t cols, const float *const g[TILE],
+TT_NOINLINE static void pointwise_block(int32_t positions, int32_t cols, const float *const g[TILE],
                             const float *scale, const float *w, int32_t count,
                             float *const d[TILE], int first)
 {
@@ -281,10 +282,11 @@ static size_t count_nonzero(const float *values, size_t count)
 }
 
 /* The dense pointwise input gradient: blocks of 4 positions x 4 input channels in registers. */
-static void pointwise_blocks(const tt_conv_shape *s, const float *grad_output,
-                             const tt_weight_rows *rows, const float *weight_scale,
-                             float *grad_input, float *w)
+TT_NOINLINE static void pointwise_blocks(const tt_conv_shape *s, const float *grad_output,
+                                         const tt_weight_rows *rows, const float *weight_scale,
+                                         float *grad_input)
 {
+    float w[POINTWISE_CHUNK * TILE];
     const int32_t channels = s->input_c;
     const int32_t outputs = s->output_c;
     const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
@@ -335,7 +337,7 @@ static void scatter4(float *const d[4], const float scaled[4], const float *w, i
     }
 }
 
-enum { SCATTER_GROUP = 16 }; /* nonzero positions gathered before they are scattered */
+enum { SCATTER_GROUP = 8 }; /* nonzero positions gathered before they are scattered */
 
 /*
  * The sparse pointwise input gradient, the documented scatter itself (output channel o
@@ -344,10 +346,12 @@ enum { SCATTER_GROUP = 16 }; /* nonzero positions gathered before they are scatt
  * float `capacity` input channels at a time into w; its nonzero positions are gathered and
  * scattered four at a time.
  */
-static void pointwise_scatter(const tt_conv_shape *s, const float *grad_output,
-                              const tt_weight_rows *rows, const float *weight_scale,
-                              float *grad_input, float *w, int32_t capacity)
+TT_NOINLINE static void pointwise_scatter(const tt_conv_shape *s, const float *grad_output,
+                                          const tt_weight_rows *rows, const float *weight_scale,
+                                          float *grad_input)
 {
+    const int32_t capacity = SCATTER_FLOATS;
+    float w[SCATTER_FLOATS];
     const int32_t channels = s->input_c;
     const int32_t outputs = s->output_c;
     const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
@@ -395,19 +399,17 @@ static void pointwise_grad_input(const tt_conv_shape *s, const float *grad_outpu
 {
     const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
     const size_t total = positions * (size_t)s->output_c;
-    float w[POINTWISE_CHUNK * TILE];
     /* a block term costs ~2.7 instructions, a scattered one ~4 (plus the row conversions):
      * scatter below ~55 % nonzero gradients */
     if (count_nonzero(grad_output, total) * 20 < total * 11) {
-        pointwise_scatter(s, grad_output, rows, weight_scale, grad_input, w,
-                          POINTWISE_CHUNK * TILE);
+        pointwise_scatter(s, grad_output, rows, weight_scale, grad_input);
         return;
     }
     if (s->stride_h != 1 || s->stride_w != 1) {
         zero_floats(grad_input, (size_t)s->batch * (size_t)s->input_h * (size_t)s->input_w *
                                     (size_t)s->input_c);
     }
-    pointwise_blocks(s, grad_output, rows, weight_scale, grad_input, w);
+    pointwise_blocks(s, grad_output, rows, weight_scale, grad_input);
 }
 
 /* ----------------------------------------------------------------------- depthwise input grad */
@@ -419,10 +421,17 @@ static void pointwise_grad_input(const tt_conv_shape *s, const float *grad_outpu
  * oh * stride_h, kw likewise, and s = g * weight_scale: exactly the terms tt_conv2d_grad_input
  * scatters into it, in its order.
  *
- * The ring gather copies the output rows the current input row needs into a small ring buffer,
- * scaled (s) and zero padded on both sides, so that every pixel's window lies in the ring:
- * the pixels then need no bounds, and four of them are summed at once in registers. The
- * padding adds terms w * 0 = +-0, which change no bit (file comment).
+ * Pixel iw of an input row uses the kernel columns of one phase p (the flipped columns b = p,
+ * p + stride, ... below kernel_w, p = (kernel_w - 1 - iw - pad) mod stride): taps(p) =
+ * ceil((kernel_w - p) / stride) of them, at p * (kernel_w / stride) + min(p, kernel_w % stride)
+ * in the phased kernel row (gather_kernel), against the consecutive output positions from
+ * (iw + pad - kernel_w + 1 + p) / stride on, which rises by one every `stride` pixels. Four
+ * pixels of a phase are summed at once in registers: for every output row that covers their
+ * input row, the taps(p) + 3 positions their windows span are loaded once into a small window,
+ * scaled (s) and padded with -0 where they fall outside the output row, so that the pixels
+ * need no bounds; the padding adds terms w * -0 = +-0, which change no bit (file comment).
+ * Rows that hold s already (the in-place kernel's plane) are read where they are when the
+ * window lies inside.
  */
 
 /* Output positions [first, first + count) along one axis whose window covers input index
@@ -455,208 +464,190 @@ static inline covering covering_outputs(int32_t index, int32_t kernel, int32_t s
     return c;
 }
 
-/* acc + k[0] * s[0] + ... + k[count - 1] * s[count - 1], added in that order. */
-static inline float row_dot(float acc, const float *k, const float *s, int32_t count)
-{
-    if (count > 7) {
-        for (int32_t j = 0; j < count; ++j) {
-            acc = tt_mla(acc, k[j], s[j]);
-        }
-        return acc;
-    }
-    k += count;
-    s += count;
-    switch (count) {
-    case 7:
-        acc = tt_mla(acc, k[-7], s[-7]);
-        /* fallthrough */
-    case 6:
-        acc = tt_mla(acc, k[-6], s[-6]);
-        /* fallthrough */
-    case 5:
-        acc = tt_mla(acc, k[-5], s[-5]);
-        /* fallthrough */
-    case 4:
-        acc = tt_mla(acc, k[-4], s[-4]);
-        /* fallthrough */
-    case 3:
-        acc = tt_mla(acc, k[-3], s[-3]);
-        /* fallthrough */
-    case 2:
-        acc = tt_mla(acc, k[-2], s[-2]);
-        /* fallthrough */
-    case 1:
-        acc = tt_mla(acc, k[-1], s[-1]);
-        /* fallthrough */
-    default:
-        break;
-    }
-    return acc;
-}
+enum { WINDOW = 16 }; /* positions of a four-pixel window: kernel_w + 3 at most */
 
-/* The terms of kernel column b for four pixels whose windows start one position apart. */
-#define GATHER_TAP4(b)                 \
-    do {                               \
-        const float w_ = k[b];         \
-        a0 = tt_mla(a0, w_, src[(b)]);           \
-        a1 = tt_mla(a1, w_, src[(b) + 1]);       \
-        a2 = tt_mla(a2, w_, src[(b) + 2]);       \
-        a3 = tt_mla(a3, w_, src[(b) + 3]);       \
-    } while (0)
-
-/* Four pixels of one phase: rows[r] + offset is the first pixel's first position in covering
- * row r, kernel_row the phase's first tap of that row (next row kernel_row_step further);
- * `taps` taps per row. Sums in registers, each pixel's terms in raster order; dst[j * dst_step]
- * for pixel j. Rows of up to 7 taps are unrolled (each position loaded once). */
-static void gather_block4(const float *const *rows, int32_t row_count, size_t offset,
-                          const float *kernel_row, int32_t kernel_row_step, int32_t taps,
-                          float *dst, size_t dst_step)
-{
-    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-    for (int32_t r = 0; r < row_count; ++r, kernel_row += kernel_row_step) {
-        const float *src = rows[r] + offset;
-        const float *k = kernel_row;
-        switch (taps) {
-        case 1:
-            GATHER_TAP4(0);
-            break;
-        case 2:
-            GATHER_TAP4(0);
-            GATHER_TAP4(1);
-            break;
-        case 3:
-            GATHER_TAP4(0);
-            GATHER_TAP4(1);
-            GATHER_TAP4(2);
-            break;
-        case 4:
-            GATHER_TAP4(0);
-            GATHER_TAP4(1);
-            GATHER_TAP4(2);
-            GATHER_TAP4(3);
-            break;
-        case 5:
-            GATHER_TAP4(0);
-            GATHER_TAP4(1);
-            GATHER_TAP4(2);
-            GATHER_TAP4(3);
-            GATHER_TAP4(4);
-            break;
-        case 6:
-            GATHER_TAP4(0);
-            GATHER_TAP4(1);
-            GATHER_TAP4(2);
-            GATHER_TAP4(3);
-            GATHER_TAP4(4);
-            GATHER_TAP4(5);
-            break;
-        case 7:
-            GATHER_TAP4(0);
-            GATHER_TAP4(1);
-            GATHER_TAP4(2);
-            GATHER_TAP4(3);
-            GATHER_TAP4(4);
-            GATHER_TAP4(5);
-            GATHER_TAP4(6);
-            break;
-        default:
-            for (int32_t b = 0; b < taps; ++b) {
-                GATHER_TAP4(b);
-            }
-            break;
-        }
-    }
-    dst[0] = a0;
-    dst[dst_step] = a1;
-    dst[2 * dst_step] = a2;
-    dst[3 * dst_step] = a3;
-}
-
-#undef GATHER_TAP4
-
-/*
- * The columns of a ring gather. Pixel iw uses the kernel columns of one phase p (the flipped
- * columns b = p, p + stride, ... below kernel_w, p = (kernel_w - 1 - iw - pad) mod stride):
- * `taps` of them, at phase_start in the phased kernel (gatherer_kernel), against the
- * consecutive output positions from start(iw) = (iw + pad - kernel_w + 1 + p) / stride on,
- * which rises by one every `stride` pixels. A ring row holds the positions [-left, width -
- * left), zeros outside [0, output_w), so that every pixel finds all its positions there.
- */
+/* The output rows covering one input row, and the kernel rows they use. */
 typedef struct {
-    int32_t first_pixel; /* the first pixel of the phase (input_w if there is none) */
-    int32_t taps;
-    int32_t phase_start;
-    int32_t start; /* start(first_pixel) */
-} phase_columns;
+    const float *src;     /* the first covering row (src_stride between positions) */
+    size_t src_stride;
+    size_t row_step;      /* from one covering row to the next */
+    int32_t rows;         /* covering rows */
+    int32_t output_w;
+    float scale;
+    int prescaled;        /* the rows hold s already (scale unused), one position apart */
+    const float *kernel;  /* the first covering row's phased kernel row, at the phase's start */
+    int32_t kernel_step;  /* from one covering row's kernel row to the next */
+} gather_rows;
 
-enum { MAX_STRIDE = 4, MAX_RING_ROWS = 16 };
-
-/* What a ring gather keeps for all channels of one call: the phases, and a ring of output rows
- * (scaled, zero padded; output row oh in slot oh mod ring_rows) that the window of the current
- * input row slides over, each output row loaded once. */
-typedef struct {
-    const tt_conv_shape *s;
-    int32_t phases;
-    phase_columns phase[MAX_STRIDE];
-    int32_t left;
-    int32_t width;     /* ring row length */
-    int32_t ring_rows; /* the most output rows one input row's window covers */
-    float kernel[MAX_KERNEL_TAPS];
-    float ring[RING_FLOATS];
-} gatherer;
-
-/* Sets up the columns and the ring of `s`; 0 when they do not fit (then gather_channel). */
-static int gatherer_init(gatherer *g, const tt_conv_shape *s)
+/* Positions [q0 + lo, q0 + hi) of output row `row`, times scale unless the rows hold s, into
+ * win[lo, hi). */
+TT_ALWAYS_INLINE static void load_window(const gather_rows *gr, const float *row, int32_t q0, int32_t lo,
+                               int32_t hi, float *win)
 {
-    const int32_t stride = s->stride_w;
-    const int32_t taps = s->kernel_w;
-    if (stride > MAX_STRIDE || s->kernel_h * s->kernel_w > MAX_KERNEL_TAPS) {
-        return 0;
-    }
-    g->s = s;
-    g->phases = stride;
-    int32_t low = 0;
-    int32_t high = s->output_w;
-    for (int32_t p = 0; p < stride; ++p) {
-        phase_columns *c = &g->phase[p];
-        const int32_t base = taps - 1 - s->pad_w - p; /* the pixels iw = base (mod stride) */
-        c->first_pixel = ((base % stride) + stride) % stride;
-        c->taps = p < taps ? (taps - p + stride - 1) / stride : 0;
-        c->phase_start = p * (taps / stride) + min_i32(p, taps % stride);
-        c->start = (c->first_pixel + s->pad_w - taps + 1 + p) / stride;
-        if (c->first_pixel >= s->input_w) {
-            c->first_pixel = s->input_w;
-            continue;
-        }
-        const int32_t last = (s->input_w - 1 - c->first_pixel) / stride; /* pixels after the first */
-        low = c->start < low ? c->start : low;
-        high = c->start + last + c->taps > high ? c->start + last + c->taps : high;
-    }
-    g->left = -low;
-    g->width = high - low;
-    g->ring_rows = (s->kernel_h + s->stride_h - 1) / s->stride_h;
-    if (g->ring_rows > MAX_RING_ROWS || g->ring_rows * g->width > RING_FLOATS) {
-        return 0;
-    }
-    zero_floats(g->ring, RING_FLOATS); /* the padding columns stay zero */
-    return 1;
-}
-
-/* The channel's kernel, rotated by 180 degrees, with the columns of each row regrouped by
- * phase (b mod stride_w, ascending b within a phase). */
-static void gatherer_kernel(gatherer *g, const int8_t *w)
-{
-    const tt_conv_shape *s = g->s;
-    const int32_t taps = s->kernel_h * s->kernel_w;
-    if (s->stride_w == 1) {
-        for (int32_t t = 0; t < taps; ++t) {
-            g->kernel[t] = (float)w[taps - 1 - t];
+    const float scale = gr->scale;
+    const size_t step = gr->src_stride;
+    const float *p = row + (size_t)(q0 + lo) * step;
+    int32_t i = lo;
+    if (gr->prescaled) { /* (step is 1, but a variable: the copy stays a loop, no memcpy) */
+        for (; i < hi; ++i, p += step) {
+            win[i] = *p;
         }
         return;
     }
+    if (lo == 0) {
+        switch (hi) { /* whole windows of up to 10 positions unrolled */
+        case 10:
+            win[i++] = *p * scale, p += step;
+            /* fallthrough */
+        case 9:
+            win[i++] = *p * scale, p += step;
+            /* fallthrough */
+        case 8:
+            win[i++] = *p * scale, p += step;
+            /* fallthrough */
+        case 7:
+            win[i++] = *p * scale, p += step;
+            /* fallthrough */
+        case 6:
+            win[i++] = *p * scale, p += step;
+            /* fallthrough */
+        case 5:
+            win[i++] = *p * scale, p += step;
+            /* fallthrough */
+        case 4:
+            win[i++] = *p * scale, p += step;
+            win[i++] = *p * scale, p += step;
+            win[i++] = *p * scale, p += step;
+            win[i++] = *p * scale;
+            return;
+        default:
+            break;
+        }
+    }
+    for (; i < hi; ++i, p += step) {
+        win[i] = *p * scale;
+    }
+}
+
+/* The terms of kernel column b for four pixels whose windows start one position apart. */
+#define GATHER_TAP4(b)                     \
+    do {                                   \
+        const float w_ = k[b];             \
+        a0 = tt_mla(a0, w_, win[(b)]);     \
+        a1 = tt_mla(a1, w_, win[(b) + 1]); \
+        a2 = tt_mla(a2, w_, win[(b) + 2]); \
+        a3 = tt_mla(a3, w_, win[(b) + 3]); \
+    } while (0)
+#define GATHER_TAPS1 GATHER_TAP4(0)
+#define GATHER_TAPS2 GATHER_TAPS1; GATHER_TAP4(1)
+#define GATHER_TAPS3 GATHER_TAPS2; GATHER_TAP4(2)
+#define GATHER_TAPS4 GATHER_TAPS3; GATHER_TAP4(3)
+#define GATHER_TAPS5 GATHER_TAPS4; GATHER_TAP4(4)
+#define GATHER_TAPS6 GATHER_TAPS5; GATHER_TAP4(5)
+#define GATHER_TAPS7 GATHER_TAPS6; GATHER_TAP4(6)
+#define GATHER_TAPSN                      \
+    for (int32_t b = 0; b < taps; ++b) {  \
+        GATHER_TAP4(b);                   \
+    }
+/* Every covering row's terms: the window read in place, or loaded into the buffer. */
+#define GATHER_ROWS(terms)                                                                     \
+    do {                                                                                       \
+        const float *row = gr->src;                                                            \
+        const float *k = gr->kernel;                                                           \
+        if (in_place) {                                                                        \
+            for (int32_t r = 0; r < gr->rows; ++r, row += gr->row_step, k += gr->kernel_step) { \
+                const float *win = row + q0;                                                   \
+                terms;                                                                         \
+            }                                                                                  \
+        } else {                                                                               \
+            for (int32_t r = 0; r < gr->rows; ++r, row += gr->row_step, k += gr->kernel_step) { \
+                const float *win = buffer;                                                     \
+                load_window(gr, row, q0, lo, hi, buffer);                                      \
+                terms;                                                                         \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
+
+/* Four pixels of one phase whose windows start at position q0 (`taps` taps per row): sums in
+ * registers, each pixel's terms in raster order; dst[j * dst_step] for the first `valid`
+ * pixels j. The window holds s of positions [q0, q0 + taps + 3), zeros outside the output row
+ * (win[lo, hi) are inside; a window inside rows that hold s is read in place). Rows of up to
+ * 7 taps are unrolled. */
+static void gather_block4(const gather_rows *gr, int32_t q0, int32_t taps, float *dst,
+                          size_t dst_step, int32_t valid)
+{
+    const int32_t count = taps + 3;
+    const int32_t lo = q0 >= 0 ? 0 : min_i32(-q0, count);
+    int32_t hi = gr->output_w - q0 < count ? gr->output_w - q0 : count;
+    hi = hi < lo ? lo : hi;
+    const int in_place = gr->prescaled && lo == 0 && hi == count;
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+    float buffer[WINDOW];
+    if (!in_place) { /* -0 pads: terms w * -0 change no bit either, and unlike +0 fills these
+                      * stay loops (no memset calls) */
+        for (int32_t i = 0; i < lo; ++i) {
+            buffer[i] = -0.0f;
+        }
+        for (int32_t i = hi; i < count; ++i) {
+            buffer[i] = -0.0f;
+        }
+    }
+    switch (taps) {
+    case 1:
+        GATHER_ROWS(GATHER_TAPS1);
+        break;
+    case 2:
+        GATHER_ROWS(GATHER_TAPS2);
+        break;
+    case 3:
+        GATHER_ROWS(GATHER_TAPS3);
+        break;
+    case 4:
+        GATHER_ROWS(GATHER_TAPS4);
+        break;
+    case 5:
+        GATHER_ROWS(GATHER_TAPS5);
+        break;
+    case 6:
+        GATHER_ROWS(GATHER_TAPS6);
+        break;
+    case 7:
+        GATHER_ROWS(GATHER_TAPS7);
+        break;
+    default:
+        GATHER_ROWS(GATHER_TAPSN);
+        break;
+    }
+    dst[0] = a0;
+    if (valid > 1) {
+        dst[dst_step] = a1;
+    }
+    if (valid > 2) {
+        dst[2 * dst_step] = a2;
+    }
+    if (valid > 3) {
+        dst[3 * dst_step] = a3;
+    }
+}
+
+#undef GATHER_ROWS
+#undef GATHER_TAPSN
+#undef GATHER_TAPS7
+#undef GATHER_TAPS6
+#undef GATHER_TAPS5
+#undef GATHER_TAPS4
+#undef GATHER_TAPS3
+#undef GATHER_TAPS2
+#undef GATHER_TAPS1
+#undef GATHER_TAP4
+
+/* The flipped kernel (rotated by 180 degrees) as float, the columns of each row regrouped by
+ * phase (b mod stride_w, ascending b within a phase). */
+static void gather_kernel(const tt_conv_shape *s, const int8_t *w, float *kernel)
+{
     for (int32_t a = 0; a < s->kernel_h; ++a) {
         const int8_t *row = w + (s->kernel_h - 1 - a) * s->kernel_w;
-        float *out = g->kernel + a * s->kernel_w;
+        float *out = kernel + a * s->kernel_w;
         for (int32_t phase = 0; phase < s->stride_w; ++phase) {
             for (int32_t b = phase; b < s->kernel_w; b += s->stride_w) {
                 *out++ = (float)row[s->kernel_w - 1 - b];
@@ -665,185 +656,73 @@ static void gatherer_kernel(gatherer *g, const int8_t *w)
     }
 }
 
-/* Output row `row` of an image (src with src_stride) into its ring slot, times scale; the
- * padding columns are already zero. */
-static void gatherer_load(gatherer *g, const float *image, size_t src_stride, float scale,
-                          int32_t row)
+/* The depthwise input gradient of one channel: w its int8 kernel, src its output gradient
+ * (src_stride between positions), s = g * scale; dst its input gradient (dst_stride between
+ * pixels); `prescaled` when src holds s already, one position apart (scale unused). One phase
+ * of pixels at a time, every input row of it four pixels at a time. */
+TT_NOINLINE static void gather_channel(const tt_conv_shape *s, const int8_t *w,
+                                       const float *src, size_t src_stride, float scale,
+                                       int prescaled, float *dst, size_t dst_stride)
 {
-    const int32_t out_w = g->s->output_w;
-    const float *in = image + (size_t)row * (size_t)out_w * src_stride;
-    float *out = g->ring + (row % g->ring_rows) * g->width + g->left;
-    for (int32_t i = 0; i < out_w; ++i, in += src_stride) {
-        out[i] = *in * scale;
-    }
-}
-
-/* One input row from the ring: rows[r] is covering row r's ring row at position 0. */
-static void gatherer_row(const gatherer *g, const float *const *rows, const covering *cover,
-                         float *dst, size_t dst_stride)
-{
-    const tt_conv_shape *s = g->s;
     const int32_t stride = s->stride_w;
-    const int32_t kernel_row_step = s->stride_h * s->kernel_w;
-    const float *kernel_rows = g->kernel + cover->flipped * s->kernel_w;
-    for (int32_t p = 0; p < g->phases; ++p) {
-        const phase_columns *c = &g->phase[p];
-        const float *kernel_row = kernel_rows + c->phase_start;
-        const size_t out_step = (size_t)stride * dst_stride;
-        float *out = dst + (size_t)c->first_pixel * dst_stride;
-        size_t offset = (size_t)(c->start + g->left);
-        int32_t iw = c->first_pixel;
-        for (; iw + 3 * stride < s->input_w; iw += 4 * stride, offset += 4, out += 4 * out_step) {
-            gather_block4(rows, cover->count, offset, kernel_row, kernel_row_step, c->taps, out,
-                          out_step);
-        }
-        for (; iw < s->input_w; iw += stride, ++offset, out += out_step) {
-            const float *kp = kernel_row;
-            float acc = 0.0f;
-            for (int32_t r = 0; r < cover->count; ++r, kp += kernel_row_step) {
-                acc = row_dot(acc, kp, rows[r] + offset, c->taps);
-            }
-            *out = acc;
-        }
-    }
-}
-
-/* gatherer_channel for stride 1 (one phase, every pixel kernel_w taps), with the loop
- * invariants hoisted. */
-static void gatherer_channel_s1(gatherer *g, const float *image, size_t src_stride,
-                                float scale, float *dst, size_t dst_stride)
-{
-    const tt_conv_shape *s = g->s;
-    const int32_t in_w = s->input_w;
-    const int32_t taps = s->kernel_w;
-    const int32_t kernel_h = s->kernel_h;
-    const int32_t last_row = s->output_h - 1;
-    const int32_t ring_rows = g->ring_rows;
-    const int32_t width = g->width;
-    const size_t first_offset = (size_t)(g->left + s->pad_w - taps + 1);
-    const size_t row_stride = (size_t)in_w * dst_stride;
-    const float *rows[MAX_RING_ROWS];
-    int32_t loaded = -1; /* output rows up to `loaded` are in the ring */
-    for (int32_t ih = 0; ih < s->input_h; ++ih, dst += row_stride) {
-        const int32_t reach = ih + s->pad_h;
-        const int32_t first = reach - kernel_h + 1 > 0 ? reach - kernel_h + 1 : 0;
-        const int32_t last = reach < last_row ? reach : last_row;
-        const int32_t count = last - first + 1;
-        for (loaded = loaded > first - 1 ? loaded : first - 1; loaded < last; ++loaded) {
-            gatherer_load(g, image, src_stride, scale, loaded + 1);
-        }
-        int32_t slot = count > 0 ? first % ring_rows : 0;
-        for (int32_t r = 0; r < count; ++r, slot = slot + 1 < ring_rows ? slot + 1 : 0) {
-            rows[r] = g->ring + slot * width;
-        }
-        const float *kernel_rows = g->kernel + (kernel_h - 1 - (reach - first)) * taps;
-        size_t offset = first_offset;
-        float *out = dst;
-        int32_t iw = 0;
-        for (; iw + 4 <= in_w; iw += 4, offset += 4, out += 4 * dst_stride) {
-            gather_block4(rows, count, offset, kernel_rows, taps, taps, out, dst_stride);
-        }
-        for (; iw < in_w; ++iw, ++offset, out += dst_stride) {
-            const float *kp = kernel_rows;
-            float acc = 0.0f;
-            for (int32_t r = 0; r < count; ++r, kp += taps) {
-                acc = row_dot(acc, kp, rows[r] + offset, taps);
-            }
-            *out = acc;
-        }
-    }
-}
-
-/* One channel: w its int8 kernel, src its output gradient (g, with src_stride between
- * positions), s = g * scale; dst its input gradient (dst_stride between pixels). */
-static void gatherer_channel(gatherer *g, const int8_t *w, const float *src, size_t src_stride,
-                             float scale, float *dst, size_t dst_stride)
-{
-    const tt_conv_shape *s = g->s;
-    const float *rows[MAX_RING_ROWS];
-    gatherer_kernel(g, w);
-    for (int32_t n = 0; n < s->batch; ++n, dst += (size_t)s->input_h * (size_t)s->input_w * dst_stride) {
-        const float *image = src + (size_t)n * (size_t)s->output_h * (size_t)s->output_w * src_stride;
-        if (s->stride_w == 1 && s->stride_h == 1) {
-            gatherer_channel_s1(g, image, src_stride, scale, dst, dst_stride);
+    const int32_t kernel_w = s->kernel_w;
+    const size_t out_image = (size_t)s->output_h * (size_t)s->output_w * src_stride;
+    const size_t in_row = (size_t)s->input_w * dst_stride;
+    const size_t pixel_step = (size_t)stride * dst_stride;
+    float kernel[MAX_KERNEL_TAPS];
+    gather_kernel(s, w, kernel);
+    gather_rows gr;
+    gr.src_stride = src_stride;
+    gr.row_step = (size_t)s->output_w * src_stride;
+    gr.output_w = s->output_w;
+    gr.scale = scale;
+    gr.prescaled = prescaled;
+    gr.kernel_step = s->stride_h * kernel_w;
+    for (int32_t p = 0; p < stride; ++p) {
+        const int32_t base = kernel_w - 1 - s->pad_w - p; /* the pixels iw = base (mod stride) */
+        const int32_t first = ((base % stride) + stride) % stride;
+        if (first >= s->input_w) {
             continue;
         }
-        int32_t loaded = -1; /* output rows up to `loaded` are in the ring */
-        float *out = dst;
-        for (int32_t ih = 0; ih < s->input_h; ++ih, out += (size_t)s->input_w * dst_stride) {
-            const covering cover =
-                covering_outputs(ih, s->kernel_h, s->stride_h, s->pad_h, s->output_h);
-            if (loaded < cover.first - 1) {
-                loaded = cover.first - 1;
-            }
-            for (; loaded < cover.first + cover.count - 1; ++loaded) {
-                gatherer_load(g, image, src_stride, scale, loaded + 1);
-            }
-            int32_t slot = cover.count > 0 ? cover.first % g->ring_rows : 0;
-            for (int32_t r = 0; r < cover.count; ++r, slot = slot + 1 < g->ring_rows ? slot + 1 : 0) {
-                rows[r] = g->ring + slot * g->width;
-            }
-            gatherer_row(g, rows, &cover, out, dst_stride);
-        }
-    }
-}
-
-/* The gather without a ring, for layouts that do not fit one: s scaled as it goes, kernel
- * rotated by 180 degrees (not phased), every pixel's covering computed. */
-static void gather_channel(const tt_conv_shape *s, const float *kernel, const float *src,
-                           size_t src_stride, float scale, float *dst, size_t dst_stride)
-{
-    const size_t out_image = (size_t)s->output_h * (size_t)s->output_w * src_stride;
-    const size_t row_step = (size_t)s->output_w * src_stride;
-    const int32_t kernel_row_step = s->stride_h * s->kernel_w;
-    for (int32_t n = 0; n < s->batch; ++n) {
-        const float *image = src + (size_t)n * out_image;
-        for (int32_t ih = 0; ih < s->input_h; ++ih) {
-            const covering rows =
-                covering_outputs(ih, s->kernel_h, s->stride_h, s->pad_h, s->output_h);
-            for (int32_t iw = 0; iw < s->input_w; ++iw, dst += dst_stride) {
-                const covering cols =
-                    covering_outputs(iw, s->kernel_w, s->stride_w, s->pad_w, s->output_w);
-                const float *src_row =
-                    image + ((size_t)rows.first * (size_t)s->output_w + (size_t)cols.first) * src_stride;
-                const float *kernel_row = kernel + rows.flipped * s->kernel_w + cols.flipped;
-                float acc = 0.0f;
-                for (int32_t r = 0; r < rows.count;
-                     ++r, src_row += row_step, kernel_row += kernel_row_step) {
-                    const float *sp = src_row;
-                    const float *kp = kernel_row;
-                    for (int32_t k = 0; k < cols.count; ++k, sp += src_stride, kp += s->stride_w) {
-                        acc = tt_mla(acc, *kp, *sp * scale);
+        const int32_t pixels = (s->input_w - first + stride - 1) / stride;
+        const int32_t taps = p < kernel_w ? (kernel_w - p + stride - 1) / stride : 0;
+        const int32_t phase_start = p * (kernel_w / stride) + min_i32(p, kernel_w % stride);
+        const int32_t q_first = (first + s->pad_w - kernel_w + 1 + p) / stride;
+        float *out_row = dst + (size_t)first * dst_stride;
+        for (int32_t n = 0; n < s->batch; ++n) {
+            const float *image = src + (size_t)n * out_image;
+            for (int32_t ih = 0; ih < s->input_h; ++ih, out_row += in_row) {
+                const covering cover =
+                    covering_outputs(ih, s->kernel_h, s->stride_h, s->pad_h, s->output_h);
+                float *out = out_row;
+                if (cover.count == 0 || taps == 0) { /* no terms */
+                    for (int32_t i = 0; i < pixels; ++i, out += pixel_step) {
+                        *out = 0.0f;
                     }
+                    continue;
                 }
-                *dst = acc;
+                gr.src = image + (size_t)cover.first * gr.row_step;
+                gr.rows = cover.count;
+                gr.kernel = kernel + cover.flipped * kernel_w + phase_start;
+                int32_t q0 = q_first;
+                for (int32_t i = 0; i < pixels; i += 4, q0 += 4, out += 4 * pixel_step) {
+                    gather_block4(&gr, q0, taps, out, pixel_step, pixels - i);
+                }
             }
         }
     }
 }
 
-/* The depthwise input gradient of one channel through the gatherer when it was set up
- * (`banded`), else through gather_channel. */
-static void depthwise_channel(gatherer *g, int banded, const int8_t *w, const float *src,
-                              size_t src_stride, float scale, float *dst, size_t dst_stride)
+/* A depthwise kernel that fits the gather (used with finite weight scales). */
+static int is_gatherable_kernel(const tt_conv_shape *s)
 {
-    if (banded) {
-        gatherer_channel(g, w, src, src_stride, scale, dst, dst_stride);
-        return;
-    }
-    const int32_t taps = g->s->kernel_h * g->s->kernel_w;
-    for (int32_t t = 0; t < taps; ++t) {
-        g->kernel[t] = (float)w[taps - 1 - t];
-    }
-    gather_channel(g->s, g->kernel, src, src_stride, scale, dst, dst_stride);
+    return s->kernel_h * s->kernel_w <= MAX_KERNEL_TAPS && s->kernel_w + 3 <= WINDOW;
 }
 
-/* A depthwise conv whose input gradient has a gather kernel: one channel per group and a
- * kernel that fits the float buffer. */
+/* A depthwise conv whose input gradient has a gather kernel: one channel per group. */
 static int is_gatherable_depthwise(const tt_conv_shape *s)
 {
-    return s->groups == s->input_c && s->output_c == s->input_c &&
-           s->kernel_h * s->kernel_w <= MAX_KERNEL_TAPS;
+    return s->groups == s->input_c && s->output_c == s->input_c && is_gatherable_kernel(s);
 }
 
 static void depthwise_grad_input(const tt_conv_shape *s, const float *grad_output,
@@ -851,12 +730,9 @@ static void depthwise_grad_input(const tt_conv_shape *s, const float *grad_outpu
                                  float *grad_input)
 {
     const size_t channels = (size_t)s->input_c;
-    gatherer g;
-    g.s = s;
-    const int banded = gatherer_init(&g, s);
     for (int32_t c = 0; c < s->input_c; ++c) {
-        depthwise_channel(&g, banded, tt_weight_row(rows, c), grad_output + c, channels,
-                          weight_scale[c], grad_input + c, channels);
+        gather_channel(s, tt_weight_row(rows, c), grad_output + c, channels, weight_scale[c], 0,
+                       grad_input + c, channels);
     }
 }
 
@@ -899,23 +775,25 @@ void tt_depthwise_grad_input_in_place_rows(const tt_conv_shape *s, float *grad,
 {
     const int32_t channels = s->input_c;
     const size_t pixels = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
-    gatherer g;
-    g.s = s;
-    const int banded = gatherer_init(&g, s);
     for (int32_t c = 0; c < channels; ++c) {
         const float scale = weight_scale[c];
         const int8_t *w_row = tt_weight_row(rows, c);
-        for (size_t p = 0; p < pixels; ++p) {
-            plane[p] = grad[p * (size_t)channels + (size_t)c];
-        }
-        if (!isfinite(scale) || s->kernel_h * s->kernel_w > MAX_KERNEL_TAPS) { /* the reference loop */
+        const float *g = grad + c;
+        if (!isfinite(scale) || !is_gatherable_kernel(s)) { /* the reference loop */
+            for (size_t p = 0; p < pixels; ++p, g += channels) {
+                plane[p] = *g;
+            }
             for (size_t p = 0; p < pixels; ++p) {
                 grad[p * (size_t)channels + (size_t)c] = 0.0f;
             }
             scatter_channel(s, plane, 1, c, w_row, scale, grad);
             continue;
         }
-        depthwise_channel(&g, banded, w_row, plane, 1, scale, grad + c, (size_t)channels);
+        /* the channel's s = g * scale aside in the plane: the products the gather uses */
+        for (size_t p = 0; p < pixels; ++p, g += channels) {
+            plane[p] = *g * scale;
+        }
+        gather_channel(s, w_row, plane, 1, scale, 1, grad + c, (size_t)channels);
     }
 }
 
@@ -947,31 +825,37 @@ size_t tt_expand_depthwise_grad_input_scratch_size(const tt_conv_shape *depthwis
            sizeof(float);
 }
 
+/* The reference loop of expand_depthwise_plane. */
+TT_NOINLINE static void scatter_plane(const tt_conv_shape *d, const float *grad_output, int32_t c,
+                                      const int8_t *w_row, float scale, float *plane)
+{
+    tt_conv_shape plane_shape = *d;
+    plane_shape.input_c = 1;
+    plane_shape.output_c = 1;
+    plane_shape.groups = 1;
+    zero_floats(plane, (size_t)d->batch * (size_t)d->input_h * (size_t)d->input_w);
+    scatter_channel(&plane_shape, grad_output + c, (size_t)d->input_c, 0, w_row, scale, plane);
+}
+
 /* Channel c's depthwise input gradient into plane (tt_conv2d_grad_input's order). */
-static void expand_depthwise_plane(gatherer *g, int banded, const float *grad_output, int32_t c,
+static void expand_depthwise_plane(const tt_conv_shape *d, const float *grad_output, int32_t c,
                                    const int8_t *w_row, float scale, float *plane)
 {
-    const tt_conv_shape *d = g->s;
-    const int32_t channels = d->input_c;
-    if (!isfinite(scale) || d->kernel_h * d->kernel_w > MAX_KERNEL_TAPS) { /* the reference loop */
-        tt_conv_shape plane_shape = *d;
-        plane_shape.input_c = 1;
-        plane_shape.output_c = 1;
-        plane_shape.groups = 1;
-        zero_floats(plane, (size_t)d->batch * (size_t)d->input_h * (size_t)d->input_w);
-        scatter_channel(&plane_shape, grad_output + c, (size_t)channels, 0, w_row, scale, plane);
+    if (!isfinite(scale) || !is_gatherable_kernel(d)) {
+        scatter_plane(d, grad_output, c, w_row, scale, plane);
         return;
     }
-    depthwise_channel(g, banded, w_row, grad_output + c, (size_t)channels, scale, plane, 1);
+    gather_channel(d, w_row, grad_output + c, (size_t)d->input_c, scale, 0, plane, 1);
 }
 
 /* Channel c's terms of the 1x1 expand conv's input gradient: grad_input[p, i] +=
  * w[c, i] * (plane[p] * scale) for the positions with a nonzero plane value; w converted to
- * float `capacity` inputs at a time into `buffer`, the positions scattered four at a time. */
-static void expand_scatter(size_t positions, int32_t inputs, const float *plane,
-                           const int8_t *w_row, float scale, float *grad_input, float *buffer,
-                           int32_t capacity)
+ * float EXPAND_CHUNK inputs at a time, the positions scattered four at a time. */
+TT_NOINLINE static void expand_scatter(size_t positions, int32_t inputs, const float *plane,
+                                       const int8_t *w_row, float scale, float *grad_input)
 {
+    const int32_t capacity = EXPAND_CHUNK;
+    float buffer[EXPAND_CHUNK];
     float *pixel[SCATTER_GROUP];
     float scaled[SCATTER_GROUP];
     for (int32_t i0 = 0; i0 < inputs; i0 += capacity) {
@@ -1041,13 +925,10 @@ void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_con
                              (size_t)depthwise->input_w;
     const size_t taps = (size_t)depthwise->kernel_h * (size_t)depthwise->kernel_w;
     const uint32_t counter = bias != NULL ? *sgd->rng_counter : 0u;
-    gatherer g;
-    g.s = depthwise;
-    const int banded = gatherer_init(&g, depthwise);
     zero_floats(grad_input, positions * (size_t)inputs);
     for (int32_t c = 0; c < channels; ++c) {
         /* the depthwise input gradient of channel c, in tt_conv2d_grad_input's order */
-        expand_depthwise_plane(&g, banded, grad_output, c, depthwise_weight + (size_t)c * taps,
+        expand_depthwise_plane(depthwise, grad_output, c, depthwise_weight + (size_t)c * taps,
                                depthwise_scale[c], plane);
         /* tt_mask_grad, then tt_bias_update of channel c */
         const float bias_grad = mask_plane(plane, positions, mask, channels, c);
@@ -1055,9 +936,9 @@ void tt_expand_depthwise_grad_input(const tt_conv_shape *depthwise, const tt_con
             tt_bias_update_channel(channels, c, bias_grad, bias_scale, power, sgd, counter, bias);
         }
         /* channel c's terms of the 1x1 input gradient, the next in tt_conv2d_grad_input's
-         * order (the gatherer's kernel buffer is free until the next channel) */
+         * order */
         expand_scatter(positions, inputs, plane, expand_weight + (size_t)c * (size_t)inputs,
-                       expand_scale[c], grad_input, g.kernel, MAX_KERNEL_TAPS);
+                       expand_scale[c], grad_input);
     }
     if (bias != NULL) {
         tt_sgd_advance(sgd, (size_t)channels);
@@ -1109,7 +990,7 @@ typedef struct {
     size_t g_image, g_row, g_col;
 } tap_walk;
 
-static tap_walk walk_of_tap(const tt_conv_shape *s, int32_t kh, int32_t kw, const int8_t *input,
+TT_NOINLINE static tap_walk walk_of_tap(const tt_conv_shape *s, int32_t kh, int32_t kw, const int8_t *input,
                             const float *grad_output)
 {
     /* [oh0, oh1): 0 <= oh * stride_h - pad_h + kh < input_h, and [ow0, ow1) likewise */
@@ -1319,12 +1200,12 @@ TT_NOINLINE static void matrix_block4x4f(const tap_walk *walk, const float *xf, 
 #undef WEIGHT_X4
 
 /* Any block: rows i < row_count read g[row_g[i]] and x[row_x[i] + col_x[j]]. */
-static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t *row_g,
+TT_NOINLINE static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t *row_g,
                           const int32_t *row_x, int32_t col_count, const int32_t *col_x,
                           int32_t zero_point, float out[ROWS * COLS])
 {
-    float acc[ROWS * COLS];
-    zero_floats(acc, ROWS * COLS);
+    float *acc = out; /* the sums wait in out */
+    zero_floats(acc, (size_t)(row_count * col_count));
     for (int32_t n = 0; n < walk->batch; ++n) {
         const int8_t *x_row = walk->x + (size_t)n * walk->x_image;
         const float *g_row = walk->g + (size_t)n * walk->g_image;
@@ -1343,15 +1224,12 @@ static void generic_block(const tap_walk *walk, int32_t row_count, const int32_t
             }
         }
     }
-    for (int32_t i = 0; i < row_count * col_count; ++i) {
-        out[i] = acc[i];
-    }
 }
 
 /* The rows of the next block: up to ROWS (6; 4 when 8 or fewer remain, so that the tail keeps
  * a fast block, and for one-column depthwise rows), within one group unless each row has one
  * column. */
-static int32_t block_rows(const tt_weight_grad_layout *layout, int32_t row0, int32_t in_per_group,
+TT_NOINLINE static int32_t block_rows(const tt_weight_grad_layout *layout, int32_t row0, int32_t in_per_group,
                           int32_t out_per_group, int32_t row_g[ROWS], int32_t row_x[ROWS])
 {
     const int32_t left = layout->rows - row0;
@@ -1367,7 +1245,7 @@ static int32_t block_rows(const tt_weight_grad_layout *layout, int32_t row0, int
 }
 
 /* One block's sums into values[rows * cols], by the fastest kernel that fits. */
-static void block_sums(const tap_walk *walk, const tt_weight_grad_layout *layout, int32_t rows,
+TT_NOINLINE static void block_sums(const tap_walk *walk, const tt_weight_grad_layout *layout, int32_t rows,
                        const int32_t *row_g, const int32_t *row_x, int32_t cols,
                        const int32_t *col_x, int32_t zero_point, float *values)
 {
@@ -1394,7 +1272,7 @@ static void block_sums(const tap_walk *walk, const tt_weight_grad_layout *layout
 
 /* x - zp of columns col_x[0..width) at every position of the walk, as float:
  * xf[p * width + j]. */
-static void walk_columns(const tap_walk *walk, const int32_t *col_x, int32_t width,
+TT_NOINLINE static void walk_columns(const tap_walk *walk, const int32_t *col_x, int32_t width,
                          int32_t zero_point, float *xf)
 {
     for (int32_t n = 0; n < walk->batch; ++n) {
@@ -1410,16 +1288,15 @@ static void walk_columns(const tap_walk *walk, const int32_t *col_x, int32_t wid
     }
 }
 
-enum { X_BUFFER = 128 }; /* floats of converted input columns (512 bytes) */
-
 void tt_conv2d_weight_grad_blocks(const tt_conv_shape *s, const tt_weight_grad_layout *layout,
                                   int32_t input_zero_point, const int8_t *input,
-                                  const float *grad_output, tt_grad_block_sink sink, void *context)
+                                  const float *grad_output, float *buffer, size_t buffer_floats,
+                                  tt_grad_block_sink sink, void *context)
 {
     const int32_t in_per_group = s->input_c / s->groups;
     const int32_t out_per_group = s->output_c / s->groups;
     float values[ROWS * COLS];
-    float xf[X_BUFFER];
+    float *xf = buffer;
     int32_t row_g[ROWS];
     int32_t row_x[ROWS];
     for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
@@ -1429,7 +1306,7 @@ void tt_conv2d_weight_grad_blocks(const tt_conv_shape *s, const tt_weight_grad_l
             /* a regular conv's columns are the same input channels for every row: convert
              * them once for all row blocks when they fit the buffer */
             const int buffered = s->groups == 1 && layout->row_channels == NULL &&
-                                 positions * COLS <= X_BUFFER;
+                                 (size_t)positions * COLS <= buffer_floats;
             for (int32_t col0 = 0; col0 < layout->cols; col0 += COLS) {
                 const int32_t cols = min_i32(COLS, layout->cols - col0);
                 int32_t col_x[COLS];
@@ -1492,8 +1369,8 @@ void tt_conv2d_grad_weight(const tt_conv_shape *shape, float input_scale,
         tt_conv2d_weight_grad_layout(shape, channels, channel_count);
     grad_store store = {grad_weight, (size_t)shape->kernel_h * (size_t)shape->kernel_w,
                         (size_t)layout.cols, input_scale};
-    tt_conv2d_weight_grad_blocks(shape, &layout, input_zero_point, input,
-                                 grad_output, store_block, &store);
+    tt_conv2d_weight_grad_blocks(shape, &layout, input_zero_point, input, grad_output, NULL, 0,
+                                 store_block, &store);
 }
 
 /* ----------------------------------------------------------------------- linear */

@@ -203,11 +203,12 @@ typedef void (*tt_grad_block_sink)(void *context, const tt_grad_block *block);
  * as in `layout`), computed in blocks of up to 6 x 4 elements kept in registers; each is the
  * sum of tt_conv2d_grad_weight in its order (positions ascending, from +0), so the values are
  * bit identical whatever the blocking. Every element is passed to `sink` exactly once, in no
- * particular order.
+ * particular order. `buffer` (buffer_floats floats, contents on entry do not matter; may be
+ * NULL) holds converted input columns when they fit (4 x the positions of one tap).
  */
 void tt_conv2d_weight_grad_blocks(const tt_conv_shape *shape, const tt_weight_grad_layout *layout,
-                                  int32_t input_zero_point,
-                                  const int8_t *input, const float *grad_output,
+                                  int32_t input_zero_point, const int8_t *input,
+                                  const float *grad_output, float *buffer, size_t buffer_floats,
                                   tt_grad_block_sink sink, void *context);
 
 /* Element `channel` of the bias gradient. */
@@ -256,13 +257,14 @@ typedef struct {
 /* The fused conv / linear weight updates writing through `map` into `param`: tt_conv2d_weight_
  * update and tt_linear_weight_update pass the full weight and its channel subset, the split
  * kernels the slice array. A linear layer is passed as tt_linear_as_conv with its columns as
- * the channels of a regular conv. */
+ * the channels of a regular conv. scratch: the kernels' tt_conv2d_weight_grad_row_size floats,
+ * used as tt_conv2d_weight_grad_blocks' buffer. */
 void tt_conv2d_weight_update_into(const tt_conv_shape *shape, float input_scale,
                                   int32_t input_zero_point, const int8_t *input,
                                   const float *grad_output, const int32_t *channels,
                                   int32_t channel_count, const float *weight_scale,
                                   int32_t power, const tt_sgd *sgd, const tt_param_map *map,
-                                  int8_t *param);
+                                  int8_t *param, float *scratch);
 
 /* ----------------------------------------------------------------------- split weights */
 

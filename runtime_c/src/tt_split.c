@@ -177,10 +177,9 @@ void tt_conv2d_weight_update_split(const tt_conv_shape *shape, float input_scale
                         ((size_t)shape->kernel_h * (size_t)shape->kernel_w);
     const tt_param_map dense = {(size_t)shape->kernel_h * (size_t)shape->kernel_w * cols, cols,
                                 NULL, NULL};
-    (void)scratch;
     tt_conv2d_weight_update_into(shape, input_scale, input_zero_point, input, grad_output,
                                  weight->channels, weight->count, weight_scale, power, sgd,
-                                 &dense, weight->slice);
+                                 &dense, weight->slice, scratch);
 }
 
 void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t out_features,
@@ -194,8 +193,7 @@ void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t o
     }
     const tt_conv_shape shape = tt_linear_as_conv(batch, in_features, out_features);
     const tt_param_map dense = {(size_t)weight->count, 0, NULL, NULL};
-    (void)scratch;
     tt_conv2d_weight_update_into(&shape, input_scale, input_zero_point, input, grad_output,
                                  weight->channels, weight->count, weight_scale, power, sgd,
-                                 &dense, weight->slice);
+                                 &dense, weight->slice, scratch);
 }

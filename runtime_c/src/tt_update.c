@@ -491,15 +491,16 @@ void tt_conv2d_weight_update_into(const tt_conv_shape *shape, float input_scale,
                                   const float *grad_output, const int32_t *channels,
                                   int32_t channel_count, const float *weight_scale,
                                   int32_t power, const tt_sgd *sgd, const tt_param_map *map,
-                                  int8_t *param)
+                                  int8_t *param, float *scratch)
 {
     const tt_weight_grad_layout layout =
         tt_conv2d_weight_grad_layout(shape, channels, channel_count);
     const size_t taps = (size_t)shape->kernel_h * (size_t)shape->kernel_w;
     block_update update = {&layout, taps,          input_scale,       weight_scale, power,
                            update_rate(sgd), sgd->rounding, *sgd->rng_counter, map,          param};
-    tt_conv2d_weight_grad_blocks(shape, &layout, input_zero_point, input,
-                                 grad_output, update_block, &update);
+    tt_conv2d_weight_grad_blocks(shape, &layout, input_zero_point, input, grad_output, scratch,
+                                 tt_conv2d_weight_grad_row_size(shape, channels, channel_count),
+                                 update_block, &update);
     tt_sgd_advance(sgd, (size_t)layout.rows * taps * (size_t)layout.cols);
 }
 
@@ -516,9 +517,9 @@ void tt_conv2d_weight_update(const tt_conv_shape *shape, float input_scale,
     const size_t in_per_group = (size_t)(shape->input_c / shape->groups);
     const tt_param_map map = {(size_t)shape->kernel_h * (size_t)shape->kernel_w * in_per_group,
                               in_per_group, layout.row_channels, layout.col_channels};
-    (void)scratch; /* the gradient is applied block by block from registers */
     tt_conv2d_weight_update_into(shape, input_scale, input_zero_point, input, grad_output,
-                                 channels, channel_count, weight_scale, power, sgd, &map, weight);
+                                 channels, channel_count, weight_scale, power, sgd, &map, weight,
+                                 scratch);
 }
 
 void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_features,
@@ -529,9 +530,9 @@ void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_fea
 {
     const tt_conv_shape shape = tt_linear_as_conv(batch, in_features, out_features);
     const tt_param_map map = {(size_t)in_features, 0, NULL, columns};
-    (void)scratch;
     tt_conv2d_weight_update_into(&shape, input_scale, input_zero_point, input, grad_output,
-                                 columns, column_count, weight_scale, power, sgd, &map, weight);
+                                 columns, column_count, weight_scale, power, sgd, &map, weight,
+                                 scratch);
 }
 
 /* bias[j] for j < count updated by grad[j] * scale[j] ^ power with u(counter + j), in one

@@ -5,7 +5,8 @@
  * every RNG counter must be identical (NaN results only need to be NaN on both sides).
  *
  * Shapes cover every kind of conv (pointwise, strided, depthwise with and without channel
- * multiplier, regular KxK, grouped), channel subsets, split weights on both axes, all three
+ * multiplier, with rows of up to 16 taps and strides beyond the kernel, regular KxK, grouped),
+ * channel subsets, split weights on both axes, all three
  * roundings and powers -2..2, gradients with many zeros, and every fifth case special values
  * (NaN, infinities, huge and subnormal gradients, non-finite or zero weight scales, learning
  * rates that push deltas past the int32 range).
@@ -242,6 +243,13 @@ static tt_conv_shape random_shape(int kind)
     s.kernel_w = kind == POINTWISE ? 1 : (rnd() % 2u ? s.kernel_h : rnd_in(1, 7));
     s.stride_h = rnd_in(1, 3);
     s.stride_w = rnd() % 2u ? s.stride_h : rnd_in(1, 3);
+    if (kind == DEPTHWISE && rnd() % 10u == 0) { /* long rows: the depthwise gather's loops */
+        s.kernel_h = rnd_in(1, 4);
+        s.kernel_w = rnd_in(8, 16);
+    }
+    if (kind == DEPTHWISE && rnd() % 20u == 0) { /* strides beyond the kernel */
+        s.stride_w = rnd_in(4, 9);
+    }
     s.pad_h = kind == POINTWISE ? (rnd() % 8u == 0) : rnd_in(0, s.kernel_h - 1);
     s.pad_w = kind == POINTWISE ? s.pad_h : rnd_in(0, s.kernel_w - 1);
     if (s.input_h + 2 * s.pad_h < s.kernel_h) {
@@ -251,6 +259,9 @@ static tt_conv_shape random_shape(int kind)
         s.input_w = s.kernel_w;
     }
     s.input_c = rnd() % 4u == 0 ? rnd_in(1, 80) : rnd_in(1, 24);
+    if (s.kernel_w > 7) { /* (fewer channels: the buffers fit the target's arena) */
+        s.input_c = rnd_in(1, 16);
+    }
     switch (kind) {
     case POINTWISE:
         s.groups = 1;
@@ -262,6 +273,7 @@ static tt_conv_shape random_shape(int kind)
         break;
     case REGULAR:
         s.groups = 1;
+        s.input_c = s.input_c > 40 ? 40 : s.input_c; /* (the buffers fit the target's arena) */
         s.output_c = rnd_in(1, 12);
         break;
     default:
