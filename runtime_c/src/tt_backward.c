@@ -198,8 +198,9 @@ static void weight_columns(const tt_weight_rows *rows, int32_t o0, int32_t count
 
 /* One chunk of a full block: 4 positions (gradient rows g0 + i * g_step, the chunk's output
  * channels) x 4 input channels (d0 + i * d_step, [0..3]); w holds count x TILE weights. */
-TT_NOINLINE static void pointwise_block4x4(const float *g0, size_t g_step, const float *scale, const float *w,
-                               int32_t count, float *d0, size_t d_step, int first)
+TT_NOINLINE static void pointwise_block4x4(const float *g0, size_t g_step, const float *scale,
+                                           const float *w, int32_t count, float *d0,
+                                           size_t d_step, int first)
 {
     float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f;
     float a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
@@ -217,10 +218,14 @@ TT_NOINLINE static void pointwise_block4x4(const float *g0, size_t g_step, const
         const float sc = scale[k];
         const float s0 = g0[k] * sc, s1 = g1[k] * sc, s2 = g2[k] * sc, s3 = g3[k] * sc;
         const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-        a00 = tt_mla(a00, w0, s0), a01 = tt_mla(a01, w1, s0), a02 = tt_mla(a02, w2, s0), a03 = tt_mla(a03, w3, s0);
-        a10 = tt_mla(a10, w0, s1), a11 = tt_mla(a11, w1, s1), a12 = tt_mla(a12, w2, s1), a13 = tt_mla(a13, w3, s1);
-        a20 = tt_mla(a20, w0, s2), a21 = tt_mla(a21, w1, s2), a22 = tt_mla(a22, w2, s2), a23 = tt_mla(a23, w3, s2);
-        a30 = tt_mla(a30, w0, s3), a31 = tt_mla(a31, w1, s3), a32 = tt_mla(a32, w2, s3), a33 = tt_mla(a33, w3, s3);
+        a00 = tt_mla(a00, w0, s0), a01 = tt_mla(a01, w1, s0);
+        a02 = tt_mla(a02, w2, s0), a03 = tt_mla(a03, w3, s0);
+        a10 = tt_mla(a10, w0, s1), a11 = tt_mla(a11, w1, s1);
+        a12 = tt_mla(a12, w2, s1), a13 = tt_mla(a13, w3, s1);
+        a20 = tt_mla(a20, w0, s2), a21 = tt_mla(a21, w1, s2);
+        a22 = tt_mla(a22, w2, s2), a23 = tt_mla(a23, w3, s2);
+        a30 = tt_mla(a30, w0, s3), a31 = tt_mla(a31, w1, s3);
+        a32 = tt_mla(a32, w2, s3), a33 = tt_mla(a33, w3, s3);
     }
     d0[0] = a00, d0[1] = a01, d0[2] = a02, d0[3] = a03;
     d1[0] = a10, d1[1] = a11, d1[2] = a12, d1[3] = a13;
@@ -446,7 +451,8 @@ typedef struct {
 static inline covering covering_outputs(int32_t index, int32_t kernel, int32_t stride,
                                         int32_t pad, int32_t outputs)
 {
-    const int32_t reach = index + pad; /* output o covers index when 0 <= reach - o*stride < kernel */
+    /* output o covers index when 0 <= reach - o * stride < kernel */
+    const int32_t reach = index + pad;
     const int32_t low = reach - kernel + 1;
     int32_t first = 0;
     int32_t last = outputs - 1;
@@ -481,8 +487,8 @@ typedef struct {
 
 /* Positions [q0 + lo, q0 + hi) of output row `row`, times scale unless the rows hold s, into
  * win[lo, hi). */
-TT_ALWAYS_INLINE static void load_window(const gather_rows *gr, const float *row, int32_t q0, int32_t lo,
-                               int32_t hi, float *win)
+TT_ALWAYS_INLINE static void load_window(const gather_rows *gr, const float *row, int32_t q0,
+                                         int32_t lo, int32_t hi, float *win)
 {
     const float scale = gr->scale;
     const size_t step = gr->src_stride;
@@ -990,8 +996,8 @@ typedef struct {
     size_t g_image, g_row, g_col;
 } tap_walk;
 
-TT_NOINLINE static tap_walk walk_of_tap(const tt_conv_shape *s, int32_t kh, int32_t kw, const int8_t *input,
-                            const float *grad_output)
+TT_NOINLINE static tap_walk walk_of_tap(const tt_conv_shape *s, int32_t kh, int32_t kw,
+                                        const int8_t *input, const float *grad_output)
 {
     /* [oh0, oh1): 0 <= oh * stride_h - pad_h + kh < input_h, and [ow0, ow1) likewise */
     tap_walk walk;
@@ -1217,8 +1223,8 @@ TT_NOINLINE static void generic_block(const tap_walk *walk, int32_t row_count, c
                     const float gi = g[row_g[i]];
                     const int8_t *xi = x + row_x[i];
                     for (int32_t j = 0; j < col_count; ++j) {
-                        acc[i * col_count + j] = tt_mla(
-                            acc[i * col_count + j], (float)((int32_t)xi[col_x[j]] - zero_point), gi);
+                        const float xj = (float)((int32_t)xi[col_x[j]] - zero_point);
+                        acc[i * col_count + j] = tt_mla(acc[i * col_count + j], xj, gi);
                     }
                 }
             }
@@ -1229,8 +1235,9 @@ TT_NOINLINE static void generic_block(const tap_walk *walk, int32_t row_count, c
 /* The rows of the next block: up to ROWS (6; 4 when 8 or fewer remain, so that the tail keeps
  * a fast block, and for one-column depthwise rows), within one group unless each row has one
  * column. */
-TT_NOINLINE static int32_t block_rows(const tt_weight_grad_layout *layout, int32_t row0, int32_t in_per_group,
-                          int32_t out_per_group, int32_t row_g[ROWS], int32_t row_x[ROWS])
+TT_NOINLINE static int32_t block_rows(const tt_weight_grad_layout *layout, int32_t row0,
+                                      int32_t in_per_group, int32_t out_per_group,
+                                      int32_t row_g[ROWS], int32_t row_x[ROWS])
 {
     const int32_t left = layout->rows - row0;
     int32_t rows = (left >= 10 || left == ROWS) && layout->cols > 1 ? ROWS : min_i32(4, left);
@@ -1245,7 +1252,7 @@ TT_NOINLINE static int32_t block_rows(const tt_weight_grad_layout *layout, int32
 }
 
 /* One block's sums into values[rows * cols], by the fastest kernel that fits. */
-TT_NOINLINE static void block_sums(const tap_walk *walk, const tt_weight_grad_layout *layout, int32_t rows,
+static void block_sums(const tap_walk *walk, const tt_weight_grad_layout *layout, int32_t rows,
                        const int32_t *row_g, const int32_t *row_x, int32_t cols,
                        const int32_t *col_x, int32_t zero_point, float *values)
 {
@@ -1380,7 +1387,11 @@ void tt_linear_grad_input_rows(int32_t batch, int32_t in_features, int32_t out_f
                                const float *weight_scale, float *grad_input)
 {
     const tt_conv_shape shape = tt_linear_as_conv(batch, in_features, out_features);
-    tt_conv2d_grad_input_rows(&shape, grad_output, rows, weight_scale, grad_input);
+    if (all_finite(weight_scale, out_features)) { /* tt_conv2d_grad_input_rows of a 1x1 conv */
+        pointwise_grad_input(&shape, grad_output, rows, weight_scale, grad_input);
+        return;
+    }
+    grad_input_scatter(&shape, grad_output, rows, weight_scale, grad_input);
 }
 
 void tt_linear_grad_input(int32_t batch, int32_t in_features, int32_t out_features,
@@ -1488,7 +1499,8 @@ void tt_clamp_mask(size_t count, int32_t act_min, int32_t act_max, const int8_t 
     }
     const size_t whole = count / 8u;
     for (size_t byte = 0; byte < whole; ++byte, output += 8) {
-        mask[byte] = (uint8_t)(inside_bits4(output, low, high) | inside_bits4(output + 4, low, high) << 4);
+        const uint32_t bits = inside_bits4(output, low, high);
+        mask[byte] = (uint8_t)(bits | inside_bits4(output + 4, low, high) << 4);
     }
     if (count % 8u != 0u) {
         uint8_t bits = 0;

@@ -167,7 +167,8 @@ static TT_ALWAYS_INLINE int32_t tiny_step(float delta, tt_rounding rounding, uin
 }
 
 /* One element: value - step(delta), saturated to [-127, 127] / the int32 range. */
-static TT_ALWAYS_INLINE int8_t updated_s8(int8_t value, float delta, tt_rounding rounding, uint32_t bits)
+static TT_ALWAYS_INLINE int8_t updated_s8(int8_t value, float delta, tt_rounding rounding,
+                                          uint32_t bits)
 {
     const float magnitude = fabsf(delta);
     int32_t moved;
@@ -182,7 +183,8 @@ static TT_ALWAYS_INLINE int8_t updated_s8(int8_t value, float delta, tt_rounding
     return (int8_t)(moved < -127 ? -127 : moved);
 }
 
-static TT_ALWAYS_INLINE int32_t updated_s32(int32_t value, float delta, tt_rounding rounding, uint32_t bits)
+static TT_ALWAYS_INLINE int32_t updated_s32(int32_t value, float delta, tt_rounding rounding,
+                                            uint32_t bits)
 {
     const float magnitude = fabsf(delta);
     int64_t step;
@@ -390,8 +392,9 @@ typedef struct {
     uint32_t row_elements;
 } block_target;
 
-static TT_ALWAYS_INLINE void update_elements(const block_target *b, float input_scale, int32_t power,
-                                   float rate, tt_rounding rounding, int mapped)
+static TT_ALWAYS_INLINE void update_elements(const block_target *b, float input_scale,
+                                             int32_t power, float rate, tt_rounding rounding,
+                                             int mapped)
 {
     const int32_t *columns = b->columns;
     const float *sums = b->sums;
@@ -476,10 +479,11 @@ static void update_block(void *context, const tt_grad_block *block)
     for (int32_t i = 0; i < passes; ++i) {
         const int32_t row = block->row0 + i;
         const size_t param_row = (size_t)(map->row_map != NULL ? map->row_map[row] : row);
+        const size_t col0 = columns == NULL ? (size_t)block->col0 : 0;
         target.param = u->param + param_row * map->row_stride +
-                       (size_t)block->tap * map->tap_stride + (columns == NULL ? (size_t)block->col0 : 0);
-        target.counter = u->counter + (uint32_t)(((size_t)row * u->taps + (size_t)block->tap) * cols +
-                                                 (size_t)block->col0);
+                       (size_t)block->tap * map->tap_stride + col0;
+        const size_t index = ((size_t)row * u->taps + (size_t)block->tap) * cols;
+        target.counter = u->counter + (uint32_t)(index + (size_t)block->col0);
         target.sums = block->values + i * block->cols;
         target.scale = scale + i;
         update_elements_any(&target, u->input_scale, u->power, u->rate, u->rounding);
