@@ -80,7 +80,8 @@ def main() -> None:
         sys.exit("a kernel differs from its reference")
     body = "\n".join(
         [
-            "## kernels_backward: backward and update kernels on the emulated Cortex-M7 (bench/kernels_backward.py)",
+            "## kernels_backward: backward and update kernels on the emulated Cortex-M7"
+            " (bench/kernels_backward.py)",
             "",
             "QEMU mps2-an500 (`-icount shift=0`: instructions counted exactly, to 40), arm-none-eabi-gcc",
             "12.2 -O2 as the generated projects. Each kernel of runtime_c against the reference loops it",
