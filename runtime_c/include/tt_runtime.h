@@ -232,7 +232,11 @@ void tt_cross_entropy_grad_f32(int32_t batch, int32_t classes, const float *logi
  * pointwise). Order: grad_input is zeroed, then for each output position (n, oh, ow) and
  * channel o with a nonzero gradient, g = grad_output * weight_scale[o] is scattered:
  * grad_input[n, ih, iw, g*Cg + c] += weight[o, kh, kw, c] * g for (kh, kw, c) ascending.
- * No scratch.
+ * The kernels compute each element's sum in that order (terms of zero gradients, which are
+ * +-0 with finite weight scales, may be added or skipped without changing a bit): pointwise
+ * convs in register blocks of 4 pixels x 4 channels, or by the scatter itself when most
+ * gradients are zero; depthwise convs gathering four pixels at a time; the other kinds by
+ * the scatter. No scratch.
  */
 void tt_conv2d_grad_input(const tt_conv_shape *shape, const float *grad_output,
                           const int8_t *weight, const float *weight_scale, float *grad_input);
@@ -241,8 +245,10 @@ void tt_conv2d_grad_input(const tt_conv_shape *shape, const float *grad_output,
  * tt.conv2d_grad_input of a depthwise conv (groups == input_c == output_c) whose input and
  * output shapes agree (stride 1, same padding), written over its own input: `grad` holds
  * grad_output on entry and grad_input on return. One channel at a time, its output-gradient
- * plane is copied to `plane` (batch * output_h * output_w floats) and scattered back as in
- * tt_conv2d_grad_input, in the same order, so the result is bit identical to it.
+ * plane is copied to `plane` (batch * output_h * output_w floats), times the channel's weight
+ * scale (the products g * weight_scale every term uses), and its input gradient computed
+ * back into `grad`, each element's terms in tt_conv2d_grad_input's order, so the result is
+ * bit identical to it.
  */
 void tt_depthwise_grad_input_in_place(const tt_conv_shape *shape, float *grad,
                                       const int8_t *weight, const float *weight_scale,
@@ -256,7 +262,8 @@ void tt_depthwise_grad_input_in_place(const tt_conv_shape *shape, float *grad,
  *                           channels[0..count) (sorted, unique), as axis 3 of the weight;
  * - channels, depthwise:    rows = channel_count: only channels channels[0..count), as axis 0.
  * Each element is sum over (n, oh, ow) ascending of (input - input_zp) * grad_output, summed in
- * float32, then multiplied by input_scale. No scratch.
+ * float32, then multiplied by input_scale (computed in register blocks of up to 6 rows x 4
+ * columns of one tap; the terms of zero gradients add +-0, which changes no bit). No scratch.
  */
 void tt_conv2d_grad_weight(const tt_conv_shape *shape, float input_scale,
                            int32_t input_zero_point, const int8_t *input,
@@ -372,14 +379,16 @@ void tt_sgd_update_s32(const tt_param_slice *slice, const tt_sgd *sgd, const flo
 /* ----------------------------------------------------------------------- fused updates */
 /*
  * tt.conv2d_weight_update: tt_conv2d_grad_weight, then tt_scale_grad (power; 0 = no scaling),
- * then tt_sgd_update_s8, one gradient row (output channel) at a time through `scratch`, so no
- * full gradient buffer exists. The weight is the full parameter [output_c, kernel_h, kernel_w,
+ * then tt_sgd_update_s8, a block of gradient elements (up to 6 rows x 4 columns of one tap) at
+ * a time, each updated as soon as its sum is complete, so no gradient buffer exists. The weight is the full parameter [output_c, kernel_h, kernel_w,
  * input_c / groups]; channels as in tt_conv2d_grad_weight (regular conv: input channels, axis 3;
  * depthwise: channels, axis 0). Row r is scaled by weight_scale[o] with o = channels[r] for a
  * depthwise subset, else o = r (as the interpreter). Element i of the row-major gradient
  * [rows, kernel_h, kernel_w, cols] uses u(counter + i) whatever the row order, so the result is
- * bit identical to the unfused sequence (same row function, same scaling, same rounding).
- * scratch: tt_conv2d_weight_grad_row_size(...) floats (one row of the gradient).
+ * bit identical to the unfused sequence (same sums, same scaling, same rounding).
+ * scratch: tt_conv2d_weight_grad_row_size(...) floats (the size of one gradient row), where
+ * the input columns of a tap are kept converted to float when they fit (contents on entry do
+ * not matter).
  */
 void tt_conv2d_weight_update(const tt_conv_shape *shape, float input_scale,
                              int32_t input_zero_point, const int8_t *input,
@@ -388,7 +397,7 @@ void tt_conv2d_weight_update(const tt_conv_shape *shape, float input_scale,
                              const tt_sgd *sgd, int8_t *weight, float *scratch);
 
 /* tt.linear_weight_update: tt_linear_grad_weight + tt_scale_grad (all rows: row o by
- * weight_scale[o]) + tt_sgd_update_s8 (columns on axis 1), one row at a time.
+ * weight_scale[o]) + tt_sgd_update_s8 (columns on axis 1), fused as tt_conv2d_weight_update.
  * weight [out_features, in_features]; scratch: column_count (or in_features) floats. */
 void tt_linear_weight_update(int32_t batch, int32_t in_features, int32_t out_features,
                              float input_scale, int32_t input_zero_point, const int8_t *input,
@@ -410,8 +419,8 @@ void tt_bias_update(size_t positions, int32_t channels, const float *grad_output
  *     tt_bias_update(b) of the expand conv's bias          (only when bias != NULL)
  *     grad_input = tt_conv2d_grad_input(expand, b)         [N, H, W, C_in]
  * computed one channel c at a time so that neither a nor b exists: channel c of a (it reads
- * only channel c of grad_output) is scattered into `plane` (N * H * W floats) in the raster
- * order of the output positions, masked, its bias gradient summed over the positions in order
+ * only channel c of grad_output) is computed into `plane` (N * H * W floats), each element's
+ * terms in the raster order of the output positions, masked, its bias gradient summed over the positions in order
  * and applied with u(counter + c) (counter: the value on entry; advanced by C at the end), and
  * its terms weight[c, i] * (b * expand_scale[c]) added to grad_input, zeroed first, for c
  * ascending. Each float is therefore computed as by the four unfused kernels, in the same

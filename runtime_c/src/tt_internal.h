@@ -189,8 +189,39 @@ void tt_linear_grad_input_rows(int32_t batch, int32_t in_features, int32_t out_f
 
 /* ----------------------------------------------------------------------- weight gradients */
 
+/* acc + a * b, rounded twice (the product, then the sum), i.e. exactly the C expression. On an
+ * Arm FPU this is one VMLA (multiply-accumulate, not fused: it rounds the product, then adds it
+ * to acc), which GCC never forms when tuning for Cortex-M7; the gradient kernels' inner loops
+ * use it for every term, halving their float instructions without changing a bit. */
+static inline float tt_mla(float acc, float a, float b)
+{
+#if defined(__GNUC__) && defined(__ARM_FP) && (__ARM_FP & 4)
+    __asm__("vmla.f32 %0, %1, %2" : "+t"(acc) : "t"(a), "t"(b));
+    return acc;
+#else
+    return acc + a * b;
+#endif
+}
+
+/* Keeps a hot inner function out of its caller, so that the compiler allocates its registers
+ * for the inner loop alone (GCC, clang; elsewhere a no-op). */
+#if defined(__GNUC__)
+#define TT_NOINLINE __attribute__((noinline))
+#else
+#define TT_NOINLINE
+#endif
+
+/* Makes an inline function's copies specialise on their constant arguments (a rounding mode,
+ * say) whatever the compiler's size heuristics (GCC, clang; elsewhere plain inline). */
+#if defined(__GNUC__)
+#define TT_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TT_ALWAYS_INLINE inline
+#endif
+
 /* Shape of a conv weight gradient [rows, kernel_h, kernel_w, cols] and where rows and columns
- * come from (see tt_conv2d_grad_weight). */
+ * come from (see tt_conv2d_grad_weight). A linear weight gradient [out_features, cols] is the
+ * gradient of a 1x1 conv over batch positions (tt_linear_as_conv). */
 typedef struct {
     int32_t rows;
     int32_t cols;
@@ -209,30 +240,64 @@ static inline int32_t tt_weight_grad_row_channel(const tt_weight_grad_layout *la
     return layout->row_channels != NULL ? layout->row_channels[row] : row;
 }
 
-/* Row `row` of the conv weight gradient (kernel_h * kernel_w * cols floats) into `out`. */
-void tt_conv2d_weight_grad_row(const tt_conv_shape *shape, const tt_weight_grad_layout *layout,
-                               float input_scale, int32_t input_zero_point, const int8_t *input,
-                               const float *grad_output, int32_t row, float *out);
+/* A linear layer [batch, in_features] -> [batch, out_features] as the 1x1 conv over `batch`
+ * positions that it is (same layouts, same sums). */
+static inline tt_conv_shape tt_linear_as_conv(int32_t batch, int32_t in_features,
+                                              int32_t out_features)
+{
+    const tt_conv_shape shape = {batch, 1, 1, in_features, 1, 1, out_features, 1, 1, 1, 1, 0, 0, 1};
+    return shape;
+}
 
-/* Row `row` of the linear weight gradient (column_count or in_features floats) into `out`. */
-void tt_linear_weight_grad_row(int32_t batch, int32_t in_features, int32_t out_features,
-                               float input_scale, int32_t input_zero_point, const int8_t *input,
-                               const float *grad_output, const int32_t *columns,
-                               int32_t column_count, int32_t row, float *out);
+/* Rows and columns of the largest block tt_conv2d_weight_grad_blocks passes to its sink. */
+enum { TT_GRAD_BLOCK_ROWS = 6, TT_GRAD_BLOCK_COLS = 4 };
+
+/* A finished block of a weight gradient: rows [row0, row0 + rows) x columns [col0, col0 + cols)
+ * of tap `tap` (kh * kernel_w + kw); values[i * cols + j] is the sum of element (row0 + i, tap,
+ * col0 + j), which the sink multiplies by input_scale to get the gradient element. */
+typedef struct {
+    int32_t row0, rows;
+    int32_t tap;
+    int32_t col0, cols;
+    const float *values;
+} tt_grad_block;
+
+typedef void (*tt_grad_block_sink)(void *context, const tt_grad_block *block);
+
+/*
+ * The sums of the conv weight gradient of tt_conv2d_grad_weight (any conv kind, channel subsets
+ * as in `layout`), computed in blocks of up to 6 x 4 elements kept in registers; each is the
+ * sum of tt_conv2d_grad_weight in its order (positions ascending, from +0), so the values are
+ * bit identical whatever the blocking. Every element is passed to `sink` exactly once, in no
+ * particular order. `buffer` (buffer_floats floats, contents on entry do not matter; may be
+ * NULL) holds converted input columns when they fit (4 x the positions of one tap).
+ */
+void tt_conv2d_weight_grad_blocks(const tt_conv_shape *shape, const tt_weight_grad_layout *layout,
+                                  int32_t input_zero_point, const int8_t *input,
+                                  const float *grad_output, float *buffer, size_t buffer_floats,
+                                  tt_grad_block_sink sink, void *context);
 
 /* Element `channel` of the bias gradient. */
 float tt_bias_grad_channel(size_t positions, int32_t channels, const float *grad_output,
                            int32_t channel);
 
-/* row[i] *= scale ^ power for i < count (tt_scale_grad's rule). */
-void tt_scale_row(size_t count, float scale, int32_t power, const float *row, float *out);
+/* Elements [first, first + count) of the bias gradient into out[0, count), each the sum of
+ * tt_bias_grad_channel (several channels per pass over the positions). */
+void tt_bias_grad_range(size_t positions, int32_t channels, const float *grad_output,
+                        int32_t first, int32_t count, float *out);
 
-/* The SGD element update of tt_sgd_update_* for gradient elements [first, first + count) of
- * the slice (grad points at element `first`); `counter` is the RNG counter of element 0. */
-void tt_sgd_apply_s8(const tt_param_slice *slice, const tt_sgd *sgd, uint32_t counter,
-                     size_t first, size_t count, const float *grad, int8_t *param);
-void tt_sgd_apply_s32(const tt_param_slice *slice, const tt_sgd *sgd, uint32_t counter,
-                      size_t first, size_t count, const float *grad, int32_t *param);
+/* ----------------------------------------------------------------------- updates */
+
+/* The update RNG's mixing function, inline (tt_hash32 is this function). */
+static inline uint32_t tt_hash32_inline(uint32_t x)
+{
+    x ^= x >> 16;
+    x = (uint32_t)(x * UINT32_C(0x7feb352d));
+    x ^= x >> 15;
+    x = (uint32_t)(x * UINT32_C(0x846ca68b));
+    x ^= x >> 16;
+    return x;
+}
 
 /* The counter after an update of `count` elements (advanced only by stochastic rounding). */
 void tt_sgd_advance(const tt_sgd *sgd, size_t count);
@@ -244,20 +309,35 @@ void tt_sgd_advance(const tt_sgd *sgd, size_t count);
 void tt_bias_update_channel(int32_t channels, int32_t channel, float grad, const float *bias_scale,
                             int32_t power, const tt_sgd *sgd, uint32_t counter, int32_t *bias);
 
-/* The fused updates with the updated values in `param` as seen through `target`:
- * tt_conv2d_weight_update / tt_linear_weight_update pass the full weight and its channel
- * slice, the split kernels pass the slice array (gradient-shaped, a dense tt_param_slice). */
+/* Where a fused update writes element (row, tap, col) of its gradient [rows, taps, cols]:
+ *     param[(row_map ? row_map[row] : row) * row_stride + tap * tap_stride
+ *           + (col_map ? col_map[col] : col)]
+ * (the weight itself with its channel subset, or a split weight's slice as a dense array). */
+typedef struct {
+    size_t row_stride;
+    size_t tap_stride;
+    const int32_t *row_map;
+    const int32_t *col_map;
+} tt_param_map;
+
+/* The fused conv / linear weight updates writing through `map` into `param`: tt_conv2d_weight_
+ * update and tt_linear_weight_update pass the full weight and its channel subset, the split
+ * kernels the slice array. A linear layer is passed as tt_linear_as_conv with its columns as
+ * the channels of a regular conv. scratch: the kernels' tt_conv2d_weight_grad_row_size floats,
+ * used as tt_conv2d_weight_grad_blocks' buffer. */
 void tt_conv2d_weight_update_into(const tt_conv_shape *shape, float input_scale,
                                   int32_t input_zero_point, const int8_t *input,
                                   const float *grad_output, const int32_t *channels,
                                   int32_t channel_count, const float *weight_scale,
-                                  int32_t power, const tt_sgd *sgd,
-                                  const tt_param_slice *target, int8_t *param, float *scratch);
-void tt_linear_weight_update_into(int32_t batch, int32_t in_features, int32_t out_features,
-                                  float input_scale, int32_t input_zero_point,
-                                  const int8_t *input, const float *grad_output,
-                                  const int32_t *columns, int32_t column_count,
-                                  const float *weight_scale, int32_t power, const tt_sgd *sgd,
-                                  const tt_param_slice *target, int8_t *param, float *scratch);
+                                  int32_t power, const tt_sgd *sgd, const tt_param_map *map,
+                                  int8_t *param, float *scratch);
+
+/* ----------------------------------------------------------------------- split weights */
+
+/* The position of `channel` in split->channels (sorted), or -1 (tt_split.c). */
+int32_t tt_split_channel_index(const tt_split_weight *split, int32_t channel);
+
+/* The first position in split->channels whose channel is >= `channel` (tt_split.c). */
+int32_t tt_split_channel_lower_bound(const tt_split_weight *split, int32_t channel);
 
 #endif /* TT_INTERNAL_H */

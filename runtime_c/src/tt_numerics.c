@@ -20,12 +20,7 @@ int8_t tt_requantize_to_int8(int64_t acc, int32_t multiplier, int32_t shift, int
 
 uint32_t tt_hash32(uint32_t x)
 {
-    x ^= x >> 16;
-    x = (uint32_t)(x * UINT32_C(0x7feb352d));
-    x ^= x >> 15;
-    x = (uint32_t)(x * UINT32_C(0x846ca68b));
-    x ^= x >> 16;
-    return x;
+    return tt_hash32_inline(x);
 }
 
 /* ----------------------------------------------------------------------- exp and log */

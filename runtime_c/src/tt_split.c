@@ -14,20 +14,25 @@
 
 /* ----------------------------------------------------------------------- rows */
 
-/* The position of `channel` in the sorted channels, or -1. */
-static int32_t find_channel(const int32_t *channels, int32_t count, int32_t channel)
+int32_t tt_split_channel_lower_bound(const tt_split_weight *split, int32_t channel)
 {
     int32_t low = 0;
-    int32_t high = count;
+    int32_t high = split->count;
     while (low < high) {
         const int32_t middle = low + (high - low) / 2;
-        if (channels[middle] < channel) {
+        if (split->channels[middle] < channel) {
             low = middle + 1;
         } else {
             high = middle;
         }
     }
-    return low < count && channels[low] == channel ? low : -1;
+    return low;
+}
+
+int32_t tt_split_channel_index(const tt_split_weight *split, int32_t channel)
+{
+    const int32_t low = tt_split_channel_lower_bound(split, channel);
+    return low < split->count && split->channels[low] == channel ? low : -1;
 }
 
 /* Row o assembled in scratch: the frozen row [taps, cols], then the slice row [taps, count]
@@ -55,7 +60,7 @@ const int8_t *tt_split_row(const tt_weight_rows *rows, int32_t o)
     if (w->axis != 0) {
         return assembled_row(rows, o);
     }
-    const int32_t index = find_channel(w->channels, w->count, o);
+    const int32_t index = tt_split_channel_index(w, o);
     if (index < 0) {
         return w->frozen + (size_t)o * rows->row_size;
     }
@@ -158,13 +163,6 @@ void tt_linear_grad_input_split(int32_t batch, int32_t in_features, int32_t out_
 
 /* ----------------------------------------------------------------------- fused updates */
 
-/* The slice as a parameter: element i of the gradient updates slice[i]. */
-static tt_param_slice dense_slice(size_t count)
-{
-    const tt_param_slice slice = {1, 1, (int32_t)count, NULL, 0};
-    return slice;
-}
-
 void tt_conv2d_weight_update_split(const tt_conv_shape *shape, float input_scale,
                                    int32_t input_zero_point, const int8_t *input,
                                    const float *grad_output, const float *weight_scale,
@@ -174,10 +172,14 @@ void tt_conv2d_weight_update_split(const tt_conv_shape *shape, float input_scale
     if (weight->count == 0) {
         return;
     }
-    const tt_param_slice target = dense_slice(tt_conv2d_split_slice_size(shape, weight));
+    /* the slice is the gradient [rows, KH, KW, cols] itself: element i updates slice[i] */
+    const size_t cols = tt_conv2d_weight_grad_row_size(shape, weight->channels, weight->count) /
+                        ((size_t)shape->kernel_h * (size_t)shape->kernel_w);
+    const tt_param_map dense = {(size_t)shape->kernel_h * (size_t)shape->kernel_w * cols, cols,
+                                NULL, NULL};
     tt_conv2d_weight_update_into(shape, input_scale, input_zero_point, input, grad_output,
                                  weight->channels, weight->count, weight_scale, power, sgd,
-                                 &target, weight->slice, scratch);
+                                 &dense, weight->slice, scratch);
 }
 
 void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t out_features,
@@ -189,10 +191,9 @@ void tt_linear_weight_update_split(int32_t batch, int32_t in_features, int32_t o
     if (weight->count == 0) {
         return;
     }
-    const tt_param_slice target =
-        dense_slice(tt_linear_split_slice_size(in_features, out_features, weight));
-    tt_linear_weight_update_into(batch, in_features, out_features, input_scale,
-                                 input_zero_point, input, grad_output, weight->channels,
-                                 weight->count, weight_scale, power, sgd, &target,
-                                 weight->slice, scratch);
+    const tt_conv_shape shape = tt_linear_as_conv(batch, in_features, out_features);
+    const tt_param_map dense = {(size_t)weight->count, 0, NULL, NULL};
+    tt_conv2d_weight_update_into(&shape, input_scale, input_zero_point, input, grad_output,
+                                 weight->channels, weight->count, weight_scale, power, sgd,
+                                 &dense, weight->slice, scratch);
 }

@@ -142,6 +142,15 @@ CONV_CASES = {
     "pointwise_s1": (2, 5, 5, 7, 4, (1, 1), (1, 1), (0, 0), 1),
     "pointwise_s2": (1, 7, 6, 4, 8, (1, 1), (2, 2), (0, 0), 1),
     "grouped_2": (1, 6, 5, 4, 6, (3, 3), (1, 1), (1, 1), 2),
+    # the blocked kernels: 6x4 / 4x4 weight blocks and 4x4 position blocks with tails, the
+    # depthwise ring (strides 1 and 2, 4-pixel blocks), the wide depthwise plane that does not
+    # fit the ring, and a depthwise conv with a channel multiplier (the scatter loop)
+    "pointwise_blocks": (1, 4, 5, 21, 14, (1, 1), (1, 1), (0, 0), 1),
+    "pointwise_8x8": (1, 8, 8, 9, 17, (1, 1), (1, 1), (0, 0), 1),
+    "depthwise_3x3_s1_p1_16x16": (1, 16, 16, 3, 3, (3, 3), (1, 1), (1, 1), 3),
+    "depthwise_7x7_s2_p3": (1, 12, 11, 6, 6, (7, 7), (2, 2), (3, 3), 6),
+    "depthwise_5x5_s1_p2_wide": (1, 9, 26, 5, 5, (5, 5), (1, 1), (2, 2), 5),
+    "depthwise_multiplier_2": (1, 6, 6, 3, 6, (3, 3), (1, 1), (1, 1), 3),
 }
 
 
@@ -165,7 +174,10 @@ def test_conv2d_grad_input(driver: KernelDriver, name: str) -> None:
     assert_grad_close(got, expected, rtol=RTOL)
 
 
-@pytest.mark.parametrize("name", ["depthwise_3x3_s1_p1", "depthwise_5x5_s1_p2"])
+@pytest.mark.parametrize(
+    "name",
+    ["depthwise_3x3_s1_p1", "depthwise_5x5_s1_p2", "depthwise_3x3_s1_p1_16x16", "depthwise_5x5_s1_p2_wide"],
+)
 def test_depthwise_grad_input_in_place(driver: KernelDriver, name: str) -> None:
     """Written over its own input with one plane of scratch: close to the interpreter, and bit
     identical to tt_conv2d_grad_input (the order it documents)."""
@@ -187,6 +199,19 @@ def test_depthwise_grad_input_in_place(driver: KernelDriver, name: str) -> None:
     np.testing.assert_array_equal(in_place[1], out_of_place[4])
 
 
+@pytest.mark.parametrize("zeros", [0.0, 0.5, 0.9])
+def test_pointwise_grad_input_dense_and_sparse(driver: KernelDriver, zeros: float) -> None:
+    """Both pointwise paths (blocks for dense gradients, the scatter below ~55 % nonzero)."""
+    rng, in_shape, w_shape, out_shape, kernel, stride, padding, groups = conv_case("pointwise_blocks")
+    weight = rand_weight(rng, w_shape)
+    scales = np.float32(rng.uniform(0.5, 2.0, size=w_shape[0]) / 64.0)
+    g = rand_grad(rng, out_shape, zeros=zeros)
+    expected = oracle.conv2d_grad_input(g, weight, scales, in_shape, stride, padding, groups)
+    shape = conv_shape(in_shape, out_shape, kernel, stride, padding, groups)
+    got = driver.call("conv2d_grad_input", shape, g, weight, scales, np.full(in_shape, np.nan, np.float32))[4]
+    assert_grad_close(got, expected, rtol=RTOL)
+
+
 GRAD_WEIGHT_CASES = [(name, None) for name in CONV_CASES] + [
     ("regular_3x3_s1_p1", [0, 2]),
     ("regular_3x3_s1_p1", [3]),
@@ -195,6 +220,8 @@ GRAD_WEIGHT_CASES = [(name, None) for name in CONV_CASES] + [
     ("depthwise_3x3_s1_p1", [1, 4, 5]),
     ("depthwise_3x3_s2_p1", [0]),
     ("depthwise_3x3_s2_p1", [2, 3, 4]),
+    ("pointwise_blocks", [0, 2, 3, 7, 8, 9, 15, 20]),
+    ("depthwise_7x7_s2_p3", [0, 1, 2, 4, 5]),
 ]
 
 

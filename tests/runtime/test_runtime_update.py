@@ -250,6 +250,62 @@ def test_stochastic_rounding_is_exact_floor_of_delta_plus_uniform(driver: Kernel
         assert floor(Fraction(delta) + Fraction(h, 2**32)) == step
 
 
+def inverse_hash32(value: int) -> int:
+    """The counter whose hash32 is `value` (hash32 is a bijection of the uint32 values)."""
+    value ^= value >> 16
+    value = value * pow(0x846CA68B, -1, 2**32) % 2**32
+    value ^= (value >> 15) ^ (value >> 30)
+    value = value * pow(0x7FEB352D, -1, 2**32) % 2**32
+    return value ^ (value >> 16)
+
+
+# Deltas on every path of the C rounding (|delta| < 1/2, below 2^30, wide) and at its limits.
+BOUNDARY_DELTAS = [
+    2.0**-40, 1e-9, 2.0**-32, 3 * 2.0**-33, 0.1, 0.3, 0.49999997, 0.5, 0.50000006, 0.75,
+    0.99999994, 1.0, 1.5, 2.25, 1000.1, 12345.678, 2.0**30 - 64, 2.0**30, 2.0**31 - 128, 3e9,
+]  # fmt: skip
+
+
+def _boundary_bits(delta: Fraction) -> list[int]:
+    """The random integers around the smallest one that carries delta to the next step."""
+    threshold = -floor(-(floor(delta) + 1 - delta) * 2**32)  # ceil
+    if threshold > 2**32 - 1:
+        return [0, 2**32 - 1]
+    return sorted({max(0, threshold - 1), threshold, min(2**32 - 1, threshold + 1)})
+
+
+def test_rounding_is_exact_at_every_carry_boundary(driver: KernelDriver) -> None:
+    """The int32 fast paths of the C step at the exact random numbers where floor(delta + u)
+    changes (counters found by inverting hash32), int8 and int32, every rounding; expected
+    values from exact rational arithmetic, as numerics defines them."""
+    rng = np.random.default_rng(12)
+    randoms = (rng.uniform(-1, 1, 300) * 2.0 ** rng.integers(-34, 32, 300)).tolist()
+    deltas = [np.float32(v) for d in BOUNDARY_DELTAS for v in (d, -d)]
+    deltas += [np.float32(v) for v in randoms]
+    calls, expected = [], []
+    for delta in deltas:
+        exact = Fraction(float(delta))
+        cases = [("nearest", 0), ("truncate", 0)] + [("stochastic", b) for b in _boundary_bits(exact)]
+        for rounding, bits in cases:
+            if rounding == "stochastic":
+                step = floor(exact + Fraction(bits, 2**32))
+            elif rounding == "nearest":
+                step = floor(exact + Fraction(1, 2))
+            else:
+                step = int(exact)
+            sgd = sgd_args(Sgd(1.0, 1.0, rounding), inverse_hash32(bits))
+            grad = np.array([delta], np.float32)
+            for kernel, dtype, low, high in (
+                ("sgd_update_s8", np.int8, -127, 127),
+                ("sgd_update_s32", np.int32, -(2**31), 2**31 - 1),
+            ):
+                calls.append((kernel, [i32([1, 1, 1]), None, *sgd, grad, np.array([3], dtype)]))
+                expected.append(min(high, max(low, 3 - step)))
+    got = [int(out[7][0]) for out in driver.call_many(calls)]
+    wrong = [(c[0], c[1][6][0], c[1][4], e, g) for c, e, g in zip(calls, expected, got, strict=True) if e - g]
+    assert not wrong, wrong[:10]
+
+
 def test_hash32_matches_numerics(driver: KernelDriver) -> None:
     values = np.concatenate([np.arange(1000), np.random.default_rng(1).integers(0, 2**32, 5000)]).astype(
         np.uint32
@@ -268,6 +324,9 @@ CONV_CASES = {
     "pointwise_s1": (2, 5, 5, 7, 4, (1, 1), (1, 1), (0, 0), 1),
     "pointwise_s2": (1, 7, 6, 4, 8, (1, 1), (2, 2), (0, 0), 1),
     "grouped_2": (1, 6, 5, 4, 6, (3, 3), (1, 1), (1, 1), 2),
+    "pointwise_blocks": (1, 4, 4, 13, 16, (1, 1), (1, 1), (0, 0), 1),
+    "pointwise_8x8": (1, 8, 8, 9, 14, (1, 1), (1, 1), (0, 0), 1),
+    "depthwise_5x5_s1_p2": (1, 6, 6, 10, 10, (5, 5), (1, 1), (2, 2), 10),
 }
 
 FUSED_CONV = [
@@ -280,6 +339,11 @@ FUSED_CONV = [
     ("pointwise_s1", None),
     ("pointwise_s2", [1, 3]),
     ("grouped_2", None),
+    ("pointwise_blocks", None),
+    ("pointwise_blocks", [0, 1, 4, 6, 7, 12]),
+    ("pointwise_8x8", None),
+    ("depthwise_5x5_s1_p2", None),
+    ("depthwise_5x5_s1_p2", [0, 2, 3, 4, 9]),
 ]
 
 
