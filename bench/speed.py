@@ -79,11 +79,12 @@ def measure(source: Path, scheme: str, work: Path, profile: bool) -> tuple[list[
     samples = Samples(images, np.array([1, 2], dtype=np.int32), empty, np.zeros(0, dtype=np.int32), STEPS)
     project = work / "qemu"
     write_project("qemu-m7", project, model, samples, images[0].size, {}, ram_kb=QEMU_RAM_KB)
-    run = build_and_run(project, "qemu", steps=STEPS, trace=True)
+    run = build_and_run(project, "qemu", steps=STEPS)  # the figures: no trace buffers linked in
     profiled = None
     if profile:
+        traced = build_and_run(project, "qemu", steps=STEPS, trace=True)
         profiled = build_and_run(project, "qemu", steps=STEPS, trace=True, profile=True)
-        if (profiled.losses, profiled.params) != (run.losses, run.params):
+        if (profiled.losses, profiled.params) != (traced.losses, traced.params) or not traced.losses:
             raise SystemExit(f"{source}: the profiled build trained differently from the plain one")
     kb = lambda n: f"{n / 1024:.1f}"  # noqa: E731
     assert run.instructions_per_step is not None
