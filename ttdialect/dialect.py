@@ -577,16 +577,21 @@ class _PoolLike(IRDLOperation):
         n, h, w, c = input_shape
         return (n, pool_output_size(h, kh, sh, top, bottom), pool_output_size(w, kw, sw, left, right), c)
 
-    def check_pool_shapes(self, input_shape: Sequence[int], output_shape: Sequence[int]) -> None:
+    def check_pool_shapes(
+        self,
+        input_shape: Sequence[int],
+        output_shape: Sequence[int],
+        names: tuple[str, str] = ("input", "output"),
+    ) -> None:
         expected = self.pooled_shape(input_shape)
         if expected[1] < 1 or expected[2] < 1:
             raise VerifyException(
                 f"kernel {_ints(self.kernel)} does not fit the padded input {tuple(input_shape)}"
             )
         if tuple(output_shape) != expected:
+            got, source = tuple(output_shape), tuple(input_shape)
             raise VerifyException(
-                f"output shape {tuple(output_shape)} does not match the pool of input {tuple(input_shape)}: "
-                f"expected {expected}"
+                f"{names[1]} shape {got} does not match the pool of {names[0]} {source}: expected {expected}"
             )
 
     def taps(self) -> int:
@@ -603,6 +608,7 @@ def _check_same_quantization(input_type: QTensorType, output_type: QTensorType, 
         )
 
 
+GRAD_NAMES = ("grad_input", "grad_output")
 MAX_POOL_INDEX_TAPS = 256
 """A kernel of at most this many taps can record its argmax as one byte (tt.max_pool's `indices`)."""
 
@@ -1190,7 +1196,7 @@ class MaxPoolGradOp(_PoolLike):
     def verify_(self) -> None:
         _expect_f32_tensor(self.grad_output, "grad_output", 4)
         _expect_f32_tensor(self.grad_input, "grad_input", 4)
-        self.check_pool_shapes(_shape(self.grad_input), _shape(self.grad_output))
+        self.check_pool_shapes(_shape(self.grad_input), _shape(self.grad_output), GRAD_NAMES)
         if self.reads_indices:
             _check_indices(self.source, _shape(self.grad_output), self.taps())
         elif _shape(self.source) != _shape(self.grad_input):
@@ -1215,7 +1221,7 @@ class AvgPoolGradOp(_PoolLike):
     def verify_(self) -> None:
         _expect_f32_tensor(self.grad_output, "grad_output", 4)
         _expect_f32_tensor(self.grad_input, "grad_input", 4)
-        self.check_pool_shapes(_shape(self.grad_input), _shape(self.grad_output))
+        self.check_pool_shapes(_shape(self.grad_input), _shape(self.grad_output), GRAD_NAMES)
 
 
 @irdl_op_definition
