@@ -266,6 +266,14 @@ def _int_pair(value: Any) -> tuple[int, int]:
     return int(first), int(second)
 
 
+def _padding_after(size: int, kernel: int, stride: int, before: int, output: int) -> int:
+    """The padding after an axis that gives `output` windows: the same as before if that does,
+    else the least that lets the last window in (PyTorch's ceil_mode)."""
+    if tt.pool_output_size(size, kernel, stride, before, before) == output:
+        return before
+    return max(0, (output - 1) * stride + kernel - size - before)
+
+
 def _is_gate(gate: tuple[int, ...], full: tuple[int, ...]) -> bool:
     """Whether `gate` is an [N, C, 1, 1] gate of the NCHW shape `full`."""
     return len(gate) == len(full) == 4 and gate[:2] == full[:2] and gate[2:] == (1, 1)
@@ -550,8 +558,8 @@ class _Converter:
         top, left = _int_pair(padding)
         _, _, h, w = self.shape(node.args[0])  # type: ignore[arg-type]
         _, _, oh, ow = self.shape(node)
-        bottom = max(0, (oh - 1) * stride[0] + kernel[0] - h - top)
-        right = max(0, (ow - 1) * stride[1] + kernel[1] - w - left)
+        bottom = _padding_after(h, kernel[0], stride[0], top, oh)
+        right = _padding_after(w, kernel[1], stride[1], left, ow)
         sizes = (
             tt.pool_output_size(h, kernel[0], stride[0], top, bottom),
             tt.pool_output_size(w, kernel[1], stride[1], left, right),
