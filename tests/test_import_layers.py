@@ -274,3 +274,32 @@ def test_api_progress_callback(tmp_path: Path) -> None:
         model, smooth_images(64, 8, seed=1), tmp_path / "n.mlir", progress=lambda d, n: calls.append((d, n))
     )
     assert calls == []  # one batch: nothing to report
+
+
+def test_flatten_of_a_spatial_map_permutes_the_linear_columns(tmp_path: Path) -> None:
+    """PyTorch flattens [N, C, H, W] in (c, h, w) order, tt's NHWC in (h, w, c): the classifier's
+    columns are permuted at import, so the int8 model computes what the float one does."""
+    from ttdialect.importers.torch_import import quantize_weight
+    from ttdialect.weights import WeightStore, module_params
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 3)
+    )
+    model = unit_logits(model.eval(), smooth_images(32, 8, seed=1))
+    module = import_torch(model, smooth_images(32, 8, seed=1), tmp_path / "m.mlir", batch_size=8)
+    weight = WeightStore(module, tmp_path).value(module_params(module)["4.weight"])
+    torch_weight = model[4].weight.detach().double().numpy()
+    permuted = torch_weight.reshape(3, 4, 4, 4).transpose(0, 2, 3, 1).reshape(3, 64)
+    np.testing.assert_array_equal(weight, quantize_weight(permuted)[0])
+    assert not np.array_equal(weight, quantize_weight(torch_weight)[0])
+
+    forward = find_function(module, "forward")
+    assert forward is not None
+    image_type, logits_type = forward.args[0].type, forward.function_type.outputs.data[0]
+    images = smooth_images(8, 8, seed=2)
+    (codes,) = run_function(module, "forward", [quantized(images, image_type)], tmp_path)
+    real = (codes.astype(np.float64) - logits_type.zp) * logits_type.real_scale
+    with torch.no_grad():
+        reference = model(torch.from_numpy(images)).numpy()
+    assert np.abs(real - reference).max() < 0.05 * np.abs(reference).max()
