@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.dialects import arith, func
-from xdsl.dialects.builtin import DenseArrayBase, Float32Type, FloatAttr, IntegerAttr, IntegerType, TensorType
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    Float32Type,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    Signedness,
+    TensorType,
+)
 from xdsl.ir import Operation, SSAValue
 
 from lowering.params import CParam
@@ -95,7 +103,7 @@ class ConstTables:
         return self._names[key]
 
     def array(self, c_type: str, values: np.ndarray | Sequence[float | int], hint: str) -> str:
-        data = np.asarray(values, dtype={"int32_t": np.int32, "float": np.float32}[c_type])
+        data = np.asarray(values, dtype={"int32_t": np.int32, "int8_t": np.int8, "float": np.float32}[c_type])
         initializer = c_initializer(data)
         return self._define(
             c_type,
@@ -145,6 +153,8 @@ def _element_c_type(value: SSAValue) -> str:
         return "int32_t"
     if isinstance(element, IntegerType) and element.width.data == 1:
         return "uint8_t"
+    if isinstance(element, IntegerType) and element.width.data == 8:
+        return "uint8_t" if element.signedness.data == Signedness.UNSIGNED else "int8_t"
     raise LoweringError(f"no C type for {value.type}")
 
 
@@ -649,6 +659,119 @@ def lower_bottleneck(e: FunctionEmitter, op: tt.BottleneckOp) -> list[str]:
     ]
 
 
+# --------------------------------------------------------------------------- layers (tt_layers.c)
+
+
+def pool_shape(e: FunctionEmitter, op: tt._PoolLike, input_shape, output_shape) -> str:
+    """`&` the tt_pool_shape table of a pool (the bottom / right padding follows from the sizes)."""
+    (kh, kw), (sh, sw), (top, left, _, _) = op.pool_params()
+    n, h, w, c = input_shape
+    _, oh, ow, _ = output_shape
+    fields = [str(v) for v in (n, h, w, c, oh, ow, kh, kw, sh, sw, top, left)]
+    return "&" + e.tables.struct("tt_pool_shape", fields, "pool_shape")
+
+
+def lower_max_pool(e: FunctionEmitter, op: tt.MaxPoolOp) -> list[str]:
+    shape = pool_shape(e, op, value_shape(op.input), value_shape(op.output))
+    indices = "NULL" if op.indices is None else e.buffer(op.indices)
+    return [
+        f"tt_max_pool({shape}, {_int(op.act_min)}, {_int(op.act_max)}, {e.buffer(op.input)}, "
+        f"{e.buffer(op.output)}, {indices});"
+    ]
+
+
+def lower_avg_pool(e: FunctionEmitter, op: tt.AvgPoolOp) -> list[str]:
+    shape = pool_shape(e, op, value_shape(op.input), value_shape(op.output))
+    return [
+        f"tt_avg_pool({shape}, {_int(op.act_min)}, {_int(op.act_max)}, {e.buffer(op.input)}, "
+        f"{e.buffer(op.output)});"
+    ]
+
+
+def lower_lookup_activation(e: FunctionEmitter, op: tt._LookupActivation) -> list[str]:
+    """The op's 256-entry table (numerics.activation_table) as a const array, then the lookup."""
+    xt, yt = value_qtype(op.input), value_qtype(op.output)
+    table = e.tables.array(
+        "int8_t", nx.activation_table(op.ACTIVATION, xt.real_scale, xt.zp, yt.real_scale, yt.zp), "table"
+    )
+    return [f"tt_lookup_s8({_count(op.input)}, {table}, {e.buffer(op.input)}, {e.buffer(op.output)});"]
+
+
+def _batch_positions_channels(shape: tuple[int, ...]) -> str:
+    """`batch, positions, channels` of an [N, ..., C] tensor."""
+    return f"{shape[0]}, {int(np.prod(shape[1:-1]))}, {shape[-1]}"
+
+
+def lower_mul(e: FunctionEmitter, op: tt.MulOp) -> list[str]:
+    at, bt, yt = value_qtype(op.lhs), value_qtype(op.rhs), value_qtype(op.output)
+    multiplier, shift = nx.quantize_multiplier(at.real_scale * bt.real_scale / yt.real_scale)
+    fields = [str(v) for v in (at.zp, bt.zp, yt.zp, multiplier, shift, _int(op.act_min), _int(op.act_max))]
+    quant = e.tables.struct("tt_mul_quant", fields, "mul_quant")
+    sizes = _batch_positions_channels(value_shape(op.lhs))
+    return [
+        f"tt_mul({sizes}, {int(op.broadcast)}, &{quant}, {e.buffer(op.lhs)}, {e.buffer(op.rhs)}, "
+        f"{e.buffer(op.output)});"
+    ]
+
+
+def lower_concat(e: FunctionEmitter, op: tt.ConcatOp) -> list[str]:
+    """One tt_concat_channels per input, each requantized by tt.requantize's multiplier."""
+    yt = value_qtype(op.output)
+    out_shape = value_shape(op.output)
+    positions = int(np.prod(out_shape[:-1]))
+    lines = []
+    for value, offset in zip(op.inputs, op.channel_offsets(), strict=True):
+        xt = value_qtype(value)
+        multiplier, shift = nx.quantize_multiplier(xt.real_scale / yt.real_scale)
+        lines.append(
+            f"tt_concat_channels({positions}, {value_shape(value)[-1]}, {out_shape[-1]}, {offset}, {xt.zp}, "
+            f"{yt.zp}, {multiplier}, {shift}, {e.buffer(value)}, {e.buffer(op.output)});"
+        )
+    return lines
+
+
+def lower_max_pool_grad(e: FunctionEmitter, op: tt.MaxPoolGradOp) -> list[str]:
+    shape = pool_shape(e, op, value_shape(op.grad_input), value_shape(op.grad_output))
+    kernel = "tt_max_pool_grad_indices" if op.reads_indices else "tt_max_pool_grad"
+    return [
+        f"{kernel}({shape}, {e.buffer(op.grad_output)}, {e.buffer(op.source)}, {e.buffer(op.grad_input)});"
+    ]
+
+
+def lower_avg_pool_grad(e: FunctionEmitter, op: tt.AvgPoolGradOp) -> list[str]:
+    shape = pool_shape(e, op, value_shape(op.grad_input), value_shape(op.grad_output))
+    return [f"tt_avg_pool_grad({shape}, {e.buffer(op.grad_output)}, {e.buffer(op.grad_input)});"]
+
+
+def lower_activation_grad(e: FunctionEmitter, op: tt.ActivationGradOp) -> list[str]:
+    """The op's 256-entry derivative table (numerics.activation_grad_table), then the products."""
+    xt, yt = value_qtype(op.input), op.output_type
+    values = nx.activation_grad_table(op.activation.data, xt.real_scale, xt.zp, yt.real_scale, yt.zp)
+    table = e.tables.array("float", values, "derivative")
+    return [
+        f"tt_lookup_grad({_count(op.input)}, {table}, {e.buffer(op.grad_output)}, {e.buffer(op.input)}, "
+        f"{e.buffer(op.grad_input)});"
+    ]
+
+
+def lower_mul_grad(e: FunctionEmitter, op: tt.MulGradOp) -> list[str]:
+    ot = value_qtype(op.other)
+    sizes = _batch_positions_channels(value_shape(op.grad_output))
+    other = f"{c_float(ot.real_scale)}, {ot.zp}, {e.buffer(op.grad_output)}, {e.buffer(op.other)}"
+    if op.reduces:
+        return [f"tt_mul_grad_reduce({sizes}, {other}, {e.buffer(op.grad_input)});"]
+    broadcast = int(value_shape(op.other) != value_shape(op.grad_output))
+    return [f"tt_mul_grad({sizes}, {broadcast}, {other}, {e.buffer(op.grad_input)});"]
+
+
+def lower_concat_grad(e: FunctionEmitter, op: tt.ConcatGradOp) -> list[str]:
+    full, part = value_shape(op.grad_output), value_shape(op.grad_input)
+    return [
+        f"tt_channel_slice({int(np.prod(full[:-1]))}, {full[-1]}, {_int(op.channel_offset)}, {part[-1]}, "
+        f"{e.buffer(op.grad_output)}, {e.buffer(op.grad_input)});"
+    ]
+
+
 OP_RULES: dict[type[Operation], Callable[[FunctionEmitter, Operation], list[str]]] = {
     tt.Conv2DOp: lower_conv2d,
     tt.LinearOp: lower_linear,
@@ -678,5 +801,17 @@ OP_RULES: dict[type[Operation], Callable[[FunctionEmitter, Operation], list[str]
     tt.BiasUpdateOp: lower_bias_update,
     tt.ExpandDepthwiseGradInputOp: lower_expand_depthwise_grad_input,
     tt.BottleneckOp: lower_bottleneck,
+    tt.MaxPoolOp: lower_max_pool,
+    tt.AvgPoolOp: lower_avg_pool,
+    tt.HardSwishOp: lower_lookup_activation,
+    tt.HardSigmoidOp: lower_lookup_activation,
+    tt.SigmoidOp: lower_lookup_activation,
+    tt.MulOp: lower_mul,
+    tt.ConcatOp: lower_concat,
+    tt.MaxPoolGradOp: lower_max_pool_grad,
+    tt.AvgPoolGradOp: lower_avg_pool_grad,
+    tt.ActivationGradOp: lower_activation_grad,
+    tt.MulGradOp: lower_mul_grad,
+    tt.ConcatGradOp: lower_concat_grad,
 }  # type: ignore[dict-item]
 """One lowering rule per op: it returns the C statements that run the op on its planned buffers."""

@@ -15,6 +15,7 @@ PASSES = {
     "tt-qas": "passes.qas:QASPass",
     "tt-fuse-update": "passes.fuse_update:FuseUpdatePass",
     "tt-stream-frozen": "passes.stream_frozen:StreamFrozenPass",
+    "tt-pool-indices": "passes.pool_indices:PoolIndicesPass",
     "tt-clamp-masks": "passes.clamp_masks:ClampMasksPass",
     "tt-reorder": "passes.reorder:ReorderPass",
     "tt-fuse-expand-grad": "passes.fuse_expand_grad:FuseExpandGradPass",

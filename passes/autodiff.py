@@ -80,8 +80,10 @@ class _Backward:
         self.grads[value] = grad
 
     def clamp_grad(self, grad: SSAValue, output: SSAValue, op: Operation) -> SSAValue:
-        act_min = getattr(op, "act_min", None) or IntegerAttr(-128, i64)
-        act_max = getattr(op, "act_max", None) or IntegerAttr(127, i64)
+        act_min = getattr(op, "act_min", None)  # (not `or`: IntegerAttr(0) is falsy)
+        act_max = getattr(op, "act_max", None)
+        act_min = IntegerAttr(-128, i64) if act_min is None else act_min
+        act_max = IntegerAttr(127, i64) if act_max is None else act_max
         return self.emit(tt.ClampGradOp, [grad, output], grad.type, act_min=act_min, act_max=act_max)
 
     def parameter(self, ref: SymbolRefAttr | None, grad: SSAValue) -> None:
@@ -137,6 +139,60 @@ class _Backward:
             grad_b = self.emit(tt.BiasGradOp, [grad_z], TensorType(f32, [param.shape[0]]))
             self.parameter(op.bias, grad_b)
 
+    def narrowed_clamp_grad(self, grad: SSAValue, op: tt.MaxPoolOp | tt.AvgPoolOp) -> SSAValue:
+        """A pool's clamp gradient, only where the clamp is narrower than int8 (a pool of int8
+        values at the input's quantization cannot saturate)."""
+        if (tt._int(op.act_min), tt._int(op.act_max)) == (-128, 127):
+            return grad
+        return self.clamp_grad(grad, op.output, op)
+
+    def pool(self, op: tt.MaxPoolOp | tt.AvgPoolOp, grad: SSAValue) -> None:
+        """Max pooling routes each gradient to its window's argmax tap (tt.max_pool_grad reads
+        the pool's input; tt-pool-indices may switch it to argmax indices); average pooling
+        spreads it over the valid taps."""
+        if not self.needs_input_grad(op.input):
+            return
+        grad_z = self.narrowed_clamp_grad(grad, op)
+        window = {"kernel": op.kernel, "stride": op.stride, "padding": op.padding}
+        if isinstance(op, tt.MaxPoolOp):
+            grad_x = self.emit(tt.MaxPoolGradOp, [grad_z, op.input], f32_like(op.input), **window)
+        else:
+            grad_x = self.emit(tt.AvgPoolGradOp, [grad_z], f32_like(op.input), **window)
+        self.accumulate(op.input, grad_x)
+
+    def lookup_activation(self, op: tt._LookupActivation, grad: SSAValue) -> None:
+        """The derivative of the real function at the saved int8 input (a table per op)."""
+        if not self.needs_input_grad(op.input):
+            return
+        activation = {"activation": StringAttr(op.ACTIVATION), "output_type": op.output.type}
+        grad_x = self.emit(tt.ActivationGradOp, [grad, op.input], f32_like(op.input), **activation)
+        self.accumulate(op.input, grad_x)
+
+    def mul(self, op: tt.MulOp, grad: SSAValue) -> None:
+        """Each operand's gradient is the (clamped) output gradient times the other operand."""
+        grad_z = self.clamp_grad(grad, op.output, op)
+        for value, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
+            if self.needs_input_grad(value):
+                self.accumulate(value, self.emit(tt.MulGradOp, [grad_z, other], f32_like(value)))
+
+    def concat(self, op: tt.ConcatOp, grad: SSAValue) -> None:
+        """Each input's gradient is its channel slice, through tt.requantize's clamp gradient for
+        an input whose quantization the concat changes (a copy passes every gradient)."""
+        output = op.output.type
+        assert isinstance(output, QTensorType)
+        masked: SSAValue | None = None
+        for value, offset in zip(op.inputs, op.channel_offsets(), strict=True):
+            if not self.needs_input_grad(value):
+                continue
+            source = grad
+            if (value.type.real_scale, value.type.zp) != (output.real_scale, output.zp):
+                masked = masked or self.clamp_grad(grad, op.output, op)
+                source = masked
+            part = self.emit(
+                tt.ConcatGradOp, [source], f32_like(value), channel_offset=IntegerAttr(offset, i64)
+            )
+            self.accumulate(value, part)
+
     def backward(self, op: Operation, grad: SSAValue) -> None:
         """Emit the backward of one forward op, given the gradient of its result."""
         if isinstance(op, tt.Conv2DOp):
@@ -149,6 +205,14 @@ class _Backward:
             self.accumulate(op.rhs, grad_z)
         elif isinstance(op, tt.GlobalAvgPoolOp):
             self.accumulate(op.input, self.emit(tt.GlobalAvgPoolGradOp, [grad], f32_like(op.input)))
+        elif isinstance(op, tt.MaxPoolOp | tt.AvgPoolOp):
+            self.pool(op, grad)
+        elif isinstance(op, tt._LookupActivation):
+            self.lookup_activation(op, grad)
+        elif isinstance(op, tt.MulOp):
+            self.mul(op, grad)
+        elif isinstance(op, tt.ConcatOp):
+            self.concat(op, grad)
         elif isinstance(op, tt.ReshapeOp):
             self.accumulate(op.input, self.emit(tt.ReshapeOp, [grad], f32_like(op.input)))
         elif isinstance(op, tt.RequantizeOp | tt.ClampOp):

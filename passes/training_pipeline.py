@@ -1,8 +1,9 @@
 """tt-training-pipeline{scheme=S}: the whole training job in one pass.
 
 Runs, in order: tt-autodiff{lr, rounding}, tt-sparse-update{scheme}, tt-qas{enabled=qas},
-tt-fuse-update, tt-stream-frozen, tt-clamp-masks, tt-reorder (quiet), tt-fuse-expand-grad and
-tt-memory-plan{alignment}: from @forward to a planned @train_step ready for C emission.
+tt-fuse-update, tt-stream-frozen, tt-pool-indices, tt-clamp-masks, tt-reorder (quiet),
+tt-fuse-expand-grad and tt-memory-plan{alignment}: from @forward to a planned @train_step ready
+for C emission.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from passes.clamp_masks import ClampMasksPass
 from passes.fuse_expand_grad import FuseExpandGradPass
 from passes.fuse_update import FuseUpdatePass
 from passes.memory_plan import MemoryPlanPass
+from passes.pool_indices import PoolIndicesPass
 from passes.qas import QASPass
 from passes.reorder import ReorderPass
 from passes.sparse_update import SparseUpdatePass
@@ -26,8 +28,8 @@ from passes.stream_frozen import StreamFrozenPass
 
 @dataclass(frozen=True)
 class TrainingPipelinePass(ModulePass):
-    """autodiff -> sparse update -> QAS -> fused updates -> streamed frozen blocks -> clamp masks
-    -> reordering -> fused expand input gradients -> memory plan."""
+    """autodiff -> sparse update -> QAS -> fused updates -> streamed frozen blocks -> max-pool
+    indices -> clamp masks -> reordering -> fused expand input gradients -> memory plan."""
 
     name = "tt-training-pipeline"
 
@@ -44,6 +46,7 @@ class TrainingPipelinePass(ModulePass):
             QASPass(enabled=self.qas),
             FuseUpdatePass(),
             StreamFrozenPass(),
+            PoolIndicesPass(),
             ClampMasksPass(),
             ReorderPass(quiet=True),
             FuseExpandGradPass(),

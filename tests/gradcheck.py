@@ -27,6 +27,20 @@ def fake_quant(
     return (clamped - zero) * scale
 
 
+RECORDED_OPS = (
+    tt.Conv2DOp,
+    tt.AddOp,
+    tt.GlobalAvgPoolOp,
+    tt.LinearOp,
+    tt.MaxPoolOp,
+    tt.AvgPoolOp,
+    tt._LookupActivation,
+    tt.MulOp,
+    tt.ConcatOp,
+)
+"""The forward ops whose int8 results pin the float simulation, in execution order."""
+
+
 class _Recorder(Interpreter.Listener):
     """Collects the int8 result of every computing forward op, in execution order."""
 
@@ -34,7 +48,7 @@ class _Recorder(Interpreter.Listener):
         self.values: list[np.ndarray] = []
 
     def did_interpret_op(self, op, results) -> None:  # noqa: ANN001
-        if isinstance(op, tt.Conv2DOp | tt.AddOp | tt.GlobalAvgPoolOp | tt.LinearOp):
+        if isinstance(op, RECORDED_OPS):
             self.values.append(np.array(results[0]))
 
 

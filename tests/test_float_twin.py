@@ -64,3 +64,26 @@ def test_masked_sgd_trains_exactly_the_updated_elements(tmp_path: Path) -> None:
         assert torch.equal(after[~mask], before[symbol][~mask]), symbol
         torch.testing.assert_close(after[mask], expected[mask])
     assert any(not torch.equal(twin.param(s).detach(), before[s]) for s in masks)
+
+
+def test_twin_of_the_new_layers(tmp_path: Path) -> None:
+    """The twin of a PyTorch network with every new layer (pools, table activations, SE
+    multiplies, concat, a flatten into the classifier) computes what the network computes."""
+    from layer_models import every_layer_net, randomize_batchnorm, smooth_images
+
+    from ttdialect.importers.torch_import import import_torch
+
+    torch.manual_seed(0)
+    model = randomize_batchnorm(every_layer_net(3))
+    calibration = smooth_images(16, 12, seed=1)
+    module = import_torch(model, calibration, tmp_path / "m.mlir")
+    twin = FloatTwin(load_module(tmp_path / "m.mlir"), tmp_path)
+    image_type = next(op for op in module.walk() if op.name == "func.func").function_type.inputs.data[0]
+    images = smooth_images(8, 12, seed=2)
+    codes = np.clip(np.rint(images.transpose(0, 2, 3, 1) / image_type.real_scale) + image_type.zp, -128, 127)
+    with torch.no_grad():
+        got = twin(torch.from_numpy(codes.astype(np.int8))).numpy()
+        want = model(torch.from_numpy(images)).numpy()
+    error, largest = np.abs(got - want).max(), np.abs(want).max()
+    assert error < 0.05 * largest, (error, largest)
+    assert np.abs(want).max() > 0.01

@@ -9,7 +9,8 @@
     step.train(train, test, epochs=1)                                 # generated C on this host
 
 Every failure is a `tt.TTError` (or a subclass) carrying the located message the tools print;
-nothing here calls sys.exit or prints.
+nothing here calls sys.exit or prints (but `load_torch`'s calibration progress on stderr, which
+`progress=False` turns off).
 """
 
 from __future__ import annotations
@@ -167,13 +168,16 @@ def load(
     return Model(load_module(path), folder, text, work)
 
 
-def load_torch(module: Any, calibration: np.ndarray, *, batch_size: int = 1) -> Model:
-    """A float torch.nn.Module quantized with `calibration` (float NCHW images), as tt-import --torch."""
-    from ttdialect.importers.torch_import import import_torch
+def load_torch(module: Any, calibration: np.ndarray, *, batch_size: int = 1, progress: Any = True) -> Model:
+    """A float torch.nn.Module quantized with `calibration` (float NCHW images), as tt-import --torch.
+    A calibration of more than one batch (64 images) reports its progress: on stderr by default,
+    to `progress(done, total)` when it is a callable, not at all when it is False."""
+    from ttdialect.importers.torch_import import import_torch, stderr_progress
 
     work = tempfile.TemporaryDirectory(prefix="tt-model-")
     path = Path(work.name) / "model.mlir"
-    import_torch(module, calibration, path, batch_size=batch_size)
+    report = stderr_progress("tt.load_torch: ") if progress is True else (progress or None)
+    import_torch(module, calibration, path, batch_size=batch_size, progress=report)
     return Model(load_module(path), path.parent, "torch_model.mlir", work)
 
 

@@ -41,19 +41,22 @@ from xdsl.irdl import (
     operand_def,
     opt_operand_def,
     opt_prop_def,
+    opt_result_def,
     prop_def,
     result_def,
     traits_def,
+    var_operand_def,
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import NoMemoryEffect, Pure, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 
-from ttdialect.types import ExternalDataAttr, QTensorType
+from ttdialect.types import ExternalDataAttr, QTensorType, format_float
 
 PayloadAttr = DenseIntOrFPElementsAttr | ExternalDataAttr
 ROUNDING_MODES = ("stochastic", "nearest", "truncate")
+ui8 = IntegerType(8, Signedness.UNSIGNED)
 LINEAR_CHANNEL_AXIS = 1
 """The axis of a linear weight [O, C] that an input-column subset selects."""
 PROPS_IN_ATTR_DICT = (ParsePropInAttrDict(),)
@@ -527,6 +530,294 @@ class ClampOp(IRDLOperation):
             raise VerifyException("clamp must keep the type (shape, scale, zero point)")
 
 
+# --------------------------------------------------------------------------- pooling
+
+
+def pool_output_size(size: int, kernel: int, stride: int, before: int, after: int) -> int:
+    """Spatial output size of a pool with `before` / `after` padding (floor mode)."""
+    return (size + before + after - kernel) // stride + 1
+
+
+class _PoolLike(IRDLOperation):
+    """Window geometry shared by the pooling ops and their gradients.
+
+    `kernel` and `stride` are (H, W) pairs; `padding` is (top, left), the same on the opposite
+    sides, or (top, left, bottom, right): TensorFlow's SAME padding and PyTorch's ceil_mode pad
+    more at the bottom and right. Padded taps are not part of any window (a max or an average
+    over the valid taps only, TFLite's rule), so every side must pad less than the kernel.
+    """
+
+    kernel = prop_def(DenseArrayBase.constr(i64))
+    stride = prop_def(DenseArrayBase.constr(i64))
+    padding = prop_def(DenseArrayBase.constr(i64))
+
+    def pool_params(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int]]:
+        """(kernel, stride, (top, left, bottom, right))."""
+        kernel = _check_pair(self.kernel, "kernel", 1)
+        stride = _check_pair(self.stride, "stride", 1)
+        values = _ints(self.padding)
+        if len(values) not in (2, 4) or min(values) < 0:
+            raise VerifyException(f"padding must be 2 or 4 integers >= 0, got {list(values)}")
+        padding = (*values, *values) if len(values) == 2 else values
+        if (
+            padding[0] >= kernel[0]
+            or padding[2] >= kernel[0]
+            or padding[1] >= kernel[1]
+            or padding[3] >= kernel[1]
+        ):
+            raise VerifyException(
+                f"padding {list(values)} must be smaller than the kernel {list(kernel)} on every side "
+                "(a window of padding only has no value)"
+            )
+        return kernel, stride, (padding[0], padding[1], padding[2], padding[3])
+
+    def pooled_shape(self, input_shape: Sequence[int]) -> tuple[int, int, int, int]:
+        """The output shape of the window geometry on an NHWC input."""
+        (kh, kw), (sh, sw), (top, left, bottom, right) = self.pool_params()
+        n, h, w, c = input_shape
+        return (n, pool_output_size(h, kh, sh, top, bottom), pool_output_size(w, kw, sw, left, right), c)
+
+    def check_pool_shapes(
+        self,
+        input_shape: Sequence[int],
+        output_shape: Sequence[int],
+        names: tuple[str, str] = ("input", "output"),
+    ) -> None:
+        expected = self.pooled_shape(input_shape)
+        if expected[1] < 1 or expected[2] < 1:
+            raise VerifyException(
+                f"kernel {_ints(self.kernel)} does not fit the padded input {tuple(input_shape)}"
+            )
+        if tuple(output_shape) != expected:
+            got, source = tuple(output_shape), tuple(input_shape)
+            raise VerifyException(
+                f"{names[1]} shape {got} does not match the pool of {names[0]} {source}: expected {expected}"
+            )
+
+    def taps(self) -> int:
+        kh, kw = _check_pair(self.kernel, "kernel", 1)
+        return kh * kw
+
+
+def _check_same_quantization(input_type: QTensorType, output_type: QTensorType, what: str) -> None:
+    if (input_type.real_scale, input_type.zp) != (output_type.real_scale, output_type.zp):
+        raise VerifyException(
+            f"{what} keeps its input's quantization (TFLite's rule): output scale and zero point "
+            f"must be {format_float(input_type.real_scale)}:{input_type.zp}, got "
+            f"{format_float(output_type.real_scale)}:{output_type.zp}"
+        )
+
+
+GRAD_NAMES = ("grad_input", "grad_output")
+MAX_POOL_INDEX_TAPS = 256
+"""A kernel of at most this many taps can record its argmax as one byte (tt.max_pool's `indices`)."""
+
+
+@irdl_op_definition
+class MaxPoolOp(_PoolLike):
+    """Max pooling of an int8 tensor (TFLite MAX_POOL_2D): y = clamp(max over the window's valid
+    taps, act_min, act_max), at the input's scale and zero point.
+
+    The optional second result `indices` (`tensor<...xui8>`, the output's shape) holds, for every
+    output, the window tap of its maximum, kh * KW + kw, the first in raster order among equal
+    values: what the backward needs instead of the input (pass tt-pool-indices).
+    """
+
+    name = "tt.max_pool"
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+    indices = opt_result_def(TensorType)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output) (`,` type($indices)^)?"
+
+    def verify_(self) -> None:
+        input_type = _expect_qtensor(self.input, "input", 4)
+        output_type = _expect_qtensor(self.output, "output", 4)
+        _check_clamp(self.act_min, self.act_max)
+        _check_same_quantization(input_type, output_type, "max pooling")
+        self.check_pool_shapes(_shape(self.input), _shape(self.output))
+        if self.indices is not None:
+            _check_indices(self.indices, _shape(self.output), self.taps())
+
+
+def _check_indices(value: SSAValue, shape: tuple[int, ...], taps: int) -> None:
+    typ = value.type
+    if not isinstance(typ, TensorType) or typ.element_type != ui8 or tuple(typ.get_shape()) != shape:
+        raise VerifyException(f"indices must be tensor<{'x'.join(map(str, shape))}xui8>, got {typ}")
+    if taps > MAX_POOL_INDEX_TAPS:
+        raise VerifyException(f"indices need a kernel of at most {MAX_POOL_INDEX_TAPS} taps, got {taps}")
+
+
+@irdl_op_definition
+class AvgPoolOp(_PoolLike):
+    """Average pooling of an int8 tensor, TFLite's AVERAGE_POOL_2D exactly: the sum of the raw
+    int8 values over the window's valid taps, divided by their count and rounded to nearest
+    (ties away from zero, numerics.round_divide), then clamped to [act_min, act_max]; at the
+    input's scale and zero point (so the mean of the codes is the code of the mean)."""
+
+    name = "tt.avg_pool"
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        input_type = _expect_qtensor(self.input, "input", 4)
+        output_type = _expect_qtensor(self.output, "output", 4)
+        _check_clamp(self.act_min, self.act_max)
+        _check_same_quantization(input_type, output_type, "average pooling")
+        self.check_pool_shapes(_shape(self.input), _shape(self.output))
+
+
+# --------------------------------------------------------------------------- lookup-table activations
+
+
+class _LookupActivation(IRDLOperation):
+    """An int8 activation computed by a 256-entry table (numerics.activation_table): the exact
+    real function of the dequantized input rounded to the output's quantization (round half to
+    even, saturated), one table per op computed at compile time. The output has its own scale
+    and zero point; the shape is kept."""
+
+    ACTIVATION: ClassVar[str]
+
+    input = operand_def(QTensorType)
+    output = result_def(QTensorType)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        _expect_qtensor(self.input, "input")
+        _expect_qtensor(self.output, "output")
+        if _shape(self.input) != _shape(self.output):
+            raise VerifyException(
+                f"{self.name} must keep the shape: {_shape(self.input)} -> {_shape(self.output)}"
+            )
+
+
+@irdl_op_definition
+class HardSwishOp(_LookupActivation):
+    """Hard-swish x * relu6(x + 3) / 6 (MobileNetV3), by table."""
+
+    name = "tt.hard_swish"
+    ACTIVATION: ClassVar[str] = "hard_swish"
+
+
+@irdl_op_definition
+class HardSigmoidOp(_LookupActivation):
+    """Hard-sigmoid relu6(x + 3) / 6 (the squeeze-and-excitation gate of MobileNetV3), by table."""
+
+    name = "tt.hard_sigmoid"
+    ACTIVATION: ClassVar[str] = "hard_sigmoid"
+
+
+@irdl_op_definition
+class SigmoidOp(_LookupActivation):
+    """Sigmoid 1 / (1 + exp(-x)) (TFLite LOGISTIC), by table."""
+
+    name = "tt.sigmoid"
+    ACTIVATION: ClassVar[str] = "sigmoid"
+
+
+LOOKUP_ACTIVATIONS: dict[str, type[_LookupActivation]] = {
+    op.ACTIVATION: op for op in (HardSwishOp, HardSigmoidOp, SigmoidOp)
+}
+
+
+# --------------------------------------------------------------------------- multiply, concat
+
+
+def is_channel_broadcast(shape: Sequence[int], full: Sequence[int]) -> bool:
+    """Whether `shape` is [N, 1, 1, C] broadcast over the NHWC `full` shape [N, H, W, C]."""
+    return (
+        len(shape) == len(full) == 4 and (shape[0], shape[3]) == (full[0], full[3]) and shape[1:3] == (1, 1)
+    )
+
+
+@irdl_op_definition
+class MulOp(IRDLOperation):
+    """Element-wise int8 multiply (TFLite MUL, e.g. a squeeze-and-excitation gate):
+    y = clamp(requantize((lhs - lhs_zp) * (rhs - rhs_zp), lhs_scale * rhs_scale / y_scale) + y_zp,
+    act_min, act_max), one multiplier. `rhs` has the shape of `lhs` or is [N, 1, 1, C] broadcast
+    over an [N, H, W, C] `lhs`; the output has the shape of `lhs`."""
+
+    name = "tt.mul"
+
+    lhs = operand_def(QTensorType)
+    rhs = operand_def(QTensorType)
+    output = result_def(QTensorType)
+    act_min = prop_def(IntegerAttr[IntegerType])
+    act_max = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)"
+
+    @property
+    def broadcast(self) -> bool:
+        """Whether rhs is [N, 1, 1, C] broadcast over a larger lhs."""
+        return _shape(self.rhs) != _shape(self.lhs)
+
+    def verify_(self) -> None:
+        _check_clamp(self.act_min, self.act_max)
+        lhs, rhs = _shape(self.lhs), _shape(self.rhs)
+        if rhs != lhs and not is_channel_broadcast(rhs, lhs):
+            raise VerifyException(
+                f"rhs shape {rhs} must be the lhs shape {lhs} or [N, 1, 1, C] broadcast over it"
+            )
+        if _shape(self.output) != lhs:
+            raise VerifyException(f"output shape {_shape(self.output)} must be the lhs shape {lhs}")
+
+
+@irdl_op_definition
+class ConcatOp(IRDLOperation):
+    """Concatenation on the last (channel) axis. Each input is requantized to the output's
+    quantization exactly as tt.requantize does (clamp(requantize(x - x_zp, x_scale / y_scale) +
+    y_zp, -128, 127); a copy when the quantizations agree) and written to its channel slice."""
+
+    name = "tt.concat"
+
+    inputs = var_operand_def(QTensorType)
+    output = result_def(QTensorType)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$inputs attr-dict `:` type($inputs) `->` type($output)"
+
+    def channel_offsets(self) -> list[int]:
+        """The first output channel of each input."""
+        offsets, total = [], 0
+        for value in self.inputs:
+            offsets.append(total)
+            total += _shape(value)[-1]
+        return offsets
+
+    def verify_(self) -> None:
+        if len(self.inputs) < 1:
+            raise VerifyException("concat needs at least one input")
+        output = _shape(self.output)
+        for index, value in enumerate(self.inputs):
+            shape = _shape(value)
+            if len(shape) != len(output) or shape[:-1] != output[:-1]:
+                raise VerifyException(
+                    f"input {index} shape {shape} must match the output shape {output} but on the last axis"
+                )
+        channels = sum(_shape(value)[-1] for value in self.inputs)
+        if output[-1] != channels:
+            raise VerifyException(f"output has {output[-1]} channels, the inputs {channels}")
+
+
 # --------------------------------------------------------------------------- loss
 
 
@@ -875,6 +1166,162 @@ class GradAccumulateOp(IRDLOperation):
         _expect_f32_tensor(self.result, "result")
         if not self.lhs.type == self.rhs.type == self.result.type:
             raise VerifyException("operands and result must have the same type")
+
+
+@irdl_op_definition
+class MaxPoolGradOp(_PoolLike):
+    """d loss / d input of tt.max_pool: each output's gradient goes to the tap of its window's
+    maximum (the first in raster order among equal values, as PyTorch), summed where windows
+    overlap. `source` is the pool's int8 input (the maximum is found again) or the `indices`
+    result of the forward (`tensor<...xui8>` of the output's shape). A narrowed clamp of the
+    forward is differentiated before, by tt.clamp_grad."""
+
+    name = "tt.max_pool_grad"
+
+    grad_output = operand_def(TensorType)
+    source = operand_def(QTensorType | TensorType)
+    grad_input = result_def(TensorType)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$grad_output `,` $source attr-dict `:` type($grad_output) `,` type($source) `->` type($grad_input)"
+    )
+
+    @property
+    def reads_indices(self) -> bool:
+        """Whether the op reads the forward's argmax indices rather than its int8 input."""
+        return not isinstance(self.source.type, QTensorType)
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output", 4)
+        _expect_f32_tensor(self.grad_input, "grad_input", 4)
+        self.check_pool_shapes(_shape(self.grad_input), _shape(self.grad_output), GRAD_NAMES)
+        if self.reads_indices:
+            _check_indices(self.source, _shape(self.grad_output), self.taps())
+        elif _shape(self.source) != _shape(self.grad_input):
+            source, result = _shape(self.source), _shape(self.grad_input)
+            raise VerifyException(f"pool input shape {source} must be the grad_input shape {result}")
+
+
+@irdl_op_definition
+class AvgPoolGradOp(_PoolLike):
+    """d loss / d input of tt.avg_pool: each output's gradient divided by its window's count of
+    valid taps, added to each of them (straight-through rounding)."""
+
+    name = "tt.avg_pool_grad"
+
+    grad_output = operand_def(TensorType)
+    grad_input = result_def(TensorType)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$grad_output attr-dict `:` type($grad_output) `->` type($grad_input)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output", 4)
+        _expect_f32_tensor(self.grad_input, "grad_input", 4)
+        self.check_pool_shapes(_shape(self.grad_input), _shape(self.grad_output), GRAD_NAMES)
+
+
+@irdl_op_definition
+class ActivationGradOp(IRDLOperation):
+    """d loss / d input of a table activation (tt.hard_swish, tt.hard_sigmoid, tt.sigmoid):
+    grad_output times the derivative of the real function at the dequantized input, 0 where the
+    forward's output code is -128 or 127 (numerics.activation_grad_table: one float per input
+    code, computed at compile time). `input` is the forward's int8 input, `output_type` the type
+    of its result (its quantization decides where the output saturates)."""
+
+    name = "tt.activation_grad"
+
+    grad_output = operand_def(TensorType)
+    input = operand_def(QTensorType)
+    grad_input = result_def(TensorType)
+    activation = prop_def(StringAttr)
+    output_type = prop_def(QTensorType)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$grad_output `,` $input attr-dict `:` type($grad_output) `,` type($input) `->` type($grad_input)"
+    )
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output")
+        _expect_f32_tensor(self.grad_input, "grad_input")
+        if self.activation.data not in LOOKUP_ACTIVATIONS:
+            raise VerifyException(
+                f"activation must be one of {', '.join(LOOKUP_ACTIVATIONS)}, got '{self.activation.data}'"
+            )
+        shape = _shape(self.input)
+        if not _shape(self.grad_output) == shape == _shape(self.grad_input) == _shape_of(self.output_type):
+            raise VerifyException("grad_output, input, grad_input and output_type shapes must match")
+
+
+@irdl_op_definition
+class MulGradOp(IRDLOperation):
+    """d loss / d operand of tt.mul, given the other operand `other` (int8): grad_output times
+    the dequantized `other`, broadcast where `other` is [N, 1, 1, C]; for the broadcast operand
+    itself (grad_input [N, 1, 1, C] of an [N, H, W, C] grad_output) summed over H and W in
+    raster order. A narrowed clamp of the forward is differentiated before, by tt.clamp_grad."""
+
+    name = "tt.mul_grad"
+
+    grad_output = operand_def(TensorType)
+    other = operand_def(QTensorType)
+    grad_input = result_def(TensorType)
+
+    traits = traits_def(NoMemoryEffect())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = (
+        "$grad_output `,` $other attr-dict `:` type($grad_output) `,` type($other) `->` type($grad_input)"
+    )
+
+    @property
+    def reduces(self) -> bool:
+        """Whether the gradient is of the broadcast operand (summed over H and W)."""
+        return _shape(self.grad_input) != _shape(self.grad_output)
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output")
+        _expect_f32_tensor(self.grad_input, "grad_input")
+        full, other, result = _shape(self.grad_output), _shape(self.other), _shape(self.grad_input)
+        if result == full:
+            if other != full and not is_channel_broadcast(other, full):
+                raise VerifyException(f"other shape {other} must be {full} or [N, 1, 1, C] broadcast over it")
+        elif not is_channel_broadcast(result, full) or other != full:
+            raise VerifyException(
+                f"grad_input shape {result} must be the grad_output shape {full}, or [N, 1, 1, C] with "
+                f"other of shape {full}"
+            )
+
+
+@irdl_op_definition
+class ConcatGradOp(IRDLOperation):
+    """d loss / d input of one input of tt.concat: the channels [channel_offset, channel_offset +
+    C_i) of grad_output. (An input whose quantization differs from the output's is requantized
+    in the forward; its clamp is differentiated before, by tt.clamp_grad, as for tt.requantize.)"""
+
+    name = "tt.concat_grad"
+
+    grad_output = operand_def(TensorType)
+    grad_input = result_def(TensorType)
+    channel_offset = prop_def(IntegerAttr[IntegerType])
+
+    traits = traits_def(Pure())
+    irdl_options = PROPS_IN_ATTR_DICT
+    assembly_format = "$grad_output attr-dict `:` type($grad_output) `->` type($grad_input)"
+
+    def verify_(self) -> None:
+        _expect_f32_tensor(self.grad_output, "grad_output")
+        _expect_f32_tensor(self.grad_input, "grad_input")
+        full, part, offset = _shape(self.grad_output), _shape(self.grad_input), _int(self.channel_offset)
+        if len(full) != len(part) or full[:-1] != part[:-1]:
+            raise VerifyException(f"grad_input shape {part} must match {full} on every axis but the last")
+        if offset < 0 or offset + part[-1] > full[-1]:
+            raise VerifyException(
+                f"channels [{offset}, {offset + part[-1]}) are not among the {full[-1]} of grad_output"
+            )
 
 
 # --------------------------------------------------------------------------- updates
@@ -1366,6 +1813,13 @@ TT = Dialect(
         LinearOp,
         AddOp,
         GlobalAvgPoolOp,
+        MaxPoolOp,
+        AvgPoolOp,
+        HardSwishOp,
+        HardSigmoidOp,
+        SigmoidOp,
+        MulOp,
+        ConcatOp,
         ReshapeOp,
         QuantizeOp,
         DequantizeOp,
@@ -1382,6 +1836,11 @@ TT = Dialect(
         ClampMaskOp,
         MaskGradOp,
         GlobalAvgPoolGradOp,
+        MaxPoolGradOp,
+        AvgPoolGradOp,
+        ActivationGradOp,
+        MulGradOp,
+        ConcatGradOp,
         GradAccumulateOp,
         ScaleGradOp,
         Conv2DWeightUpdateOp,

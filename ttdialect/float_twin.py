@@ -2,9 +2,11 @@
 
 `FloatTwin(module, base_dir)` builds, from `@forward`, a torch module whose parameters are the
 dequantized int8 weights (`q * scale[o]`) and int32 biases (`q * bias_scale[o]`) and whose
-activations follow the original float network: a conv, linear or add whose output range starts
-at real 0 is a ReLU6 (clamped to [0, min(6, its int8 range)], the zoo files' rule), any other
-output is left unclamped, and nothing is quantized. Input: the model's int8 NHWC images
+activations follow the original float network: a conv, linear, add, multiply or pool whose
+output range starts at real 0 is a ReLU6 (clamped to [0, min(6, its int8 range)], the zoo files'
+rule), any other output is left unclamped, the table activations are their real functions, and
+nothing is quantized. Pools take the valid taps of their windows; a reshape flattens in tt's NHWC
+order (the twin's tensors are NCHW). Input: the model's int8 NHWC images
 (dequantized with the input type); output: float logits.
 
 `FloatTrainer` runs batch-1 SGD on it with every gradient multiplied by a mask of the elements the
@@ -81,10 +83,20 @@ class FloatTwin(torch.nn.Module):
             return lambda env: env.__setitem__(op.output, _clamp(env[op.lhs] + env[op.rhs], clamp))
         if isinstance(op, tt.GlobalAvgPoolOp):
             return lambda env: env.__setitem__(op.output, env[op.input].mean(dim=(2, 3), keepdim=True))
-        if isinstance(op, tt.ReshapeOp):  # the flatten after the pool: [N, 1, 1, C] -> [N, C]
-            if tuple(op.input.type.get_shape()[1:3]) != (1, 1) or len(op.output.type.get_shape()) != 2:
-                raise TTError("the fp32 twin flattens only 1x1 maps (NCHW and NHWC orders differ otherwise)")
-            return lambda env: env.__setitem__(op.output, env[op.input].flatten(1))
+        if isinstance(op, tt.ReshapeOp):
+            return lambda env: env.__setitem__(
+                op.output, _reshape_nhwc(env[op.input], op.output.type.get_shape())
+            )
+        if isinstance(op, tt.MaxPoolOp | tt.AvgPoolOp):
+            return self._pool(op)
+        if isinstance(op, tt._LookupActivation):
+            function = _ACTIVATIONS[op.ACTIVATION]
+            return lambda env: env.__setitem__(op.output, function(env[op.input]))
+        if isinstance(op, tt.MulOp):
+            clamp = _activation_range(op.output.type, op.act_min.value.data, op.act_max.value.data)
+            return lambda env: env.__setitem__(op.output, _clamp(env[op.lhs] * env[op.rhs], clamp))
+        if isinstance(op, tt.ConcatOp):
+            return lambda env: env.__setitem__(op.output, torch.cat([env[v] for v in op.inputs], dim=1))
         if isinstance(op, tt.RequantizeOp):
             return lambda env: env.__setitem__(op.output, env[op.input])
         if isinstance(op, tt.ClampOp):
@@ -102,6 +114,23 @@ class FloatTwin(torch.nn.Module):
             kernel = self.param(weight).permute(0, 3, 1, 2)  # OHWI -> OIHW
             b = self.param(bias) if bias is not None else None
             y = F.conv2d(env[op.input], kernel, b, stride=stride, padding=padding, groups=groups)
+            env[op.output] = _clamp(y, clamp)
+
+        return run
+
+    def _pool(self, op: tt.MaxPoolOp | tt.AvgPoolOp) -> Callable[[dict[SSAValue, torch.Tensor]], None]:
+        kernel, stride, (top, left, bottom, right) = op.pool_params()
+        pad = (left, right, top, bottom)
+        clamp = _activation_range(op.output.type, op.act_min.value.data, op.act_max.value.data)
+
+        def run(env: dict[SSAValue, torch.Tensor]) -> None:
+            x = env[op.input]
+            if isinstance(op, tt.MaxPoolOp):
+                y = F.max_pool2d(F.pad(x, pad, value=-torch.inf), kernel, stride)
+            else:
+                y = F.avg_pool2d(F.pad(x, pad), kernel, stride) / F.avg_pool2d(
+                    F.pad(torch.ones_like(x), pad), kernel, stride
+                )
             env[op.output] = _clamp(y, clamp)
 
         return run
@@ -128,6 +157,16 @@ class FloatTwin(torch.nn.Module):
             step(env)
         (logits,) = self._function.body.block.last_op.operands  # type: ignore[union-attr]
         return env[logits].reshape(images.shape[0], -1)
+
+
+_ACTIVATIONS = {"hard_swish": F.hardswish, "hard_sigmoid": F.hardsigmoid, "sigmoid": torch.sigmoid}
+
+
+def _reshape_nhwc(x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """tt's reshape (of NHWC data) on the twin's NCHW tensors."""
+    nhwc = x.permute(0, 2, 3, 1) if x.dim() == 4 else x
+    y = nhwc.reshape(x.shape[0], *shape[1:])
+    return y.permute(0, 3, 1, 2) if y.dim() == 4 else y
 
 
 def _clamp(value: torch.Tensor, bounds: tuple[float, float] | None) -> torch.Tensor:

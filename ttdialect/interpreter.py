@@ -188,6 +188,45 @@ class TTFunctions(InterpreterFunctions):
         acc = (x.astype(np.int64) - xt.zp).sum(axis=(1, 2), keepdims=True)
         return (_finish_int8(acc, xt.real_scale / (h * w * yt.real_scale), yt, -128, 127),)
 
+    @impl(tt.MaxPoolOp)
+    def run_max_pool(self, interpreter: Interpreter, op: tt.MaxPoolOp, args: tuple[Any, ...]):
+        maximum, indices = _window_max(op, args[0])
+        y = np.clip(maximum, _ints(op.act_min), _ints(op.act_max)).astype(np.int8)
+        return (y,) if op.indices is None else (y, indices.astype(np.uint8))
+
+    @impl(tt.AvgPoolOp)
+    def run_avg_pool(self, interpreter: Interpreter, op: tt.AvgPoolOp, args: tuple[Any, ...]):
+        total = _window_sum(op, args[0].astype(np.int64))
+        count = _window_sum(op, np.ones(args[0].shape, dtype=np.int64))
+        mean = nx.round_divide(total, count)
+        return (np.clip(mean, _ints(op.act_min), _ints(op.act_max)).astype(np.int8),)
+
+    @impl(tt.HardSwishOp)
+    def run_hard_swish(self, interpreter: Interpreter, op: tt.HardSwishOp, args: tuple[Any, ...]):
+        return (_lookup(op, args[0]),)
+
+    @impl(tt.HardSigmoidOp)
+    def run_hard_sigmoid(self, interpreter: Interpreter, op: tt.HardSigmoidOp, args: tuple[Any, ...]):
+        return (_lookup(op, args[0]),)
+
+    @impl(tt.SigmoidOp)
+    def run_sigmoid(self, interpreter: Interpreter, op: tt.SigmoidOp, args: tuple[Any, ...]):
+        return (_lookup(op, args[0]),)
+
+    @impl(tt.MulOp)
+    def run_mul(self, interpreter: Interpreter, op: tt.MulOp, args: tuple[Any, ...]):
+        lhs, rhs = args
+        at, bt, yt = _qtype(op.lhs), _qtype(op.rhs), _qtype(op.output)
+        acc = (lhs.astype(np.int64) - at.zp) * (rhs.astype(np.int64) - bt.zp)
+        scale = at.real_scale * bt.real_scale / yt.real_scale
+        return (_finish_int8(acc, scale, yt, _ints(op.act_min), _ints(op.act_max)),)
+
+    @impl(tt.ConcatOp)
+    def run_concat(self, interpreter: Interpreter, op: tt.ConcatOp, args: tuple[Any, ...]):
+        yt = _qtype(op.output)
+        parts = [_requantized(x, _qtype(value), yt) for x, value in zip(args, op.inputs, strict=True)]
+        return (np.concatenate(parts, axis=-1),)
+
     @impl(tt.ReshapeOp)
     def run_reshape(self, interpreter: Interpreter, op: tt.ReshapeOp, args: tuple[Any, ...]):
         return (args[0].reshape(op.output.type.get_shape()),)
@@ -204,9 +243,7 @@ class TTFunctions(InterpreterFunctions):
 
     @impl(tt.RequantizeOp)
     def run_requantize(self, interpreter: Interpreter, op: tt.RequantizeOp, args: tuple[Any, ...]):
-        xt, yt = _qtype(op.input), _qtype(op.output)
-        acc = args[0].astype(np.int64) - xt.zp
-        return (_finish_int8(acc, xt.real_scale / yt.real_scale, yt, -128, 127),)
+        return (_requantized(args[0], _qtype(op.input), _qtype(op.output)),)
 
     @impl(tt.ClampOp)
     def run_clamp(self, interpreter: Interpreter, op: tt.ClampOp, args: tuple[Any, ...]):
@@ -350,6 +387,51 @@ class TTFunctions(InterpreterFunctions):
         grad = np.broadcast_to(args[0].astype(np.float64) / (h * w), (n, h, w, c))
         return (grad.astype(np.float32),)
 
+    @impl(tt.MaxPoolGradOp)
+    def run_max_pool_grad(self, interpreter: Interpreter, op: tt.MaxPoolGradOp, args: tuple[Any, ...]):
+        grad_out, source = args
+        indices = source.astype(np.int64) if op.reads_indices else _window_max(op, source)[1]
+        n, h, w, c = op.grad_input.type.get_shape()
+        (_, kw), (sh, sw), (top, left, _, _) = op.pool_params()
+        _, oh, ow, _ = grad_out.shape
+        rows = np.arange(oh).reshape(1, oh, 1, 1) * sh + indices // kw - top
+        cols = np.arange(ow).reshape(1, 1, ow, 1) * sw + indices % kw - left
+        batch = np.arange(n).reshape(n, 1, 1, 1)
+        channel = np.arange(c).reshape(1, 1, 1, c)
+        grad = np.zeros((n, h, w, c), dtype=np.float64)
+        np.add.at(grad, (batch, rows, cols, channel), grad_out.astype(np.float64))
+        return (grad.astype(np.float32),)
+
+    @impl(tt.AvgPoolGradOp)
+    def run_avg_pool_grad(self, interpreter: Interpreter, op: tt.AvgPoolGradOp, args: tuple[Any, ...]):
+        in_shape = tuple(op.grad_input.type.get_shape())
+        count = _window_sum(op, np.ones(in_shape, dtype=np.int64))
+        share = args[0].astype(np.float64) / count
+        return (_window_scatter(op, share, in_shape).astype(np.float32),)
+
+    @impl(tt.ActivationGradOp)
+    def run_activation_grad(self, interpreter: Interpreter, op: tt.ActivationGradOp, args: tuple[Any, ...]):
+        grad_out, x = args
+        xt, yt = _qtype(op.input), op.output_type
+        table = nx.activation_grad_table(op.activation.data, xt.real_scale, xt.zp, yt.real_scale, yt.zp)
+        derivative = table[nx.table_index(x)].astype(np.float64)
+        return ((grad_out.astype(np.float64) * derivative).astype(np.float32),)
+
+    @impl(tt.MulGradOp)
+    def run_mul_grad(self, interpreter: Interpreter, op: tt.MulGradOp, args: tuple[Any, ...]):
+        grad_out, other = args
+        ot = _qtype(op.other)
+        grad = grad_out.astype(np.float64) * nx.dequantize(other, ot.real_scale, ot.zp)
+        if op.reduces:
+            grad = grad.sum(axis=(1, 2), keepdims=True)
+        return (grad.astype(np.float32),)
+
+    @impl(tt.ConcatGradOp)
+    def run_concat_grad(self, interpreter: Interpreter, op: tt.ConcatGradOp, args: tuple[Any, ...]):
+        offset = _ints(op.channel_offset)
+        count = op.grad_input.type.get_shape()[-1]
+        return (np.ascontiguousarray(args[0][..., offset : offset + count]),)
+
     @impl(tt.GradAccumulateOp)
     def run_grad_accumulate(self, interpreter: Interpreter, op: tt.GradAccumulateOp, args: tuple[Any, ...]):
         return ((args[0] + args[1]).astype(np.float32),)
@@ -471,6 +553,68 @@ def _masked(grad: np.ndarray, inside: np.ndarray) -> np.ndarray:
 def _bias_grad(grad_out: np.ndarray) -> np.ndarray:
     grad = grad_out.astype(np.float64)
     return grad.reshape(-1, grad.shape[-1]).sum(axis=0).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- pooling windows
+
+
+def _window_taps(op: tt._PoolLike, x: np.ndarray, fill: int | float):
+    """(kh, kw, the [N, OH, OW, C] view of tap (kh, kw) of every window) in raster order of the
+    taps, over `x` padded with `fill` (padding is never part of a window's value)."""
+    (kh_size, kw_size), (sh, sw), (top, left, bottom, right) = op.pool_params()
+    padded = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
+    n, h, w, c = x.shape
+    _, oh, ow, _ = op.pooled_shape((n, h, w, c))
+    for kh in range(kh_size):
+        for kw in range(kw_size):
+            yield kh, kw, padded[:, kh : kh + sh * (oh - 1) + 1 : sh, kw : kw + sw * (ow - 1) + 1 : sw, :]
+
+
+def _window_max(op: tt._PoolLike, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The maximum of every window and its tap kh * KW + kw, the first in raster order among
+    equal values."""
+    kw_size = op.pool_params()[0][1]
+    maximum: np.ndarray | None = None
+    index: np.ndarray | None = None
+    for kh, kw, tap in _window_taps(op, x.astype(np.int64), nx.INT8_MIN - 1):
+        if maximum is None or index is None:
+            maximum, index = tap.copy(), np.zeros(tap.shape, dtype=np.int64)
+            continue
+        larger = tap > maximum
+        maximum = np.where(larger, tap, maximum)
+        index = np.where(larger, kh * kw_size + kw, index)
+    assert maximum is not None and index is not None
+    return maximum, index
+
+
+def _window_sum(op: tt._PoolLike, x: np.ndarray) -> np.ndarray:
+    """The sum of every window's valid taps."""
+    return sum(tap for _, _, tap in _window_taps(op, x, 0))
+
+
+def _window_scatter(op: tt._PoolLike, values: np.ndarray, in_shape: tuple[int, ...]) -> np.ndarray:
+    """Every output's value added to each valid tap of its window (float64)."""
+    (kh_size, kw_size), (sh, sw), (top, left, bottom, right) = op.pool_params()
+    n, h, w, c = in_shape
+    _, oh, ow, _ = values.shape
+    padded = np.zeros((n, h + top + bottom, w + left + right, c), dtype=np.float64)
+    for kh in range(kh_size):
+        for kw in range(kw_size):
+            padded[:, kh : kh + sh * (oh - 1) + 1 : sh, kw : kw + sw * (ow - 1) + 1 : sw, :] += values
+    return padded[:, top : top + h, left : left + w, :]
+
+
+def _lookup(op: tt._LookupActivation, x: np.ndarray) -> np.ndarray:
+    """A table activation: the op's compile-time table indexed by the input codes."""
+    xt, yt = _qtype(op.input), _qtype(op.output)
+    table = nx.activation_table(op.ACTIVATION, xt.real_scale, xt.zp, yt.real_scale, yt.zp)
+    return table[nx.table_index(x)]
+
+
+def _requantized(x: np.ndarray, xt: QTensorType, yt: QTensorType) -> np.ndarray:
+    """tt.requantize's rule: x brought to yt's scale and zero point, saturated."""
+    acc = x.astype(np.int64) - xt.zp
+    return _finish_int8(acc, xt.real_scale / yt.real_scale, yt, -128, 127)
 
 
 def make_interpreter(

@@ -112,3 +112,78 @@ def round_update(delta: np.ndarray, mode: str, uniforms: np.ndarray | None = Non
     if mode == "truncate":
         return np.trunc(delta)
     raise ValueError(f"unknown rounding mode '{mode}'")
+
+
+# --------------------------------------------------------------------------- average pooling
+
+
+def round_divide(total: np.ndarray, count: np.ndarray | int) -> np.ndarray:
+    """total / count rounded to the nearest integer, ties away from zero, in integers: TFLite's
+    AVERAGE_POOL_2D rule `(total +- count / 2) / count` with C's truncating division."""
+    total = np.asarray(total, dtype=np.int64)
+    count = np.asarray(count, dtype=np.int64)
+    half = count // 2
+    magnitude = (np.abs(total) + half) // count
+    return np.where(total > 0, magnitude, -magnitude)
+
+
+# --------------------------------------------------------------------------- lookup-table activations
+
+ACTIVATIONS = ("hard_swish", "hard_sigmoid", "sigmoid")
+"""The int8 activations computed by a 256-entry table (tt.hard_swish, tt.hard_sigmoid, tt.sigmoid)."""
+TABLE_SIZE = 256
+
+
+def activation_real(name: str, x: np.ndarray) -> np.ndarray:
+    """The exact real function of an activation, in float64 (PyTorch's definitions)."""
+    x = np.asarray(x, dtype=np.float64)
+    if name == "hard_swish":
+        return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+    if name == "hard_sigmoid":
+        return np.clip(x + 3.0, 0.0, 6.0) / 6.0
+    if name == "sigmoid":
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    raise NumericsError(f"unknown activation '{name}'")
+
+
+def activation_derivative(name: str, x: np.ndarray) -> np.ndarray:
+    """d activation / d x in float64, with PyTorch autograd's choice at the kinks: hard-swish
+    0 up to -3, x / 3 + 1/2 strictly inside (-3, 3), 1 from 3 on; hard-sigmoid 1/6 strictly
+    inside (-3, 3), else 0; sigmoid s (1 - s)."""
+    x = np.asarray(x, dtype=np.float64)
+    if name == "hard_swish":
+        return np.where(x <= -3.0, 0.0, np.where(x < 3.0, x / 3.0 + 0.5, 1.0))
+    if name == "hard_sigmoid":
+        return np.where((x > -3.0) & (x < 3.0), 1.0 / 6.0, 0.0)
+    if name == "sigmoid":
+        s = activation_real("sigmoid", x)
+        return s * (1.0 - s)
+    raise NumericsError(f"unknown activation '{name}'")
+
+
+def table_inputs(scale: float, zero_point: int) -> np.ndarray:
+    """The dequantized value of every int8 code, in table order (code -128 first)."""
+    return dequantize(np.arange(INT8_MIN, INT8_MAX + 1), scale, zero_point)
+
+
+def activation_table(name: str, x_scale: float, x_zp: int, y_scale: float, y_zp: int) -> np.ndarray:
+    """int8[256]: entry q + 128 is the output code of input code q, the exact real function of
+    the dequantized input rounded to the output quantization by tt.quantize's rule (round half
+    to even, saturated). One table per op, computed at compile time."""
+    return quantize(activation_real(name, table_inputs(x_scale, x_zp)), y_scale, y_zp)
+
+
+def activation_grad_table(name: str, x_scale: float, x_zp: int, y_scale: float, y_zp: int) -> np.ndarray:
+    """float32[256]: entry q + 128 is d output / d input at input code q, the derivative of the
+    real function at the dequantized input, and 0 where the output code is -128 or 127 (the int8
+    clamp's straight-through rule, as for tt.requantize)."""
+    derivative = activation_derivative(name, table_inputs(x_scale, x_zp))
+    table = activation_table(name, x_scale, x_zp, y_scale, y_zp)
+    inside = (table > INT8_MIN) & (table < INT8_MAX)
+    return np.where(inside, derivative, 0.0).astype(np.float32)
+
+
+def table_index(q: np.ndarray) -> np.ndarray:
+    """The table entry of each int8 code."""
+    return np.asarray(q, dtype=np.int64) - INT8_MIN

@@ -1,13 +1,23 @@
 """Buffers of a scheduled function: what each value occupies in the arena, and when.
 
 Every tensor value of `@train_step` (arguments included) is a buffer of its byte size (int8
-activations 1 byte per element, f32 gradients and i32 labels 4, i1 clamp masks 1 bit), live
-from the step that defines it to its last use, in the function's op order (step 0 holds the
-arguments, op i is step i + 1). Buffers are shared where the runtime writes in place:
-`tt.reshape` aliases its input; an elementwise op (`tt.clamp_grad`, `tt.mask_grad`,
-`tt.grad_accumulate`, `tt.scale_grad`) writes over its first operand when that operand dies
-there, and so does a same-shape depthwise `tt.conv2d_grad_input` (one channel at a time, with
-a plane of scratch). Kernel scratch (e.g. the one-channel gradient of a fused update, the row
+activations and ui8 max-pool indices 1 byte per element, f32 gradients and i32 labels 4, i1
+clamp masks 1 bit), live from the step that defines it to its last use, in the function's op
+order (step 0 holds the arguments, op i is step i + 1). Buffers are shared where the runtime
+writes in place: `tt.reshape` aliases its input; an elementwise op (`tt.clamp_grad`,
+`tt.mask_grad`, `tt.grad_accumulate`, `tt.scale_grad`, `tt.activation_grad`, a `tt.mul_grad`
+that does not reduce, and in the forward the table activations and `tt.mul`) writes over its
+first operand when that operand dies there and has the result's size, and so does a same-shape
+depthwise `tt.conv2d_grad_input` (one channel at a time, with a plane of scratch).
+
+What the backward of the new layers keeps alive: a max pool's int8 input, or after
+tt-pool-indices its one-byte argmax indices (the output's size: a quarter of the input for a
+stride-2 pool); a table activation's int8 input (the derivative is a table of its codes, and the
+input is usually kept anyway for the clamp gradient of the conv before it); both int8 operands of
+a multiply (the gate is [N, 1, 1, C]); nothing for an average pool or a concat (a concat input
+whose quantization changes keeps a clamp mask of the output, as tt.requantize).
+
+Kernel scratch (e.g. the one-channel gradient of a fused update, the row
 buffers of a streamed bottleneck, the expanded-gradient plane of tt.expand_depthwise_grad_input)
 is a buffer live during its op only. Scalars (the loss, the learning rate) are not buffers.
 """
@@ -18,13 +28,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import TensorType, i1
+from xdsl.dialects.builtin import IntegerType, TensorType, i1
 from xdsl.ir import Operation, SSAValue
 
 from ttdialect import dialect as tt
 from ttdialect.types import QTensorType
 
-IN_PLACE_OPS = (tt.ClampGradOp, tt.MaskGradOp, tt.GradAccumulateOp, tt.ScaleGradOp)
+IN_PLACE_OPS = (
+    tt.ClampGradOp,
+    tt.MaskGradOp,
+    tt.GradAccumulateOp,
+    tt.ScaleGradOp,
+    tt.ActivationGradOp,
+    tt.MulGradOp,
+    tt._LookupActivation,
+    tt.MulOp,
+)
 ALIAS_OPS = (tt.ReshapeOp,)
 
 
@@ -35,7 +54,10 @@ def value_bytes(value: SSAValue) -> int:
         return int(np.prod(typ.get_shape()))
     if isinstance(typ, TensorType):
         count = int(np.prod(typ.get_shape()))
-        return -(-count // 8) if typ.element_type == i1 else 4 * count
+        if typ.element_type == i1:
+            return -(-count // 8)
+        element = typ.element_type
+        return count if isinstance(element, IntegerType) and element.width.data == 8 else 4 * count
     return 0
 
 

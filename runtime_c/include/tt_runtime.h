@@ -625,6 +625,124 @@ void tt_bottleneck(const tt_bottleneck_shape *shape, const tt_conv_stage *expand
                    const tt_conv_stage *depthwise, const tt_conv_stage *project,
                    const int8_t *input, int8_t *output, int8_t *scratch);
 
+/* ======================================================================= pooling, table activations, multiply, concat */
+
+/*
+ * Geometry of a pool (tt.max_pool, tt.avg_pool and their gradients): input [batch, input_h,
+ * input_w, channels] -> output [batch, output_h, output_w, channels]. The window of output
+ * (oh, ow) starts at input row oh * stride_h - pad_top and column ow * stride_w - pad_left; its
+ * taps outside the input (the padding) are not part of it: a max or an average over the valid
+ * taps only (TFLite's rule). The bottom and right padding is whatever the output size implies
+ * (TensorFlow's SAME and PyTorch's ceil_mode pad more there).
+ */
+typedef struct {
+    int32_t batch;
+    int32_t input_h, input_w, channels;
+    int32_t output_h, output_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+} tt_pool_shape;
+
+/* 1 when `shape` is consistent (positive sizes, 0 <= padding < kernel, every window holds at
+ * least one input tap), else 0. The pool kernels assume it. */
+int tt_pool_shape_is_valid(const tt_pool_shape *shape);
+
+/*
+ * tt.max_pool (TFLite MAX_POOL_2D): output = clamp(max over the window's valid taps, act_min,
+ * act_max), at the input's quantization. indices (may be NULL): for each output, the tap of the
+ * window's maximum, kh * kernel_w + kw, the first in raster order among equal values (needs
+ * kernel_h * kernel_w <= 256). Each output pixel's channels are compared tap after tap in raster
+ * order, contiguously. No scratch.
+ */
+void tt_max_pool(const tt_pool_shape *shape, int32_t act_min, int32_t act_max, const int8_t *input,
+                 int8_t *output, uint8_t *indices);
+
+/*
+ * tt.avg_pool (TFLite AVERAGE_POOL_2D): output = clamp(round(sum / count), act_min, act_max)
+ * over the window's valid taps (count of them), sum of the raw int8 values, rounded to nearest
+ * with ties away from zero ((sum + count / 2) / count, or (sum - count / 2) / count for
+ * sum <= 0, C's truncating division), at the input's quantization. Up to 16 channels are summed
+ * at a time in int32 on the stack (64 bytes). No scratch.
+ */
+void tt_avg_pool(const tt_pool_shape *shape, int32_t act_min, int32_t act_max, const int8_t *input,
+                 int8_t *output);
+
+/* tt.hard_swish, tt.hard_sigmoid, tt.sigmoid: output[i] = table[input[i] + 128], the op's 256-entry
+ * table computed by the compiler (numerics.activation_table). output may alias input. */
+void tt_lookup_s8(size_t count, const int8_t *table, const int8_t *input, int8_t *output);
+
+/*
+ * tt.mul (TFLite MUL): output = clamp(requantize((lhs - lhs_zp) * (rhs - rhs_zp), multiplier,
+ * shift) + output_zp, act_min, act_max) with (multiplier, shift) = quantize_multiplier(lhs_scale *
+ * rhs_scale / output_scale). lhs and output are [batch, positions, channels]; rhs has that shape,
+ * or [batch, 1, channels] broadcast over the positions when rhs_broadcast is 1 (a squeeze-and-
+ * excitation gate). Evaluated in 32-bit steps (tt_requantize32) where the shift allows, the same
+ * value. output may alias lhs (or rhs when it is not broadcast).
+ */
+typedef struct {
+    int32_t lhs_zero_point, rhs_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+    int32_t act_min, act_max;
+} tt_mul_quant;
+
+void tt_mul(int32_t batch, size_t positions, int32_t channels, int rhs_broadcast,
+            const tt_mul_quant *quant, const int8_t *lhs, const int8_t *rhs, int8_t *output);
+
+/*
+ * One input of tt.concat: input [positions, input_channels] written to channels [channel_offset,
+ * channel_offset + input_channels) of output [positions, output_channels], requantized as
+ * tt_requantize_tensor does (clamp(requantize(input - input_zp) + output_zp, -128, 127),
+ * (multiplier, shift) = quantize_multiplier(input_scale / output_scale)); a copy when the
+ * quantizations agree (multiplier 2^30, shift 1, equal zero points: the rule is the identity).
+ */
+void tt_concat_channels(size_t positions, int32_t input_channels, int32_t output_channels,
+                        int32_t channel_offset, int32_t input_zero_point, int32_t output_zero_point,
+                        int32_t multiplier, int32_t shift, const int8_t *input, int8_t *output);
+
+/*
+ * tt.max_pool_grad: grad_input is zeroed, then for each output (n, oh, ow) in raster order and
+ * channel c ascending, its gradient is added to the input element of its window's maximum (found
+ * again in `input`, the first in raster order among equal values; or read from the forward's
+ * `indices` by tt_max_pool_grad_indices): each element's terms in that order, so the two are
+ * bit identical. No scratch.
+ */
+void tt_max_pool_grad(const tt_pool_shape *shape, const float *grad_output, const int8_t *input,
+                      float *grad_input);
+void tt_max_pool_grad_indices(const tt_pool_shape *shape, const float *grad_output,
+                              const uint8_t *indices, float *grad_input);
+
+/* tt.avg_pool_grad: grad_input is zeroed, then for each output (n, oh, ow) in raster order and
+ * channel c ascending, share = grad_output / count (one float32 division, count of the valid
+ * taps) is added to each valid tap of the window in raster order. No scratch. */
+void tt_avg_pool_grad(const tt_pool_shape *shape, const float *grad_output, float *grad_input);
+
+/* tt.activation_grad: grad_input[i] = grad_output[i] * derivative[input[i] + 128], the op's
+ * 256-entry float table (numerics.activation_grad_table). grad_input may alias grad_output. */
+void tt_lookup_grad(size_t count, const float *derivative, const float *grad_output,
+                    const int8_t *input, float *grad_input);
+
+/*
+ * tt.mul_grad of the operand with the output's shape: grad_input[n, p, c] = grad_output[n, p, c]
+ * * d, d = (float)(other - other_zp) * other_scale (one rounding), other [batch, positions,
+ * channels] or [batch, 1, channels] when other_broadcast is 1. grad_input may alias grad_output.
+ */
+void tt_mul_grad(int32_t batch, size_t positions, int32_t channels, int other_broadcast,
+                 float other_scale, int32_t other_zero_point, const float *grad_output,
+                 const int8_t *other, float *grad_input);
+
+/* tt.mul_grad of a broadcast [batch, 1, channels] operand: grad_input[n, c] = sum over positions p
+ * ascending of grad_output[n, p, c] * d[n, p, c] (d as tt_mul_grad's, other [batch, positions,
+ * channels]), summed in float32 from 0. */
+void tt_mul_grad_reduce(int32_t batch, size_t positions, int32_t channels, float other_scale,
+                        int32_t other_zero_point, const float *grad_output, const int8_t *other,
+                        float *grad_input);
+
+/* tt.concat_grad: output [positions, count] = channels [offset, offset + count) of input
+ * [positions, channels] (exact copies). */
+void tt_channel_slice(size_t positions, int32_t channels, int32_t offset, int32_t count,
+                      const float *input, float *output);
+
 /* ======================================================================= training loop */
 
 /* cos(pi * t) in float32 from +, -, * only (a polynomial; error below 1e-7): the same bits on

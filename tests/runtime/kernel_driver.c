@@ -498,6 +498,7 @@ static void run_bias_update(request *r)
 #include "kernel_driver_split.h" /* SPLIT_KERNELS */
 #include "kernel_driver_bottleneck.h" /* BOTTLENECK_KERNELS */
 #include "kernel_driver_expand_grad.h" /* EXPAND_GRAD_KERNELS */
+#include "kernel_driver_layers.h" /* LAYER_KERNELS */
 
 typedef struct {
     const char *name;
@@ -538,6 +539,7 @@ static const kernel_entry KERNELS[] = {
     SPLIT_KERNELS
     BOTTLENECK_KERNELS
     EXPAND_GRAD_KERNELS
+    LAYER_KERNELS
 };
 
 int main(void)

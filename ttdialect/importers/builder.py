@@ -200,14 +200,88 @@ class ModelBuilder:
         op = tt.GlobalAvgPoolOp.create(operands=[x], result_types=[x_type.with_shape((n, 1, 1, c))])
         return self._append(op)
 
+    def pool(
+        self,
+        kind: str,
+        x: SSAValue,
+        kernel: tuple[int, int],
+        stride: tuple[int, int],
+        padding: tuple[int, int, int, int],
+        act_range: tuple[int, int] = (-128, 127),
+    ) -> SSAValue:
+        """A tt.max_pool or tt.avg_pool (`kind` "max" / "avg") at the input's quantization;
+        `padding` is (top, left, bottom, right)."""
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        n, h, w, c = x_type.get_shape()
+        top, left, bottom, right = padding
+        out_shape = (
+            n,
+            tt.pool_output_size(h, kernel[0], stride[0], top, bottom),
+            tt.pool_output_size(w, kernel[1], stride[1], left, right),
+            c,
+        )
+        pads = [top, left] if (top, left) == (bottom, right) else [top, left, bottom, right]
+        op_type = tt.MaxPoolOp if kind == "max" else tt.AvgPoolOp
+        op = op_type.create(
+            operands=[x],
+            result_types=[x_type.with_shape(out_shape)],
+            properties={
+                "kernel": DenseArrayBase.from_list(i64, list(kernel)),
+                "stride": DenseArrayBase.from_list(i64, list(stride)),
+                "padding": DenseArrayBase.from_list(i64, pads),
+                **self._clamp_props(*act_range),
+            },
+        )
+        return self._append(op)
+
+    def activation(self, x: SSAValue, name: str, out_scale: float, out_zp: int) -> SSAValue:
+        """A table activation (numerics.ACTIVATIONS: hard_swish, hard_sigmoid, sigmoid)."""
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        op = tt.LOOKUP_ACTIVATIONS[name].create(
+            operands=[x], result_types=[x_type.with_scale(out_scale, out_zp)]
+        )
+        return self._append(op)
+
+    def mul(
+        self,
+        lhs: SSAValue,
+        rhs: SSAValue,
+        out_scale: float,
+        out_zp: int,
+        act_range: tuple[int, int] = (-128, 127),
+    ) -> SSAValue:
+        """tt.mul; rhs has lhs's shape or is [N, 1, 1, C]."""
+        lhs_type = lhs.type
+        assert isinstance(lhs_type, QTensorType)
+        op = tt.MulOp.create(
+            operands=[lhs, rhs],
+            result_types=[lhs_type.with_scale(out_scale, out_zp)],
+            properties=self._clamp_props(*act_range),
+        )
+        return self._append(op)
+
+    def concat(self, inputs: list[SSAValue], out_scale: float, out_zp: int) -> SSAValue:
+        """tt.concat on the last (channel) axis."""
+        types = [value.type for value in inputs]
+        assert all(isinstance(typ, QTensorType) for typ in types)
+        shape = list(types[0].get_shape())  # type: ignore[union-attr]
+        shape[-1] = sum(typ.get_shape()[-1] for typ in types)  # type: ignore[union-attr]
+        op = tt.ConcatOp.create(operands=inputs, result_types=[QTensorType(shape, out_scale, out_zp)])
+        return self._append(op)
+
     def flatten(self, x: SSAValue) -> SSAValue:
+        """[N, ...] -> [N, product of the rest], in tt's (NHWC) order."""
         x_type = x.type
         assert isinstance(x_type, QTensorType)
         shape = x_type.get_shape()
-        op = tt.ReshapeOp.create(
-            operands=[x], result_types=[x_type.with_shape((shape[0], int(np.prod(shape[1:]))))]
-        )
-        return self._append(op)
+        return self.reshape(x, (shape[0], int(np.prod(shape[1:]))))
+
+    def reshape(self, x: SSAValue, shape: tuple[int, ...]) -> SSAValue:
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        return self._append(tt.ReshapeOp.create(operands=[x], result_types=[x_type.with_shape(shape)]))
 
     def _append(self, op: tt.IRDLOperation, layer: str | None = None) -> SSAValue:
         self.block.add_op(op)

@@ -7,12 +7,24 @@ per-tensor min/max of every activation, the input included. Then:
   0, zero point = round(-128 - min / scale);
 - Conv2d / Linear weights (BatchNorm2d folded in first): per-output-channel symmetric int8 in
   [-127, 127], scale = max|w| / 127; biases int32 = round(b / (x_scale * w_scale[o]));
+- MaxPool2d / AvgPool2d (also with ceil_mode, which pads more at the bottom and right) keep
+  their input's quantization (TFLite's rule); an average pool divides by the valid taps, so
+  padding needs count_include_pad=False;
+- Hardswish / Hardsigmoid / Sigmoid become table activations, an element-wise multiply of two
+  activations (a squeeze-and-excitation gate [N, C, 1, 1]) `tt.mul`, torch.cat on channels
+  `tt.concat`, all with calibrated output ranges;
+- a flatten of an [N, C, H, W] map into a Linear layer: tt flattens NHWC, so the Linear weight's
+  columns are permuted at import from PyTorch's (c, h, w) order to (h, w, c);
 - ReLU / ReLU6 / Hardtanh / clamp after a conv, linear or add are folded into the op's int8
   clamp: the output range is calibrated after the activation (so it is [0, max] with max <= 6
   for ReLU6, and the int8 range itself does the clamp), act_min / act_max are the quantized
   bounds (ReLU: act_min = output zero point; ReLU6: act_max = quantized 6, capped at 127).
   An activation that cannot be fused (its input has other users) becomes a `tt.clamp` at its
   input's scale.
+
+Before calibrating on more than one batch, the model is converted once on the first batch, so
+that the first unsupported layer is named at once; a calibration of more than one batch reports its
+progress (`progress`, the CLI prints it on stderr).
 
 Parameters keep their PyTorch state_dict names (`features.0.0.weight`); the IR input is the
 NHWC int8 image with the calibrated input scale and zero point.
@@ -40,6 +52,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import SSAValue
 from xdsl.utils.exceptions import VerifyException
 
+from ttdialect import dialect as tt
 from ttdialect import numerics as nx
 from ttdialect.errors import TTError
 from ttdialect.importers.builder import ModelBuilder, save_model
@@ -47,9 +60,10 @@ from ttdialect.types import QTensorType
 
 SUPPORTED = (
     "Conv2d (any groups, zero padding, no dilation), BatchNorm2d directly after a Conv2d, "
-    "ReLU / ReLU6 / Hardtanh / clamp, residual add of two activations, "
-    "AdaptiveAvgPool2d(1) / global AvgPool2d / mean over (H, W), flatten / view / reshape to [N, C], "
-    "Linear, Dropout / Identity"
+    "ReLU / ReLU6 / Hardtanh / clamp, Hardswish / Hardsigmoid / Sigmoid, residual add of two "
+    "activations, multiply of two activations (same shape or an [N, C, 1, 1] gate), torch.cat on "
+    "channels, MaxPool2d / AvgPool2d (no dilation; ceil_mode), AdaptiveAvgPool2d / mean over (H, W), "
+    "flatten / view / reshape to [N, C*H*W] (and [N, C] to [N, C, 1, 1]), Linear, Dropout / Identity"
 )
 CALIBRATION_BATCH = 64
 MIN_SCALE = 1e-8
@@ -64,6 +78,18 @@ _MEAN_FUNCTIONS = {torch.mean}
 _RESHAPE_FUNCTIONS = {torch.flatten, torch.reshape, torch.squeeze}
 _RESHAPE_METHODS = {"view", "reshape", "flatten", "squeeze"}
 _IDENTITY_MODULES = (nn.Identity, nn.Dropout, nn.Dropout2d, nn.AlphaDropout)
+_MUL_FUNCTIONS = {operator.mul, operator.imul, torch.mul}
+_MUL_METHODS = {"mul", "mul_"}
+_CAT_FUNCTIONS = {torch.cat, torch.concat, torch.concatenate}
+_ACTIVATION_MODULES = {nn.Hardswish: "hard_swish", nn.Hardsigmoid: "hard_sigmoid", nn.Sigmoid: "sigmoid"}
+_ACTIVATION_FUNCTIONS = {
+    F.hardswish: "hard_swish",
+    F.hardsigmoid: "hard_sigmoid",
+    torch.sigmoid: "sigmoid",
+    F.sigmoid: "sigmoid",
+}
+_ACTIVATION_METHODS = {"sigmoid": "sigmoid", "sigmoid_": "sigmoid"}
+_POOL_FUNCTIONS = {F.max_pool2d: "max", F.avg_pool2d: "avg"}
 
 
 # --------------------------------------------------------------------------- quantization rules
@@ -152,16 +178,33 @@ class _Recorder(fx.Interpreter):
         return result
 
 
-def calibrate(module: fx.GraphModule, images: np.ndarray) -> _Recorder:
+Progress = Callable[[int, int], None]
+"""progress(images done, images in all), called after each calibration batch."""
+
+
+def calibrate(module: fx.GraphModule, images: np.ndarray, progress: Progress | None = None) -> _Recorder:
     recorder = _Recorder(module)
     with torch.no_grad():
         for start in range(0, len(images), CALIBRATION_BATCH):
+            if progress is not None and start > 0:
+                progress(start, len(images))
             batch = torch.from_numpy(np.ascontiguousarray(images[start : start + CALIBRATION_BATCH]))
             try:
                 recorder.run(batch)
             except TTError as error:  # fx.Interpreter appends "While executing ..." to the message
                 raise TTError(str(error).strip().splitlines()[0]) from None
+    if progress is not None and len(images) > CALIBRATION_BATCH:
+        progress(len(images), len(images))
     return recorder
+
+
+def stderr_progress(prefix: str) -> Progress:
+    """A progress callback printing `prefix: calibrating: 640/1000 images` lines on stderr."""
+
+    def report(done: int, total: int) -> None:
+        print(f"{prefix}calibrating: {done}/{total} images", file=sys.stderr, flush=True)
+
+    return report
 
 
 # --------------------------------------------------------------------------- graph conversion
@@ -206,6 +249,36 @@ def _arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
     return default
 
 
+_POOL_OPTIONS = {
+    "max": ("dilation", "ceil_mode", "return_indices"),
+    "avg": ("ceil_mode", "count_include_pad", "divisor_override"),
+}
+_POOL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "max": {"dilation": 1, "ceil_mode": False, "return_indices": False},
+    "avg": {"ceil_mode": False, "count_include_pad": True, "divisor_override": None},
+}
+
+
+def _int_pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, value
+    first, second = value
+    return int(first), int(second)
+
+
+def _padding_after(size: int, kernel: int, stride: int, before: int, output: int) -> int:
+    """The padding after an axis that gives `output` windows: the same as before if that does,
+    else the least that lets the last window in (PyTorch's ceil_mode)."""
+    if tt.pool_output_size(size, kernel, stride, before, before) == output:
+        return before
+    return max(0, (output - 1) * stride + kernel - size - before)
+
+
+def _is_gate(gate: tuple[int, ...], full: tuple[int, ...]) -> bool:
+    """Whether `gate` is an [N, C, 1, 1] gate of the NCHW shape `full`."""
+    return len(gate) == len(full) == 4 and gate[:2] == full[:2] and gate[2:] == (1, 1)
+
+
 def _number(value: Any) -> float | None:
     if value is None:
         return None
@@ -223,6 +296,9 @@ class _Converter:
         self.env: dict[fx.Node, SSAValue] = {}
         self.done: set[fx.Node] = set()
         self.used_modules: set[str] = set()
+        self.flattened: dict[fx.Node, tuple[int, int, int]] = {}
+        """Flattened [N, C, H, W] maps (H * W > 1) by node: their features are in tt's (h, w, c)
+        order, PyTorch's are in (c, h, w) order."""
         placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
         if len(placeholders) != 1:
             raise TTError(
@@ -393,7 +469,11 @@ class _Converter:
         last, bounds = self.fuse_activation(node)
         x_type = x.type
         assert isinstance(x_type, QTensorType)
-        q_weight, w_scales = quantize_weight(linear.weight.detach().double().numpy())
+        weight = linear.weight.detach().double().numpy()
+        if node.args[0] in self.flattened:  # PyTorch's (c, h, w) columns in tt's (h, w, c) order
+            c, h, w = self.flattened[node.args[0]]  # type: ignore[index]
+            weight = weight.reshape(-1, c, h, w).transpose(0, 2, 3, 1).reshape(weight.shape[0], -1)
+        q_weight, w_scales = quantize_weight(weight)
         bias = linear.bias
         q_bias = None
         if bias is not None:
@@ -411,6 +491,7 @@ class _Converter:
             raise self.unsupported(node, "only the add of two activations (no constants)")
         if self.shape(lhs_node) != self.shape(rhs_node):  # type: ignore[arg-type]
             raise self.unsupported(node, "operands of different shapes (broadcasting)")
+        self.refuse_flattened(node, [lhs_node, rhs_node])
         lhs, rhs = self.env[lhs_node], self.env[rhs_node]  # type: ignore[index]
         last, bounds = self.fuse_activation(node)
         scale, zp = self.out_qparams(last)
@@ -431,14 +512,22 @@ class _Converter:
         if in_shape == out_shape:
             self.env[node] = x
             return
-        vector = sum(1 for d in in_shape[1:] if d > 1) <= 1
-        if len(out_shape) == 2 and out_shape[0] == in_shape[0] and len(in_shape) == 4 and vector:
+        if node.args[0] in self.flattened:
+            raise self.unsupported(node, "a reshape of a flattened map")
+        if len(out_shape) == 2 and out_shape[0] == in_shape[0] and len(in_shape) == 4:
             self.env[node] = self.builder.flatten(x)
+            _, c, h, w = in_shape
+            if h * w > 1 and sum(1 for d in in_shape[1:] if d > 1) > 1:
+                self.flattened[node] = (c, h, w)
+            return
+        if len(in_shape) == 2 and len(out_shape) == 4 and out_shape == (*in_shape, 1, 1):
+            n, c = x.type.get_shape()  # type: ignore[attr-defined]
+            self.env[node] = self.builder.reshape(x, (n, 1, 1, c))  # [N, C] -> [N, C, 1, 1]
             return
         raise self.unsupported(
             node,
-            f"reshape of {list(in_shape)} to {list(out_shape)}; only [N, C, 1, 1] -> [N, C] "
-            "(NCHW and NHWC orders differ otherwise)",
+            f"reshape of {list(in_shape)} to {list(out_shape)}; only a flatten [N, C, H, W] -> [N, C*H*W] "
+            "and [N, C] -> [N, C, 1, 1]",
         )
 
     def standalone_activation(self, node: fx.Node, bounds: tuple[float, float]) -> None:
@@ -447,6 +536,128 @@ class _Converter:
         assert isinstance(x_type, QTensorType)
         act_range = self.clamp_range(bounds, x_type.real_scale, x_type.zp)
         self.env[node] = self.builder.clamp(x, act_range)
+        self.keep_layout(node)
+
+    def refuse_flattened(self, node: fx.Node, operands: list[Any]) -> None:
+        """Operands in tt's (h, w, c) feature order can only feed a Linear layer."""
+        if any(operand in self.flattened for operand in operands):
+            raise self.unsupported(node, "a flattened spatial map feeds something other than a Linear layer")
+
+    def keep_layout(self, node: fx.Node) -> None:
+        """An element-wise op keeps its input's (flattened) feature order."""
+        source = node.args[0] if node.args else None
+        if source in self.flattened:
+            self.flattened[node] = self.flattened[source]  # type: ignore[index]
+
+    def pool_geometry(
+        self, node: fx.Node, kernel: Any, stride: Any, padding: Any
+    ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int]]:
+        """(kernel, stride, (top, left, bottom, right)) of a PyTorch pool: the bottom / right
+        padding reproduces its output size (ceil_mode pads there)."""
+        kernel, stride = _int_pair(kernel), _int_pair(stride if stride not in (None, []) else kernel)
+        top, left = _int_pair(padding)
+        _, _, h, w = self.shape(node.args[0])  # type: ignore[arg-type]
+        _, _, oh, ow = self.shape(node)
+        bottom = _padding_after(h, kernel[0], stride[0], top, oh)
+        right = _padding_after(w, kernel[1], stride[1], left, ow)
+        sizes = (
+            tt.pool_output_size(h, kernel[0], stride[0], top, bottom),
+            tt.pool_output_size(w, kernel[1], stride[1], left, right),
+        )
+        if sizes != (oh, ow) or max(top, bottom) >= kernel[0] or max(left, right) >= kernel[1]:
+            raise self.unsupported(node, f"a pool of {kernel} with padding {(top, left)} giving {(oh, ow)}")
+        return kernel, stride, (top, left, bottom, right)
+
+    def pool(self, node: fx.Node, kind: str) -> None:
+        """MaxPool2d / AvgPool2d (module or function): at the input's quantization."""
+        x = self.source(node, node.args[0])
+        self.refuse_flattened(node, [node.args[0]])
+        module = self.module(node)
+        if module is not None:  # no weights: a pool module may be called more than once
+            options = {name: getattr(module, name) for name in _POOL_OPTIONS[kind] if hasattr(module, name)}
+            kernel, stride, padding = module.kernel_size, module.stride, module.padding  # type: ignore[union-attr]
+        else:
+            names = ("input", "kernel_size", "stride", "padding", *_POOL_OPTIONS[kind])
+            defaults = {"stride": None, "padding": 0, **_POOL_DEFAULTS[kind]}
+            values = {name: _arg(node, i, name, defaults.get(name)) for i, name in enumerate(names) if i > 0}
+            kernel, stride, padding = values["kernel_size"], values["stride"], values["padding"]
+            options = {name: values[name] for name in _POOL_OPTIONS[kind]}
+        self.check_pool_options(node, kind, options, padding)
+        geometry = self.pool_geometry(node, kernel, stride, padding)
+        last, bounds = self.fuse_activation(node)
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        act = self.clamp_range(bounds, x_type.real_scale, x_type.zp)
+        self.env[last] = self.builder.pool(kind, x, *geometry, act_range=act)
+
+    def check_pool_options(self, node: fx.Node, kind: str, options: dict[str, Any], padding: Any) -> None:
+        if kind == "max":
+            if _int_pair(options.get("dilation", 1)) != (1, 1):
+                raise self.unsupported(node, f"dilation {options['dilation']}")
+            if options.get("return_indices"):
+                raise self.unsupported(node, "return_indices=True")
+            return
+        if options.get("divisor_override") is not None:
+            raise self.unsupported(node, "divisor_override")
+        if options.get("count_include_pad", True) and _int_pair(padding) != (0, 0):
+            raise self.unsupported(
+                node,
+                "count_include_pad=True with padding divides by the padded window; tt.avg_pool (TFLite's "
+                "AVERAGE_POOL_2D) divides by the valid taps: use count_include_pad=False",
+            )
+
+    def adaptive_avg_pool(self, node: fx.Node) -> None:
+        """AdaptiveAvgPool2d to a size that divides the input: an average pool of equal windows."""
+        _, _, h, w = self.shape(node.args[0])  # type: ignore[arg-type]
+        _, _, oh, ow = self.shape(node)
+        if h % oh or w % ow:
+            raise self.unsupported(
+                node, f"adaptive average pooling of {(h, w)} to {(oh, ow)} (unequal windows)"
+            )
+        x = self.source(node, node.args[0])
+        kernel = (h // oh, w // ow)
+        self.env[node] = self.builder.pool("avg", x, kernel, kernel, (0, 0, 0, 0))
+
+    def lookup_activation(self, node: fx.Node, name: str) -> None:
+        x = self.source(node, node.args[0])
+        scale, zp = self.out_qparams(node)
+        self.env[node] = self.builder.activation(x, name, scale, zp)
+        self.keep_layout(node)
+
+    def mul(self, node: fx.Node) -> None:
+        if len(node.args) != 2 or node.kwargs:
+            raise self.unsupported(node, "only a plain multiply of two activations")
+        operands = list(node.args)
+        if not all(isinstance(a, fx.Node) and a in self.env for a in operands):
+            raise self.unsupported(node, "only the multiply of two activations (no constants)")
+        self.refuse_flattened(node, operands)
+        shapes = [self.shape(a) for a in operands]  # type: ignore[arg-type]
+        if shapes[0] != shapes[1]:
+            if _is_gate(shapes[0], shapes[1]):
+                operands.reverse()
+            elif not _is_gate(shapes[1], shapes[0]):
+                raise self.unsupported(
+                    node,
+                    f"a multiply of shapes {list(shapes[0])} and {list(shapes[1])}; only equal shapes "
+                    "or an [N, C, 1, 1] gate",
+                )
+        lhs, rhs = self.env[operands[0]], self.env[operands[1]]  # type: ignore[index]
+        last, bounds = self.fuse_activation(node)
+        scale, zp = self.out_qparams(last)
+        self.env[last] = self.builder.mul(lhs, rhs, scale, zp, self.clamp_range(bounds, scale, zp))
+
+    def concat(self, node: fx.Node) -> None:
+        tensors = _arg(node, 0, "tensors")
+        dim = _arg(node, 1, "dim", 0)
+        if not isinstance(tensors, list | tuple) or not tensors or not isinstance(dim, int):
+            raise self.unsupported(node, "torch.cat of a list of activations on a constant dim")
+        rank = len(self.shape(node))
+        if dim % rank != 1:
+            raise self.unsupported(node, f"concatenation on dim {dim}; only on channels (dim 1)")
+        self.refuse_flattened(node, list(tensors))
+        inputs = [self.source(node, value) for value in tensors]
+        scale, zp = self.out_qparams(node)
+        self.env[node] = self.builder.concat(inputs, scale, zp)
 
     # ----------------------------------------------------------------- dispatch
 
@@ -474,6 +685,28 @@ class _Converter:
             return sorted(d % 4 for d in dims) == [2, 3] and _arg(node, 3, "dtype") is None
         return False
 
+    def pool_kind(self, node: fx.Node) -> str | None:
+        """ "max" / "avg" for a MaxPool2d / AvgPool2d (module or function), else None."""
+        module = self.module(node)
+        if isinstance(module, nn.MaxPool2d):
+            return "max"
+        if isinstance(module, nn.AvgPool2d):
+            return "avg"
+        if node.op == "call_function":
+            return _POOL_FUNCTIONS.get(node.target)  # type: ignore[arg-type]
+        return None
+
+    def activation_name(self, node: fx.Node) -> str | None:
+        """The table activation (numerics.ACTIVATIONS) a node computes, if any."""
+        module = self.module(node)
+        if module is not None:
+            return _ACTIVATION_MODULES.get(type(module))
+        if node.op == "call_function":
+            return _ACTIVATION_FUNCTIONS.get(node.target)  # type: ignore[arg-type]
+        if node.op == "call_method":
+            return _ACTIVATION_METHODS.get(str(node.target))
+        return None
+
     def is_reshape(self, node: fx.Node) -> bool:
         module = self.module(node)
         return (
@@ -498,6 +731,7 @@ class _Converter:
             node.op == "call_function" and node.target is F.dropout and not _arg(node, 2, "training", True)
         ):
             self.env[node] = self.source(node, node.args[0])
+            self.keep_layout(node)
         elif isinstance(module, nn.BatchNorm2d):
             raise self.unsupported(node, "a BatchNorm2d must directly follow the Conv2d it is folded into")
         elif (node.op == "call_function" and node.target in _ADD_FUNCTIONS) or (
@@ -506,6 +740,20 @@ class _Converter:
             self.add(node)
         elif self.is_global_pool(node):
             self.global_pool(node)
+        elif (kind := self.pool_kind(node)) is not None:
+            self.pool(node, kind)
+        elif isinstance(module, nn.AdaptiveAvgPool2d) or (
+            node.op == "call_function" and node.target is F.adaptive_avg_pool2d
+        ):
+            self.adaptive_avg_pool(node)
+        elif (name := self.activation_name(node)) is not None:
+            self.lookup_activation(node, name)
+        elif (node.op == "call_function" and node.target in _MUL_FUNCTIONS) or (
+            node.op == "call_method" and node.target in _MUL_METHODS
+        ):
+            self.mul(node)
+        elif node.op == "call_function" and node.target in _CAT_FUNCTIONS:
+            self.concat(node)
         elif self.is_reshape(node):
             self.reshape(node)
         elif (bounds := self.activation_bounds(node)) is not None:
@@ -522,6 +770,10 @@ class _Converter:
                 (value,) = node.args
                 if not isinstance(value, fx.Node) or value not in self.env:
                     raise TTError("the model must return a single activation tensor (the logits)")
+                if value in self.flattened:
+                    raise self.unsupported(
+                        value, "the model returns a flattened spatial map (no Linear after it)"
+                    )
                 result = self.env[value]
             else:
                 self.convert(node)
@@ -560,19 +812,28 @@ def check_calibration(calibration: Any, where: str = "calibration data") -> np.n
 
 
 def import_torch(
-    module: nn.Module, calibration: np.ndarray, output: Path, *, batch_size: int = 1
+    module: nn.Module,
+    calibration: np.ndarray,
+    output: Path,
+    *,
+    batch_size: int = 1,
+    progress: Progress | None = None,
 ) -> ModuleOp:
     """Quantize float `module` with `calibration` (NCHW float images) and write `output` (.mlir).
 
     The IR's @forward takes a [batch_size, H, W, C] int8 image; the weights file is written
-    beside `output`. Returns the verified module.
+    beside `output`. Returns the verified module. A calibration of more than one batch is preceded
+    by a conversion on the first batch, so an unsupported layer is reported before it, and
+    followed by `progress(done, total)`.
     """
     if not isinstance(module, nn.Module):
         raise TTError(f"expected a torch.nn.Module, got {type(module).__name__}")
     images = check_calibration(calibration)
     _check_finite(module)
     gm = _prepare(module)
-    recorder = calibrate(gm, images)
+    if len(images) > CALIBRATION_BATCH:  # else the calibration is one batch anyway
+        _dry_run(gm, images[:CALIBRATION_BATCH], batch_size)
+    recorder = calibrate(gm, images, progress)
     try:
         converter = _Converter(gm, recorder, batch_size)
         result = converter.run()
@@ -582,6 +843,16 @@ def import_torch(
             f"the model cannot be quantized ({first}): are its weights or activations beyond float32?"
         ) from None
     return save_model(converter.builder, result, Path(output))
+
+
+def _dry_run(gm: fx.GraphModule, images: np.ndarray, batch_size: int) -> None:
+    """Convert the model calibrated on its first batch: every unsupported layer or structure is
+    reported as after the whole calibration, but at once. (Numeric failures depend on the
+    ranges: they are left to the real conversion.)"""
+    try:
+        _Converter(gm, calibrate(gm, images), batch_size).run()
+    except (nx.NumericsError, VerifyException):
+        pass
 
 
 def _check_finite(module: nn.Module) -> None:
@@ -670,4 +941,4 @@ def import_torch_cli(spec: str, input_shape: str | None, calibration: str | None
         raise TTError(f"{spec}: calling the factory failed: {type(error).__name__}: {error}") from None
     if not isinstance(model, nn.Module):
         raise TTError(f"{spec}: the factory returned {type(model).__name__}, not a torch.nn.Module")
-    import_torch(model, images, output, batch_size=shape[0])
+    import_torch(model, images, output, batch_size=shape[0], progress=stderr_progress("tt-import: "))

@@ -3,7 +3,7 @@
 // RUN: tt-import --torch %S/inputs/small_net.py:make --input-shape 1x3x8x8 --calibration %S/inputs/calib.npy -o %t.mlir
 // RUN: filecheck %s --input-file %t.mlir
 // RUN: tt-opt %t.mlir | filecheck %s
-// RUN: not tt-import --torch %S/inputs/small_net.py:make_with_maxpool --input-shape 1x3x8x8 --calibration %S/inputs/calib.npy -o %t.bad.mlir 2>&1 | filecheck %s --check-prefix=ERR
+// RUN: not tt-import --torch %S/inputs/small_net.py:make_with_gelu --input-shape 1x3x8x8 --calibration %S/inputs/calib.npy -o %t.bad.mlir 2>&1 | filecheck %s --check-prefix=ERR
 
 // Parameters: PyTorch state_dict names, BN folded into the stem conv (so it has a bias),
 // OHWI int8 weights with per-output-channel scales, int32 biases; none for pw.
@@ -29,5 +29,5 @@
 // CHECK-NEXT:   %[[FC:[a-z0-9_]+]] = tt.linear %[[FLAT]], @fc.weight, @fc.bias {act_min = -128 : i64, act_max = 127 : i64} : !tt.qtensor<1x4, [[S4]]> -> !tt.qtensor<1x3, [[OUT]]>
 // CHECK-NEXT:   func.return %[[FC]] : !tt.qtensor<1x3, [[OUT]]>
 
-// ERR: tt-import: error: layer 'stem.3' (MaxPool2d) is not supported by the torch importer; supported: Conv2d
+// ERR: tt-import: error: layer 'stem.3' (GELU) is not supported by the torch importer; supported: Conv2d
 // ERR-NOT: Traceback

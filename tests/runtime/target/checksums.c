@@ -306,6 +306,50 @@ static void check_expand_grad(void)
                counter);
 }
 
+/* The layers of tt_layers.c: pools (3x3 stride 2 padded; 2x2 stride 2 with the bottom / right
+ * padding of a ceil-mode pool), the table lookup, multiplies (a broadcast gate in 32-bit steps,
+ * a same-shape one in 64 bits), concat (a copy and a requantized input), and the gradients. */
+static uint8_t pool_indices[N * 5 * 4 * C];
+static int8_t concat_out[N * H * W * C * 2];
+
+static void check_layers(void)
+{
+    const tt_pool_shape pool = {N, H, W, C, 5, 4, K, K, 2, 2, 1, 1};
+    const tt_pool_shape ceil_pool = {N, H, W, C, 5, 4, 2, 2, 2, 2, 0, 0};
+    const tt_mul_quant gate = {-3, 5, 2, 1288490189, -6, -100, 120};
+    const tt_mul_quant same = {7, -9, 1, 1431655765, -1, -128, 127};
+    const size_t count = (size_t)N * H * W * C;
+    tt_max_pool(&pool, -90, 100, x, y, pool_indices);
+    report("max_pool", hash_bytes(y, (size_t)N * 5 * 4 * C) ^ hash_bytes(pool_indices, sizeof pool_indices));
+    tt_avg_pool(&pool, -128, 110, x, y);
+    report("avg_pool", hash_bytes(y, (size_t)N * 5 * 4 * C));
+    tt_avg_pool(&ceil_pool, -128, 127, x, y);
+    report("avg_pool_ceil", hash_bytes(y, (size_t)N * 5 * 4 * C));
+    tt_lookup_s8(count, weight, x, y);
+    report("lookup_s8", hash_bytes(y, count));
+    tt_mul(N, H * W, C, 1, &gate, x, weight, y);
+    report("mul_broadcast", hash_bytes(y, count));
+    tt_mul(N, H * W, C, 0, &same, x, x, y);
+    report("mul", hash_bytes(y, count));
+    tt_concat_channels((size_t)N * H * W, C, 2 * C, 0, -3, -3, 1073741824, 1, x, concat_out);
+    tt_concat_channels((size_t)N * H * W, C, 2 * C, C, 9, -2, 1717986918, -1, x, concat_out);
+    report("concat", hash_bytes(concat_out, sizeof concat_out));
+    tt_max_pool_grad(&pool, grad_out, x, grad_in);
+    report("max_pool_grad", hash_bytes(grad_in, sizeof grad_in));
+    tt_max_pool_grad_indices(&pool, grad_out, pool_indices, grad_in);
+    report("max_pool_grad_indices", hash_bytes(grad_in, sizeof grad_in));
+    tt_avg_pool_grad(&pool, grad_out, grad_in);
+    report("avg_pool_grad", hash_bytes(grad_in, sizeof grad_in));
+    tt_lookup_grad(count, floats, grad_out, x, grad_in);
+    report("lookup_grad", hash_bytes(grad_in, sizeof grad_in));
+    tt_mul_grad(N, H * W, C, 1, 0.037f, -5, grad_out, weight, grad_in);
+    report("mul_grad", hash_bytes(grad_in, sizeof grad_in));
+    tt_mul_grad_reduce(N, H * W, C, 0.037f, -5, grad_out, x, grad_w);
+    report("mul_grad_reduce", hash_bytes(grad_w, (size_t)N * C * sizeof(float)));
+    tt_channel_slice((size_t)N * H * W, C, 3, 5, grad_out, grad_in);
+    report("channel_slice", hash_bytes(grad_in, (size_t)N * H * W * 5 * sizeof(float)));
+}
+
 void run_checksums(void)
 {
     fill();
@@ -316,4 +360,5 @@ void run_checksums(void)
     check_split();
     check_bottleneck();
     check_expand_grad();
+    check_layers();
 }

@@ -34,8 +34,8 @@ def make() -> nn.Module:
     return net.eval()
 
 
-def make_with_maxpool() -> nn.Module:
-    """SmallNet with an nn.MaxPool2d after the stem: not supported by the importer."""
+def make_with_gelu() -> nn.Module:
+    """SmallNet with an nn.GELU after the stem: not supported by the importer."""
     net = make()
-    net.stem.append(nn.MaxPool2d(2))
+    net.stem.append(nn.GELU())
     return net
