@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 {
     options opt;
     samples_file train_set = {NULL, NULL, 0, 0}, test_set = {NULL, NULL, 0, 0};
-    @MODEL@_context ctx;
+    static @MODEL@_context ctx;
     int status = parse_options(argc, argv, &opt);
     if (status == 0) {
         status = open_samples(&train_set, opt.train);

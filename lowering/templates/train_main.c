@@ -226,7 +226,7 @@ static void print_params(void)
 
 int main(void)
 {
-    @MODEL@_context ctx;
+    static @MODEL@_context ctx; /* static: a -DTT_PROFILE context holds a counter per op */
     int status = 0;
     if (@MODEL@_init(&ctx, arena.bytes, sizeof arena.bytes, APP_SEED) != @UPPER@_OK) {
         APP_PRINTF("@MODEL@_init failed\n");
