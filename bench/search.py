@@ -1,0 +1,144 @@
+"""Searched update schemes against the published presets at the same memory (issue 17).
+
+For each chosen zoo model and published preset: the preset is compiled and its planned total
+SRAM taken as the budget; tt-search-scheme's search (tt/search.py) runs under that budget on
+Fashion-MNIST (contribution runs on 500 training images, validation on 500 others, both apart
+from bench/accuracy.py's images); last-k at equal memory is the largest k whose compiled total
+SRAM fits. The three schemes are then trained with bench/accuracy.py's protocol (1000 images x
+3 epochs, seeds 0-2, int8+QAS, test accuracy on 2000 test images) at one rate (--lr). Trials are
+cached (build/), so an interrupted run resumes. Writes the `search` section of
+docs/benchmarks.md.
+
+Usage: python -m bench.search [--presets mcunet-5fps/99kb ...] [--workers N] [--lr 0.001]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.accuracy import CACHE, Cache, Setup, Trial, run_all
+from bench.report import machine, markdown_table, write_section
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "build" / "search"
+SEARCH_IMAGES = (2000, 2500, 3000)  # contribution training [2000, 2500), validation [2500, 3000)
+
+
+def _search_data(model):
+    from tt.search import Data
+    from ttdialect.datasets import load_fashion_mnist, model_input
+
+    scale, zero_point = model.training_step("bias-only").input_quantization
+    x, y = load_fashion_mnist("train", SEARCH_IMAGES[2])
+    images = model_input(x[SEARCH_IMAGES[0] :], model.image_shape, scale, zero_point)
+    labels = y[SEARCH_IMAGES[0] :]
+    split = SEARCH_IMAGES[1] - SEARCH_IMAGES[0]
+    return Data((images[:split], labels[:split]), (images[split:], labels[split:]))
+
+
+def _scheme_file(name: str, scheme: dict) -> Path:
+    path = WORK / f"{name.replace('/', '-')}.json"
+    path.write_text(json.dumps(scheme, indent=1) + "\n")
+    return path
+
+
+def last_k_at(model, budget: int) -> tuple[str, int]:
+    """The largest last-k whose compiled total SRAM fits `budget`, and that figure."""
+    best = ("last-1", model.training_step("last-1").memory_report().total_sram_bytes)
+    for k in range(2, 60):
+        total = model.training_step(f"last-{k}").memory_report().total_sram_bytes
+        if total > budget:
+            break
+        best = (f"last-{k}", total)
+    return best
+
+
+def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]:
+    import tt
+    from tt.search import search_scheme
+
+    model_name = preset.split("/")[0]
+    model = tt.load(model_name, num_classes=10, new_head=True)
+    budget = model.training_step(preset).memory_report().total_sram_bytes
+    start = time.perf_counter()
+    scheme, report = search_scheme(
+        model_name,
+        _search_data(model),
+        budget,
+        cache=WORK / f"{model_name}.trials.json",
+        workers=workers,
+        progress=lambda what, done, total: print(f"  search {preset}: {what} {done}/{total}", flush=True),
+    )
+    searched = _scheme_file(f"searched-{preset}", scheme)
+    (WORK / f"searched-{preset.replace('/', '-')}.report.txt").write_text(report.text())
+    last_k, last_k_bytes = last_k_at(model, budget)
+    candidates = [
+        (preset, budget),
+        (str(searched), report.chosen["total_sram_bytes"]),
+        (last_k, last_k_bytes),
+    ]
+    setup = Setup()
+    trials = [
+        Trial(model_name, s, "int8+QAS", lr, seed, "test") for s, _ in candidates for seed in range(seeds)
+    ]
+    results = run_all(trials, setup, Cache(CACHE), jobs=max(1, workers))
+    rows = []
+    for (scheme_name, total), label in zip(candidates, ("preset", "searched", "last-k"), strict=True):
+        accuracies = np.array([results[t]["accuracy"] for t in trials if t.scheme == scheme_name]) * 100
+        shown = report.chosen["label"] if label == "searched" else scheme_name
+        rows.append(
+            [
+                preset,
+                f"{budget / 1024:.1f}",
+                f"{label}: {shown}",
+                f"{total / 1024:.1f}",
+                f"{accuracies.mean():.1f} ± {accuracies.std():.1f}",
+                f"{time.perf_counter() - start:.0f}" if label == "searched" else "",
+            ]
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--presets", nargs="+", default=["mcunet-5fps/99kb"])
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=0.001)
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    rows = [row for preset in args.presets for row in compare(preset, args.workers, args.lr, args.seeds)]
+    headers = ["preset (budget)", "budget KB", "scheme", "total SRAM KB", "test accuracy %", "search s"]
+    table = markdown_table(headers, rows)
+    print(table)
+    write_section(
+        "search",
+        "\n".join(
+            [
+                "## Searched schemes vs the presets at equal memory (bench/search.py)",
+                "",
+                f"Machine: {machine()}; {(time.perf_counter() - start) / 60:.0f} min, "
+                f"{args.workers} worker(s).",
+                "Budget: the preset's planned total SRAM. Search: contributions from 500-image runs, 500",
+                "validation images (apart from the accuracy bench's), compiled memory of every scheme",
+                "considered. last-k: the largest k that fits. Accuracy: bench/accuracy.py's protocol,",
+                f"int8+QAS at lr {args.lr}, {args.seeds} seeds, 2000 test images.",
+                "",
+                table,
+            ]
+        ),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
