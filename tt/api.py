@@ -78,8 +78,32 @@ def _number(value: float) -> str:
 # ----------------------------------------------------------------------- models
 
 
+class _HasForward:
+    """What a model and its training step both answer from their @forward."""
+
+    module: ModuleOp
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return module_image_shape(self.module)
+
+    @property
+    def classes(self) -> int:
+        return model_classes(self.module)
+
+    @property
+    def input_quantization(self) -> tuple[float, int]:
+        """(scale, zero point) of the int8 input image."""
+        image = find_function(self.module, "forward").args[0].type  # type: ignore[union-attr]
+        return image.real_scale, image.zp
+
+    def text(self) -> str:
+        """The IR as tt-opt prints it."""
+        return module_text(self.module)
+
+
 @dataclass
-class Model:
+class Model(_HasForward):
     """A forward IR (`@forward`: int8 NHWC image -> logits) and the folder of its weights file."""
 
     module: ModuleOp
@@ -90,18 +114,6 @@ class Model:
     @property
     def name(self) -> str:
         return default_model_name(self.source)
-
-    @property
-    def image_shape(self) -> tuple[int, ...]:
-        return module_image_shape(self.module)
-
-    @property
-    def classes(self) -> int:
-        return model_classes(self.module)
-
-    def text(self) -> str:
-        """The IR as tt-opt prints it."""
-        return module_text(self.module)
 
     def training_step(
         self, scheme: str = "last-3", lr: float | None = None, rounding: str = "stochastic", qas: bool = True
@@ -188,7 +200,7 @@ def load_torch(module: Any, calibration: np.ndarray, *, batch_size: int = 1, pro
 
 
 @dataclass
-class TrainingStep:
+class TrainingStep(_HasForward):
     """A planned training step (@forward and @train_step with every buffer at an arena offset)."""
 
     module: ModuleOp
@@ -198,26 +210,9 @@ class TrainingStep:
     learning_rate: float
     _keep: Any = field(default=None, repr=False)
 
-    @property
-    def image_shape(self) -> tuple[int, ...]:
-        return module_image_shape(self.module)
-
-    @property
-    def classes(self) -> int:
-        return model_classes(self.module)
-
-    @property
-    def input_quantization(self) -> tuple[float, int]:
-        """(scale, zero point) of the int8 input image."""
-        image = find_function(self.module, "forward").args[0].type  # type: ignore[union-attr]
-        return image.real_scale, image.zp
-
     def memory_report(self) -> MemoryReport:
         """Arena, lower bound, trainable SRAM, total SRAM and flash of the plan."""
         return memory_report(self.module)
-
-    def text(self) -> str:
-        return module_text(self.module)
 
     def c_model(self, name: str | None = None) -> ModelFiles:
         """The generated C (NAME.h, NAME.c, NAME_data.h, NAME_data.c) and its figures."""
