@@ -68,9 +68,9 @@ def main() -> int:
                 "Seeded mutations of valid inputs (tests/fuzzing.py): bytes, lines, tokens, numbers, shapes,",
                 "attributes and scales of IR; npz keys, shapes, dtypes and bytes; JSON schemes; CSV buffer",
                 "lists; zoo model files; option values. A case fails on a traceback or internal error, a",
-                "hang (30 s), a signal, a status other than 0/1/2, exit 0 without valid outputs, or a",
-                "refusal that leaves files behind. The test suite runs 30 cases per tool",
-                "(tests/test_fuzz.py).",
+                "hang (30 s; 300 s for a search), a signal, a status other than 0/1/2, exit 0 without",
+                "valid outputs, or a refusal that leaves files behind. The test suite runs 30 cases per",
+                "tool (tests/test_fuzz.py).",
                 "",
                 table,
             ]

@@ -42,6 +42,7 @@ class Case:
     files: dict[str, bytes]
     outputs: list[str]
     mutation: str
+    timeout: float = TIMEOUT_S  # seconds before the case counts as a hang
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Outcome:
 
 
 def _tools() -> dict[str, Callable[[list[str]], None]]:
-    from tt.tools import tt_compile, tt_import, tt_opt, tt_plan_memory, tt_run
+    from tt.tools import tt_compile, tt_import, tt_opt, tt_plan_memory, tt_run, tt_search_scheme, tt_train
 
     return {
         "tt-opt": tt_opt.main,
@@ -86,6 +87,8 @@ def _tools() -> dict[str, Callable[[list[str]], None]]:
         "tt-import": tt_import.main,
         "tt-compile": tt_compile.main,
         "tt-plan-memory": tt_plan_memory.main,
+        "tt-train": tt_train.main,
+        "tt-search-scheme": tt_search_scheme.main,
     }
 
 
@@ -482,12 +485,46 @@ def _tt_plan_memory(rng: random.Random, corpus: Corpus) -> Case:
     return Case("tt-plan-memory", ["buffers.csv"], {"buffers.csv": text.encode()}, [], what)
 
 
+def _tt_train(rng: random.Random, corpus: Corpus) -> Case:
+    """Small runs of the bundled model on mutated samples archives or odd options."""
+    argv = ["bundled", "--train", "8", "--test", "8"]
+    files: dict[str, bytes] = {}
+    if rng.random() < 0.6:
+        files["samples.npz"], what = mutate_arrays(rng, corpus.samples)
+        argv += ["--data", "samples.npz"]
+    else:
+        option = rng.choice(["--lr", "--epochs", "--schedule", "--seed", "--scheme", "--rounding"])
+        value = rng.choice(["0", "-1", "1e39", "nan", "", "cosine", "3", "last-99", "full", "x"])
+        argv += [option, value]
+        what = f"{option} {value!r}"
+    return Case("tt-train", argv, files, [], what)
+
+
+def _tt_search_scheme(rng: random.Random, corpus: Corpus) -> Case:
+    """Budgets, options and scheme outputs a search must refuse or honour (tiny searches)."""
+    argv = ["bundled", "--data", "samples.npz", "--train", "4", "--validation", "2", "--weight-convs", "1"]
+    files = {"samples.npz": npz_bytes(corpus.samples)}
+    option = rng.choice(["--budget", "--budget-kind", "-o", "--workers", "--epochs", "--data"])
+    value = rng.choice(
+        ["256KB", "0", "-5KB", "1e99", "KB", "x", "arena", "out.txt", "samples.npz", "nope.npz"]
+    )
+    budget = value if option == "--budget" else "64KB"
+    output = value if option == "-o" else "scheme.json"
+    argv += ["--budget", budget, "-o", output]
+    if option not in ("--budget", "-o"):
+        argv += [option, value]
+    outputs = [output] if output.endswith(".json") else []
+    return Case("tt-search-scheme", argv, files, outputs, f"{option} {value!r}", timeout=300.0)
+
+
 GENERATORS: dict[str, Callable[[random.Random, Corpus], Case]] = {
     "tt-opt": _tt_opt,
     "tt-run": _tt_run,
     "tt-compile": _tt_compile,
     "tt-import": _tt_import,
     "tt-plan-memory": _tt_plan_memory,
+    "tt-train": _tt_train,
+    "tt-search-scheme": _tt_search_scheme,
 }
 
 
@@ -508,7 +545,7 @@ def fuzz(seed: int, per_tool: int, on_outcome: Callable[[Outcome], None] | None 
     tools, corpus = _tools(), Corpus.build()
     outcomes = []
     for case in cases(corpus, seed, per_tool):
-        outcomes.append(run_case(case, tools))
+        outcomes.append(run_case(case, tools, case.timeout))
         if on_outcome is not None:
             on_outcome(outcomes[-1])
     return outcomes
