@@ -83,11 +83,17 @@ def _four(padding: tuple[int, int]) -> Padding:
 
 
 def _finish_int8(
-    acc: np.ndarray, real_scale: np.ndarray | float, out: QTensorType, lo: int, hi: int, numerics: str = "tt"
+    acc: np.ndarray,
+    real_scale: np.ndarray | float,
+    out: QTensorType,
+    lo: int,
+    hi: int,
+    numerics: str = "tt",
+    single_rounding: bool = False,
 ) -> np.ndarray:
     """requantize an int32 accumulator to the output type (tt's or TFLite's rules) and clamp to
     [lo, hi]."""
-    y = nx.requantize_scaled(acc, real_scale, numerics) + out.zp
+    y = nx.requantize_scaled(acc, real_scale, numerics, single_rounding) + out.zp
     return _clamped(y, lo, hi)
 
 
@@ -195,7 +201,8 @@ class TTFunctions(InterpreterFunctions):
         weight = self.state.value(name).astype(np.int64)
         acc = (x.astype(np.int64) - xt.zp) @ weight.T + self._bias(op.bias, weight.shape[0])
         scale = xt.real_scale * self.state.scales(name) / yt.real_scale
-        return (_finish_int8(acc, scale, yt, _ints(op.act_min), _ints(op.act_max), tt.numerics_of(op)),)
+        act, numerics = (_ints(op.act_min), _ints(op.act_max)), tt.numerics_of(op)
+        return (_finish_int8(acc, scale, yt, *act, numerics, op.name in nx.TFLITE_SINGLE_ROUNDING),)
 
     @impl(tt.AddOp)
     def run_add(self, interpreter: Interpreter, op: tt.AddOp, args: tuple[Any, ...]):

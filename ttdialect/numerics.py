@@ -76,12 +76,12 @@ def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray 
 
 
 def requantize_scaled(
-    acc: np.ndarray, real_scale: np.ndarray | float, numerics: str = TT
+    acc: np.ndarray, real_scale: np.ndarray | float, numerics: str = TT, single_rounding: bool = False
 ) -> np.ndarray:
     """requantize with the fixed-point form of `real_scale` (scalar or per last-axis channel),
-    by tt's rules or TFLite's (`numerics`)."""
+    by tt's rules or TFLite's (`numerics`; `single_rounding`: TFLite's multiplier, tt's rule)."""
     multiplier, shift = multipliers_for(np.asarray(real_scale, dtype=np.float64), numerics)
-    return requantize_by(acc, multiplier, shift, numerics)
+    return requantize_by(acc, multiplier, shift, numerics, single_rounding)
 
 
 # --------------------------------------------------------------------------- TFLite's requantization
@@ -161,11 +161,21 @@ def requantize_tflite(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.n
     return rounding_divide_by_pot(high, np.maximum(-shift, 0))
 
 
+TFLITE_SINGLE_ROUNDING = ("tt.linear",)
+"""The ops whose TFLite kernel requantizes with one rounding, tt's rule: FULLY_CONNECTED (its int8
+kernels, the reference one included, go through ruy, whose MultiplyByQuantizedMultiplier is
+(acc * multiplier + 2^(t-1)) >> t). Every other TFLite int8 kernel rounds twice."""
+
+
 def requantize_by(
-    acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int, numerics: str = TT
+    acc: np.ndarray,
+    multiplier: np.ndarray | int,
+    shift: np.ndarray | int,
+    numerics: str = TT,
+    single_rounding: bool = False,
 ) -> np.ndarray:
-    """`requantize` (tt) or `requantize_tflite` (TFLite) of acc."""
-    if check_numerics(numerics) == TT:
+    """`requantize` (tt, or TFLite with `single_rounding`) or `requantize_tflite` of acc."""
+    if check_numerics(numerics) == TT or single_rounding:
         return requantize(acc, multiplier, shift)
     return requantize_tflite(acc, multiplier, shift)
 
@@ -184,13 +194,10 @@ def mean_multiplier(x_scale: float, y_scale: float, count: int, numerics: str = 
     return (multiplier << bits) // count, shift - bits
 
 
-def c_shift(shift: int, numerics: str = TT) -> int:
-    """The shift as the C runtime takes it: TFLite's rule is marked by C_TFLITE_SHIFT."""
-    return int(shift) + (C_TFLITE_SHIFT if check_numerics(numerics) == TFLITE else 0)
-
-
-def c_shifts(shifts: np.ndarray, numerics: str = TT) -> np.ndarray:
-    return np.asarray(shifts, dtype=np.int64) + (C_TFLITE_SHIFT if check_numerics(numerics) == TFLITE else 0)
+def c_shifts(shifts: np.ndarray | int, numerics: str = TT, single_rounding: bool = False) -> np.ndarray:
+    """Shifts as the C runtime takes them: TFLite's two-rounding rule is marked by C_TFLITE_SHIFT."""
+    double = check_numerics(numerics) == TFLITE and not single_rounding
+    return np.asarray(shifts, dtype=np.int64) + (C_TFLITE_SHIFT if double else 0)
 
 
 def saturate(values: np.ndarray, low: int, high: int, dtype: type) -> np.ndarray:
