@@ -359,6 +359,11 @@ class _ConvLike(IRDLOperation):
             raise VerifyException(
                 f"weight expects {cg} input channels per group, input has {c} channels in {groups} group(s)"
             )
+        if not self.symmetric_padding and (max(top, bottom) >= kh or max(left, right) >= kw):
+            raise VerifyException(
+                f"padding {list(self.conv_padding())} must be smaller than the kernel {[kh, kw]} on every "
+                "side when it differs between opposite sides"
+            )
         expected = (n, conv_output_size(h, kh, sh, top, bottom), conv_output_size(w, kw, sw, left, right), o)
         if tuple(output_shape) != expected:
             raise VerifyException(
