@@ -1,4 +1,5 @@
-"""`tt-import`: a zoo model, a tiny-training .pkl or a PyTorch module -> tt forward IR + weights."""
+"""`tt-import`: a zoo model, a tiny-training .pkl, a PyTorch module or an int8 TFLite model -> tt
+forward IR + weights."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.py:FACTORY",
         help="a float torch.nn.Module made by FACTORY() in FILE.py, quantized with --calibration",
     )
+    source.add_argument(
+        "--tflite",
+        metavar="MODEL.tflite",
+        help="a fully int8 TensorFlow Lite model, imported with TFLite's numerics (bit-exact with its "
+        "reference kernels; needs the tflite package: pip install 'tt[tflite]')",
+    )
     parser.add_argument("-o", "--output", required=True, help="output IR file (.mlir)")
     head = parser.add_argument_group("classifier head (zoo and .pkl models)")
     head.add_argument(
@@ -71,6 +78,8 @@ def _inputs(args: argparse.Namespace) -> list[Path]:
         return [folder / f"{args.zoo}.json", folder / f"{args.zoo}.pkl"]
     if args.tiny_training:
         return [Path(args.tiny_training)]
+    if args.tflite:
+        return [Path(args.tflite)]
     files = [Path(args.torch.rpartition(":")[0] or args.torch)]
     return files + ([Path(args.calibration)] if args.calibration else [])
 
@@ -82,8 +91,9 @@ def run(args: argparse.Namespace) -> None:
     outputs = Outputs(_inputs(args))
     outputs.check_file(output)
     outputs.check_file(output.with_name(f"{output.stem}.weights.npz"))
-    if args.torch and (args.num_classes is not None or args.new_head):
-        raise TTError("--num-classes and --new-head apply to zoo and .pkl models, not to --torch")
+    for flag in ("torch", "tflite"):
+        if getattr(args, flag) and (args.num_classes is not None or args.new_head):
+            raise TTError(f"--num-classes and --new-head apply to zoo and .pkl models, not to --{flag}")
     if not args.torch and (args.input_shape is not None or args.calibration is not None):
         raise TTError("--input-shape and --calibration apply to --torch models only")
     start = time.perf_counter()
@@ -91,6 +101,11 @@ def run(args: argparse.Namespace) -> None:
         import_zoo(args.zoo, output, Path(args.zoo_dir) if args.zoo_dir else None, _head(args))
     elif args.tiny_training:
         import_tiny_training(Path(args.tiny_training), output, _head(args))
+    elif args.tflite:
+        from ttdialect.importers.tflite_import import import_tflite
+
+        for edge in import_tflite(Path(args.tflite), output):
+            print(f"tt-import: dropped {edge}", file=sys.stderr)
     else:
         from ttdialect.importers.torch_import import import_torch_cli
 
