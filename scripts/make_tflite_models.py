@@ -16,7 +16,9 @@ DEQUANTIZE last). Calibration: seeded random images, uniform in [-1, 1].
   depthwise-separable blocks, 25x5 average pooling, flatten, dense);
 - `layers`: a small net with the other supported ops (explicit symmetric and asymmetric zero
   padding, max pooling, concatenation, sigmoid gate multiply, flatten of a spatial map into a
-  dense layer), with float32 input and output (QUANTIZE / DEQUANTIZE edges).
+  dense layer), with float32 input and output (QUANTIZE / DEQUANTIZE edges);
+- `tiny` (not made by default): a 3 KB net of most ops, the seed the fuzzer mutates
+  (tests/data/tiny.tflite, made with `--out tests/data tiny`).
 
 The classifiers end in softmax, as deployed models do (tt drops it on import).
 TensorFlow is only needed here and in the tests (`pip install tensorflow-cpu==2.21.0`).
@@ -30,6 +32,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -163,12 +166,31 @@ def _layers(keras: Any) -> Any:
     return keras.Model(image, x)
 
 
+def _tiny(keras: Any) -> Any:
+    """A few kilobytes of most ops: the fuzzer's seed."""
+    layers = keras.layers
+    image = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(image)
+    x = layers.ZeroPadding2D(((2, 1), (2, 1)))(x)
+    x = layers.DepthwiseConv2D(4, activation="hard_swish")(x)
+    gate = layers.GlobalAveragePooling2D(keepdims=True)(x)
+    gate = layers.Conv2D(4, 1, activation="sigmoid")(gate)
+    x = layers.Multiply()([x, gate])
+    x = layers.Add()([x, layers.Conv2D(4, 1)(x)])
+    x = layers.Concatenate()([x, x])
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(3, activation="softmax")(x)
+    return keras.Model(image, x)
+
+
 BUILDERS: dict[str, Callable[[Any], Any]] = {
     "mobilenet_v2": _mobilenet_v2,
     "mobilenet_v3_small": _mobilenet_v3_small,
     "resnet8": _resnet8,
     "ds_cnn": _ds_cnn,
     "layers": _layers,
+    "tiny": _tiny,
 }
 
 
@@ -217,7 +239,9 @@ def convert(model: Any, float_io: bool = False, seed: int = SEED) -> bytes:
     if not float_io:
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-    return bytes(converter.convert())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "statistics for quantized inputs were expected"
+        return bytes(converter.convert())
 
 
 def _silenced(action: Callable[[], bytes]) -> bytes:
@@ -254,7 +278,9 @@ def make_model(name: str, folder: Path, seed: int = SEED, quiet: bool = True) ->
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", choices=[[], *MODEL_NAMES], help="models (default: all)")
+    parser.add_argument(
+        "names", nargs="*", choices=[[], *BUILDERS], help=f"models (default: {', '.join(MODEL_NAMES)})"
+    )
     parser.add_argument("--out", default=".", help="output folder (default: the current one)")
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)

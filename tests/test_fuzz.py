@@ -1,8 +1,9 @@
 """The mutation fuzzer (tests/fuzzing.py) over every tool, bounded for CI; bench/fuzz.py runs more.
 
 First the fuzzer itself must be able to fail: stand-in tools that crash, hang, die on a signal,
-accept bad input or leave files behind are each caught. Then every tool, 30 seeded cases each:
-no traceback, hang, signal, wrong status, bad input accepted or output left behind.
+accept bad input or leave files behind are each caught. Then every tool (and tt-import on damaged
+.tflite files), 30 seeded cases each: no traceback, hang, signal, wrong status, bad input
+accepted or output left behind.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def test_the_fuzzer_catches_each_failure_class(tool, expected: str) -> None:
 
 def test_no_tool_crashes_hangs_accepts_bad_input_or_leaves_output() -> None:
     outcomes = fuzz(seed=12, per_tool=CASES_PER_TOOL)
-    assert len(outcomes) == 5 * CASES_PER_TOOL
+    assert len(outcomes) == 6 * CASES_PER_TOOL
     failures = [
         f"{o.case.tool} {' '.join(o.case.argv)} [{o.case.mutation}]: {o.failures()}"
         for o in outcomes

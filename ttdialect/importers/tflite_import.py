@@ -856,9 +856,8 @@ def convert_tflite(data: bytes, where: str = "model") -> tuple[ModelBuilder, SSA
     except TFLiteImportError:
         raise
     except Exception as error:  # the bindings raise what a damaged buffer makes them raise
-        raise TFLiteImportError(
-            f"{where}: not a valid TFLite model ({type(error).__name__}: {error})"
-        ) from None
+        detail = str(error) or type(error).__name__
+        raise TFLiteImportError(f"{where}: not a valid TFLite model (damaged flatbuffer: {detail})") from None
     converter = _Converter(graph)
     try:
         builder, result = converter.run()
