@@ -175,6 +175,23 @@ def test_command_line(models: dict[str, Path], tmp_path: Path) -> None:
     assert not (tmp_path / "x.mlir").exists()
 
 
+def test_the_importer_needs_no_tensorflow(tmp_path: Path) -> None:
+    """Only the `tflite` schema bindings: TensorFlow stays a test dependency."""
+    seed = REPO / "tests" / "data" / "tiny.tflite"
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import tt\n"
+        f"model = tt.load({str(seed)!r})\n"
+        "model.training_step('last-2')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras'))\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def _convert(model: Any, tmp_path: Path) -> Path:
     script = _script()
     path = tmp_path / "model.tflite"

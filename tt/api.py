@@ -168,8 +168,6 @@ def load(
     elif text.endswith(".tflite"):
         from ttdialect.importers.tflite_import import import_tflite
 
-        if num_classes is not None or new_head:
-            raise TTError("num_classes and new_head apply to zoo and .pkl models, not to .tflite models")
         path = folder / "model.mlir"
         import_tflite(Path(text), path)
     else:
