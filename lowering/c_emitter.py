@@ -299,14 +299,22 @@ def conv_shape_of(emitter: FunctionEmitter, params, input_shape, weight_shape, o
 
 
 def channel_quant(
-    e: FunctionEmitter, xt: QTensorType, yt: QTensorType, act: tuple[int, int], weight: CParam
+    e: FunctionEmitter,
+    xt: QTensorType,
+    yt: QTensorType,
+    act: tuple[int, int],
+    weight: CParam,
+    numerics: str = "tt",
+    single_rounding: bool = False,
 ) -> str:
     """`&` the tt_channel_quant of a conv or linear: per-output-channel multipliers of
-    input_scale * weight_scale[o] / output_scale, the zero points and the clamp."""
+    input_scale * weight_scale[o] / output_scale (tt's or TFLite's, numerics.c_shifts marking
+    TFLite's two roundings), the zero points and the clamp."""
     if weight.scales is None:
         raise LoweringError(f"@{weight.symbol} has no scales")
     real = xt.real_scale * weight.scales.astype(np.float64) / yt.real_scale
-    multipliers, shifts = nx.quantize_multipliers(real)
+    multipliers, shifts = nx.multipliers_for(real, numerics)
+    shifts = nx.c_shifts(shifts, numerics, single_rounding)
     mult = e.tables.array("int32_t", multipliers, "multiplier")
     shift = e.tables.array("int32_t", shifts, "shift")
     fields = [str(xt.zp), str(yt.zp), str(act[0]), str(act[1]), mult, shift]
@@ -315,7 +323,14 @@ def channel_quant(
 
 def _op_quant(e: FunctionEmitter, op: tt.Conv2DOp | tt.LinearOp, weight: CParam) -> str:
     act = (_int(op.act_min), _int(op.act_max))
-    return channel_quant(e, value_qtype(op.input), value_qtype(op.output), act, weight)
+    numerics, single = tt.numerics_of(op), op.name in nx.TFLITE_SINGLE_ROUNDING
+    return channel_quant(e, value_qtype(op.input), value_qtype(op.output), act, weight, numerics, single)
+
+
+def _multiplier(real: float, numerics: str) -> tuple[int, int]:
+    """(multiplier, shift) of one real scale as the C runtime takes it (numerics.c_shifts)."""
+    (multiplier,), (shift,) = nx.multipliers_for(np.array([real]), numerics)
+    return int(multiplier), int(nx.c_shifts(shift, numerics))
 
 
 def _bias_pointer(emitter: FunctionEmitter, ref) -> str:
@@ -350,10 +365,11 @@ def lower_linear(e: FunctionEmitter, op: tt.LinearOp) -> list[str]:
 
 def lower_add(e: FunctionEmitter, op: tt.AddOp) -> list[str]:
     at, bt, yt = value_qtype(op.lhs), value_qtype(op.rhs), value_qtype(op.output)
+    numerics = tt.numerics_of(op)
     twice_max = 2 * max(at.real_scale, bt.real_scale)
-    lhs = nx.quantize_multiplier(at.real_scale / twice_max)
-    rhs = nx.quantize_multiplier(bt.real_scale / twice_max)
-    out = nx.quantize_multiplier(twice_max / ((1 << nx.ADD_LEFT_SHIFT) * yt.real_scale))
+    lhs = _multiplier(at.real_scale / twice_max, numerics)
+    rhs = _multiplier(bt.real_scale / twice_max, numerics)
+    out = _multiplier(twice_max / ((1 << nx.ADD_LEFT_SHIFT) * yt.real_scale), numerics)
     fields = [str(v) for v in (at.zp, *lhs, bt.zp, *rhs, yt.zp, *out, _int(op.act_min), _int(op.act_max))]
     quant = e.tables.struct("tt_add_quant", fields, "add_quant")
     return [
@@ -365,7 +381,9 @@ def lower_add(e: FunctionEmitter, op: tt.AddOp) -> list[str]:
 def lower_global_avg_pool(e: FunctionEmitter, op: tt.GlobalAvgPoolOp) -> list[str]:
     xt, yt = value_qtype(op.input), value_qtype(op.output)
     n, h, w, c = value_shape(op.input)
-    mult, shift = nx.quantize_multiplier(xt.real_scale / (h * w * yt.real_scale))
+    numerics = tt.numerics_of(op)
+    mult, shift = nx.mean_multiplier(xt.real_scale, yt.real_scale, h * w, numerics)
+    shift = int(nx.c_shifts(shift, numerics))
     return [
         f"tt_global_avg_pool({n}, {h}, {w}, {c}, {xt.zp}, {yt.zp}, {mult}, {shift}, "
         f"{e.buffer(op.input)}, {e.buffer(op.output)});"
@@ -397,7 +415,7 @@ def lower_dequantize(e: FunctionEmitter, op: tt.DequantizeOp) -> list[str]:
 
 def lower_requantize(e: FunctionEmitter, op: tt.RequantizeOp) -> list[str]:
     xt, yt = value_qtype(op.input), value_qtype(op.output)
-    mult, shift = nx.quantize_multiplier(xt.real_scale / yt.real_scale)
+    mult, shift = _multiplier(xt.real_scale / yt.real_scale, tt.numerics_of(op))
     return [
         f"tt_requantize_tensor({_count(op.input)}, {xt.zp}, {yt.zp}, {mult}, {shift}, "
         f"{e.buffer(op.input)}, {e.buffer(op.output)});"
@@ -625,12 +643,12 @@ def lower_expand_depthwise_grad_input(e: FunctionEmitter, op: tt.ExpandDepthwise
 
 
 def _bottleneck_stage(
-    e: FunctionEmitter, weight_ref, bias_ref, in_type: QTensorType, out_type: QTensorType, act
+    e: FunctionEmitter, weight_ref, bias_ref, in_type: QTensorType, out_type: QTensorType, act, numerics: str
 ) -> str:
     """A `tt_conv_stage` table of one conv of a tt.bottleneck (its quant as tt_conv2d's)."""
     weight = e.param(weight_ref)
     act_min, act_max = _ints(act)
-    quant = channel_quant(e, in_type, out_type, (act_min, act_max), weight)
+    quant = channel_quant(e, in_type, out_type, (act_min, act_max), weight, numerics)
     stage = [quant, weight.c_name, _bias_pointer(e, bias_ref)]
     return "&" + e.tables.struct("tt_conv_stage", stage, "stage")
 
@@ -638,16 +656,21 @@ def _bottleneck_stage(
 def lower_bottleneck(e: FunctionEmitter, op: tt.BottleneckOp) -> list[str]:
     """tt_bottleneck: the three convs' tables, the shape, and its scratch in the arena."""
     xt, yt, dt = value_qtype(op.input), value_qtype(op.output), op.depthwise_type
+    numerics = tt.numerics_of(op)
     n, h, w, c = value_shape(op.input)
     _, oh, ow, hidden = dt.get_shape()
     expand, source, expand_geometry = "NULL", xt, [1, 1, 1, 1, 0, 0]
     if op.expand_weight is not None:
         assert op.expanded_type is not None
-        expand = _bottleneck_stage(e, op.expand_weight, op.expand_bias, xt, op.expanded_type, op.expand_act)
+        expand = _bottleneck_stage(
+            e, op.expand_weight, op.expand_bias, xt, op.expanded_type, op.expand_act, numerics
+        )
         source = op.expanded_type
         expand_geometry = [v for pair in op.expand_geometry() for v in pair]
-    depthwise = _bottleneck_stage(e, op.depthwise_weight, op.depthwise_bias, source, dt, op.depthwise_act)
-    project = _bottleneck_stage(e, op.project_weight, op.project_bias, dt, yt, op.project_act)
+    depthwise = _bottleneck_stage(
+        e, op.depthwise_weight, op.depthwise_bias, source, dt, op.depthwise_act, numerics
+    )
+    project = _bottleneck_stage(e, op.project_weight, op.project_bias, dt, yt, op.project_act, numerics)
     (kh, kw), (sh, sw), (ph, pw) = op.kernel(), _ints(op.stride), _ints(op.padding)
     _, he, we, _ = source.get_shape()
     sizes = [n, h, w, c, he, we, hidden, oh, ow, yt.get_shape()[3]]
@@ -691,9 +714,9 @@ def lower_avg_pool(e: FunctionEmitter, op: tt.AvgPoolOp) -> list[str]:
 def lower_lookup_activation(e: FunctionEmitter, op: tt._LookupActivation) -> list[str]:
     """The op's 256-entry table (numerics.activation_table) as a const array, then the lookup."""
     xt, yt = value_qtype(op.input), value_qtype(op.output)
-    table = e.tables.array(
-        "int8_t", nx.activation_table(op.ACTIVATION, xt.real_scale, xt.zp, yt.real_scale, yt.zp), "table"
-    )
+    numerics = tt.numerics_of(op)
+    values = nx.activation_table(op.ACTIVATION, xt.real_scale, xt.zp, yt.real_scale, yt.zp, numerics)
+    table = e.tables.array("int8_t", values, "table")
     return [f"tt_lookup_s8({_count(op.input)}, {table}, {e.buffer(op.input)}, {e.buffer(op.output)});"]
 
 
@@ -704,7 +727,7 @@ def _batch_positions_channels(shape: tuple[int, ...]) -> str:
 
 def lower_mul(e: FunctionEmitter, op: tt.MulOp) -> list[str]:
     at, bt, yt = value_qtype(op.lhs), value_qtype(op.rhs), value_qtype(op.output)
-    multiplier, shift = nx.quantize_multiplier(at.real_scale * bt.real_scale / yt.real_scale)
+    multiplier, shift = _multiplier(at.real_scale * bt.real_scale / yt.real_scale, tt.numerics_of(op))
     fields = [str(v) for v in (at.zp, bt.zp, yt.zp, multiplier, shift, _int(op.act_min), _int(op.act_max))]
     quant = e.tables.struct("tt_mul_quant", fields, "mul_quant")
     sizes = _batch_positions_channels(value_shape(op.lhs))
@@ -722,7 +745,7 @@ def lower_concat(e: FunctionEmitter, op: tt.ConcatOp) -> list[str]:
     lines = []
     for value, offset in zip(op.inputs, op.channel_offsets(), strict=True):
         xt = value_qtype(value)
-        multiplier, shift = nx.quantize_multiplier(xt.real_scale / yt.real_scale)
+        multiplier, shift = _multiplier(xt.real_scale / yt.real_scale, tt.numerics_of(op))
         lines.append(
             f"tt_concat_channels({positions}, {value_shape(value)[-1]}, {out_shape[-1]}, {offset}, {xt.zp}, "
             f"{yt.zp}, {multiplier}, {shift}, {e.buffer(value)}, {e.buffer(op.output)});"
@@ -746,7 +769,9 @@ def lower_avg_pool_grad(e: FunctionEmitter, op: tt.AvgPoolGradOp) -> list[str]:
 def lower_activation_grad(e: FunctionEmitter, op: tt.ActivationGradOp) -> list[str]:
     """The op's 256-entry derivative table (numerics.activation_grad_table), then the products."""
     xt, yt = value_qtype(op.input), op.output_type
-    values = nx.activation_grad_table(op.activation.data, xt.real_scale, xt.zp, yt.real_scale, yt.zp)
+    values = nx.activation_grad_table(
+        op.activation.data, xt.real_scale, xt.zp, yt.real_scale, yt.zp, tt.numerics_of(op)
+    )
     table = e.tables.array("float", values, "derivative")
     return [
         f"tt_lookup_grad({_count(op.input)}, {table}, {e.buffer(op.grad_output)}, {e.buffer(op.input)}, "

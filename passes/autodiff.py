@@ -165,6 +165,8 @@ class _Backward:
         if not self.needs_input_grad(op.input):
             return
         activation = {"activation": StringAttr(op.ACTIVATION), "output_type": op.output.type}
+        if op.numerics is not None:
+            activation["numerics"] = op.numerics
         grad_x = self.emit(tt.ActivationGradOp, [grad, op.input], f32_like(op.input), **activation)
         self.accumulate(op.input, grad_x)
 

@@ -74,7 +74,7 @@ def is_depthwise_grad(op: Operation | None) -> bool:
     if not isinstance(op, tt.Conv2DGradInputOp):
         return False
     channels_in, channels_out = op.grad_input.type.get_shape()[3], op.grad_output.type.get_shape()[3]
-    return op.conv_params()[2] == channels_in == channels_out
+    return op.conv_params()[2] == channels_in == channels_out and op.symmetric_padding
 
 
 def is_pointwise_grad(op: Operation | None) -> bool:
@@ -82,7 +82,7 @@ def is_pointwise_grad(op: Operation | None) -> bool:
     if not isinstance(op, tt.Conv2DGradInputOp):
         return False
     kernel = tt.lookup_param(op, op.weight).shape[1:3]
-    return kernel == (1, 1) and op.conv_params() == ((1, 1), (0, 0), 1)
+    return kernel == (1, 1) and op.conv_params() == ((1, 1), (0, 0), 1) and op.symmetric_padding
 
 
 def find_chain(expand: tt.Conv2DGradInputOp) -> _Chain | None:

@@ -62,8 +62,8 @@ def is_pointwise(op: Operation | None) -> bool:
     """A 1x1, stride 1, unpadded, ungrouped tt.conv2d."""
     if not isinstance(op, tt.Conv2DOp):
         return False
-    stride, padding, groups = op.conv_params()
-    return _kernel(op) == (1, 1) and stride == (1, 1) and padding == (0, 0) and groups == 1
+    stride, _, groups = op.conv_params()
+    return _kernel(op) == (1, 1) and stride == (1, 1) and op.conv_padding() == (0, 0, 0, 0) and groups == 1
 
 
 def is_depthwise(op: Operation | None) -> bool:
@@ -72,12 +72,12 @@ def is_depthwise(op: Operation | None) -> bool:
         return False
     channels_in = op.input.type.get_shape()[3]
     channels_out = op.output.type.get_shape()[3]
-    return op.conv_params()[2] == channels_in == channels_out
+    return op.conv_params()[2] == channels_in == channels_out and op.symmetric_padding
 
 
 def is_dense(op: Operation | None) -> bool:
-    """An ungrouped tt.conv2d (any kernel, stride and padding)."""
-    return isinstance(op, tt.Conv2DOp) and op.conv_params()[2] == 1
+    """An ungrouped tt.conv2d (any kernel and stride, the same padding on opposite sides)."""
+    return isinstance(op, tt.Conv2DOp) and op.conv_params()[2] == 1 and op.symmetric_padding
 
 
 def _sole_producer(value: SSAValue) -> tt.Conv2DOp | None:
@@ -94,7 +94,11 @@ def find_chain(project: tt.Conv2DOp) -> _Chain | None:
     if not is_depthwise(depthwise):
         return None
     assert isinstance(depthwise, tt.Conv2DOp)
+    if tt.numerics_of(depthwise) != tt.numerics_of(project):
+        return None
     expand = _sole_producer(depthwise.input)
+    if expand is not None and tt.numerics_of(expand) != tt.numerics_of(project):
+        expand = None
     chain = _Chain(expand if is_dense(expand) else None, depthwise, project)
     return chain if not _updated_within(chain) else None
 
@@ -145,6 +149,7 @@ def bottleneck_op(chain: _Chain) -> tt.BottleneckOp:
         project_act=_act(project),
         stride=depthwise.stride,
         padding=depthwise.padding,
+        numerics=project.numerics,
     )
     source = depthwise.input if expand is None else expand.input
     return tt.BottleneckOp.create(

@@ -3,7 +3,9 @@
 Every case is one tool run on inputs made by mutating a valid seed: bytes flipped, deleted,
 duplicated or truncated; lines deleted, duplicated or swapped; tokens swapped; numbers, shapes
 and attributes edited; npz archives with wrong keys, shapes, dtypes or damaged bytes; JSON scheme
-files and CSV buffer lists with edited fields; option values out of range. Each case runs in a
+files and CSV buffer lists with edited fields; option values out of range; a TFLite flatbuffer
+(tests/data/tiny.tflite) with damaged bytes or edited numbers (shapes, strides, quantization,
+operator codes, tensor indices: every 32-bit word is a candidate). Each case runs in a
 forked child of this process (the tools are imported once), in a fresh folder, with a timeout.
 
 A case fails when the tool prints a Python traceback or an "internal error", hangs, dies on a
@@ -344,6 +346,7 @@ class Corpus:
     csv: str
     zoo_pkl: bytes | None
     zoo_json: str | None
+    tflite: bytes = b""
 
     @staticmethod
     def build() -> Corpus:
@@ -385,6 +388,7 @@ class Corpus:
             csv="id,lower,upper,size\na,0,2,64\nb,1,3,128\nc,3,4,32\n",
             zoo_pkl=pkl.read_bytes() if pkl.is_file() else None,
             zoo_json=arch.read_text() if arch.is_file() else None,
+            tflite=(REPO / "tests" / "data" / "tiny.tflite").read_bytes(),
         )
 
 
@@ -480,6 +484,32 @@ def _tt_import(rng: random.Random, corpus: Corpus) -> Case:
     return Case("tt-import", argv, files, ["m.mlir"], what)
 
 
+def mutate_flatbuffer(rng: random.Random, data: bytes) -> tuple[bytes, str]:
+    """Damaged bytes, or one aligned 32-bit word (an offset, length, index, shape, stride, scale
+    or option of the flatbuffer) set to a nasty value."""
+    if rng.random() < 0.4 or len(data) < 8:
+        return mutate_bytes(rng, data)
+    data = bytearray(data)
+    at = rng.randrange(len(data) // 4) * 4
+    nasty = [0, 1, 2, 3, 4, 7, 8, 9, 17, 255, 65535, 2**31 - 1, 2**31, 2**32 - 1, 0x7F800000, 0x3F800000]
+    value = rng.choice([*nasty, rng.randrange(2**32), int.from_bytes(data[at : at + 4], "little") + 1])
+    data[at : at + 4] = (value % 2**32).to_bytes(4, "little")
+    return bytes(data), f"flatbuffer:word@{at}={value}"
+
+
+def _tt_import_tflite(rng: random.Random, corpus: Corpus) -> Case:
+    files = {"m.tflite": corpus.tflite}
+    argv = ["--tflite", "m.tflite", "-o", "m.mlir"]
+    if rng.random() < 0.85:
+        files["m.tflite"], what = mutate_flatbuffer(rng, corpus.tflite)
+    else:
+        option = rng.choice(["--num-classes", "--new-head", "--input-shape", "-o", "--tflite"])
+        value = rng.choice(["3", "x", "m.tflite", "m.weights.npz", "out.txt", "missing.tflite", ""])
+        argv = ["--tflite", "m.tflite", "-o", "m.mlir", option] + ([] if option == "--new-head" else [value])
+        what = f"{option} {value!r}"
+    return Case("tt-import", argv, files, ["m.mlir"], what)
+
+
 def _tt_plan_memory(rng: random.Random, corpus: Corpus) -> Case:
     text, what = mutate_text(rng, corpus.csv)
     return Case("tt-plan-memory", ["buffers.csv"], {"buffers.csv": text.encode()}, [], what)
@@ -517,34 +547,46 @@ def _tt_search_scheme(rng: random.Random, corpus: Corpus) -> Case:
     return Case("tt-search-scheme", argv, files, outputs, f"{option} {value!r}", timeout=300.0)
 
 
-GENERATORS: dict[str, Callable[[random.Random, Corpus], Case]] = {
-    "tt-opt": _tt_opt,
-    "tt-run": _tt_run,
-    "tt-compile": _tt_compile,
-    "tt-import": _tt_import,
-    "tt-plan-memory": _tt_plan_memory,
-    "tt-train": _tt_train,
-    "tt-search-scheme": _tt_search_scheme,
+GENERATORS: dict[str, tuple[str, Callable[[random.Random, Corpus], Case]]] = {
+    # name: (the tool its cases run, generator)
+    "tt-opt": ("tt-opt", _tt_opt),
+    "tt-run": ("tt-run", _tt_run),
+    "tt-compile": ("tt-compile", _tt_compile),
+    "tt-import": ("tt-import", _tt_import),
+    "tt-import --tflite": ("tt-import", _tt_import_tflite),
+    "tt-plan-memory": ("tt-plan-memory", _tt_plan_memory),
+    "tt-train": ("tt-train", _tt_train),
+    "tt-search-scheme": ("tt-search-scheme", _tt_search_scheme),
 }
 
 
-def cases(corpus: Corpus, seed: int, per_tool: int) -> Iterator[Case]:
+def cases(corpus: Corpus, seed: int, per_tool: int, only: str | None = None) -> Iterator[Case]:
+    """`per_tool` cases of each generator (or of `only`); a generator falling back to another
+    tool (the zoo import without the zoo) gives none."""
     rng = random.Random(seed)
-    for tool, generate in GENERATORS.items():
+    for name, (tool, generate) in GENERATORS.items():
+        if only is not None and name != only:
+            continue
         for _ in range(per_tool):
             case = generate(rng, corpus)
             if case.tool == tool:
                 yield case
 
 
-def fuzz(seed: int, per_tool: int, on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Run `per_tool` cases of every tool; every outcome (failures() says what went wrong)."""
+def fuzz(
+    seed: int,
+    per_tool: int,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    only: str | None = None,
+) -> list[Outcome]:
+    """Run `per_tool` cases of every generator (or of `only`, a GENERATORS key); every outcome
+    (failures() says what went wrong)."""
     import torch
 
     torch.set_num_threads(1)  # no thread pools to inherit across fork
     tools, corpus = _tools(), Corpus.build()
     outcomes = []
-    for case in cases(corpus, seed, per_tool):
+    for case in cases(corpus, seed, per_tool, only):
         outcomes.append(run_case(case, tools, case.timeout))
         if on_outcome is not None:
             on_outcome(outcomes[-1])

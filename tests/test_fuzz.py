@@ -1,8 +1,9 @@
 """The mutation fuzzer (tests/fuzzing.py) over every tool, bounded for CI; bench/fuzz.py runs more.
 
 First the fuzzer itself must be able to fail: stand-in tools that crash, hang, die on a signal,
-accept bad input or leave files behind are each caught. Then every tool, 30 seeded cases each:
-no traceback, hang, signal, wrong status, bad input accepted or output left behind.
+accept bad input or leave files behind are each caught. Then every tool (and tt-import on damaged
+.tflite files), 30 seeded cases each: no traceback, hang, signal, wrong status, bad input
+accepted or output left behind.
 """
 
 from __future__ import annotations

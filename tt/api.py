@@ -159,8 +159,10 @@ def load(
     zoo_dir: Path | str | None = None,
 ) -> Model:
     """A model from `bundled`, a zoo name (`mbv2-w0.35`, `proxyless-w0.3`, `mcunet-5fps`), a
-    tiny-training `.pkl`, or a `.mlir` file holding `@forward` (its weights file beside it).
-    num_classes / new_head / seed choose the classifier head of zoo and .pkl models."""
+    tiny-training `.pkl`, a fully int8 TensorFlow Lite `.tflite` model (imported with TFLite's
+    numerics, bit-exact with its reference kernels; needs the `tflite` package), or a `.mlir`
+    file holding `@forward` (its weights file beside it). num_classes / new_head / seed choose
+    the classifier head of zoo and .pkl models."""
     text = str(source)
     if text.endswith(".mlir"):
         path = Path(text)
@@ -178,8 +180,15 @@ def load(
     elif text.endswith(".pkl"):
         path = folder / "model.mlir"
         import_tiny_training(Path(text), path, head)
+    elif text.endswith(".tflite"):
+        from ttdialect.importers.tflite_import import import_tflite
+
+        path = folder / "model.mlir"
+        import_tflite(Path(text), path)
     else:
-        raise TTError(f"'{text}' is not {BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl or a .mlir")
+        raise TTError(
+            f"'{text}' is not {BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl, a .tflite or a .mlir"
+        )
     return Model(load_module(path), folder, text, work)
 
 

@@ -6,7 +6,10 @@ Layout conventions (NHWC, as CMSIS-NN):
 - conv weights `[O, KH, KW, C/groups]` int8 with one scale per output channel, biases `[O]` int32
   in units of `input_scale * weight_scale[o]` (each with its own per-channel scales);
 - parameters live at module level in `tt.param` symbols; compute ops name them (`@"conv.weight"`),
-  update ops write them in place.
+  update ops write them in place;
+- the ops that requantize or look up a table take an optional `numerics = "tflite"`: TensorFlow
+  Lite's integer rules instead of tt's (ttdialect/numerics.py, docs/numerics.md), for imported
+  TFLite models.
 """
 
 from __future__ import annotations
@@ -65,9 +68,29 @@ PROPS_IN_ATTR_DICT = (ParsePropInAttrDict(),)
 # --------------------------------------------------------------------------- helpers
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Spatial output size of a convolution (floor mode), the one rule every stage uses."""
-    return (size + 2 * padding - kernel) // stride + 1
+def conv_output_size(
+    size: int, kernel: int, stride: int, padding: int, padding_after: int | None = None
+) -> int:
+    """Spatial output size of a convolution (floor mode), the one rule every stage uses;
+    `padding` before and `padding_after` (default: the same) after."""
+    after = padding if padding_after is None else padding_after
+    return (size + padding + after - kernel) // stride + 1
+
+
+NUMERICS = ("tt", "tflite")
+"""The values of the `numerics` property (ttdialect.numerics.NUMERICS)."""
+
+
+def numerics_of(op: Operation) -> str:
+    """The integer rules an op follows: "tt" (no `numerics` property) or "tflite"."""
+    attr = op.properties.get("numerics")
+    return attr.data if isinstance(attr, StringAttr) else "tt"
+
+
+def _check_numerics(op: Operation, allowed: Sequence[str] = NUMERICS) -> None:
+    numerics = numerics_of(op)
+    if numerics not in allowed:
+        raise VerifyException(f"numerics must be one of {', '.join(allowed)}, got '{numerics}'")
 
 
 def _shape(value: SSAValue) -> tuple[int, ...]:
@@ -277,20 +300,45 @@ class ParamOp(IRDLOperation):
 # --------------------------------------------------------------------------- forward ops
 
 
+def _check_conv_padding(attr: DenseArrayBase) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of a conv's `padding`: (top, left), the same on the far sides,
+    or four values (TensorFlow's SAME padding pads more at the bottom and right)."""
+    values = _ints(attr)
+    if len(values) not in (2, 4) or min(values) < 0:
+        raise VerifyException(f"padding must be 2 or 4 integers >= 0, got {list(values)}")
+    if len(values) == 2:
+        return values[0], values[1], values[0], values[1]
+    return values[0], values[1], values[2], values[3]
+
+
 class _ConvLike(IRDLOperation):
-    """Shared properties of conv2d forward and backward ops."""
+    """Shared properties of conv2d forward and backward ops.
+
+    `padding` is (top, left), the same on the bottom and right, or (top, left, bottom, right).
+    """
 
     stride = prop_def(DenseArrayBase.constr(i64))
     padding = prop_def(DenseArrayBase.constr(i64))
     groups = prop_def(IntegerAttr[IntegerType])
 
     def conv_params(self) -> tuple[tuple[int, int], tuple[int, int], int]:
+        """(stride, (top, left) padding, groups): the bottom and right padding follow from the
+        output size (conv_padding gives all four)."""
         stride = _check_pair(self.stride, "stride", 1)
-        padding = _check_pair(self.padding, "padding", 0)
+        top, left, _, _ = _check_conv_padding(self.padding)
         groups = _int(self.groups)
         if groups < 1:
             raise VerifyException(f"groups must be >= 1, got {groups}")
-        return stride, padding, groups
+        return stride, (top, left), groups
+
+    def conv_padding(self) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right)."""
+        return _check_conv_padding(self.padding)
+
+    @property
+    def symmetric_padding(self) -> bool:
+        top, left, bottom, right = self.conv_padding()
+        return (top, left) == (bottom, right)
 
     def check_conv_shapes(
         self,
@@ -299,7 +347,8 @@ class _ConvLike(IRDLOperation):
         output_shape: Sequence[int],
     ) -> None:
         """Verify NHWC input/output shapes against an OHWI weight and the conv attributes."""
-        (sh, sw), (ph, pw), groups = self.conv_params()
+        (sh, sw), _, groups = self.conv_params()
+        top, left, bottom, right = self.conv_padding()
         n, h, w, c = input_shape
         o, kh, kw, cg = weight_shape
         if c % groups or o % groups:
@@ -310,7 +359,12 @@ class _ConvLike(IRDLOperation):
             raise VerifyException(
                 f"weight expects {cg} input channels per group, input has {c} channels in {groups} group(s)"
             )
-        expected = (n, conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw), o)
+        if not self.symmetric_padding and (max(top, bottom) >= kh or max(left, right) >= kw):
+            raise VerifyException(
+                f"padding {list(self.conv_padding())} must be smaller than the kernel {[kh, kw]} on every "
+                "side when it differs between opposite sides"
+            )
+        expected = (n, conv_output_size(h, kh, sh, top, bottom), conv_output_size(w, kw, sw, left, right), o)
         if tuple(output_shape) != expected:
             raise VerifyException(
                 f"output shape {tuple(output_shape)} does not match conv of input "
@@ -334,12 +388,14 @@ class Conv2DOp(_ConvLike):
     bias = opt_prop_def(SymbolRefAttr)
     act_min = prop_def(IntegerAttr[IntegerType])
     act_max = prop_def(IntegerAttr[IntegerType])
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `->` type($output)"
 
     def verify_(self) -> None:
+        _check_numerics(self)
         _expect_qtensor(self.input, "input", 4)
         _expect_qtensor(self.output, "output", 4)
         _check_clamp(self.act_min, self.act_max)
@@ -360,12 +416,14 @@ class LinearOp(IRDLOperation):
     bias = opt_prop_def(SymbolRefAttr)
     act_min = prop_def(IntegerAttr[IntegerType])
     act_max = prop_def(IntegerAttr[IntegerType])
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `->` type($output)"
 
     def verify_(self) -> None:
+        _check_numerics(self)
         _expect_qtensor(self.input, "input", 2)
         _expect_qtensor(self.output, "output", 2)
         _check_clamp(self.act_min, self.act_max)
@@ -389,12 +447,14 @@ class AddOp(IRDLOperation):
     output = result_def(QTensorType)
     act_min = prop_def(IntegerAttr[IntegerType])
     act_max = prop_def(IntegerAttr[IntegerType])
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)"
 
     def verify_(self) -> None:
+        _check_numerics(self)
         _check_clamp(self.act_min, self.act_max)
         if not _shape(self.lhs) == _shape(self.rhs) == _shape(self.output):
             raise VerifyException(
@@ -411,12 +471,14 @@ class GlobalAvgPoolOp(IRDLOperation):
 
     input = operand_def(QTensorType)
     output = result_def(QTensorType)
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
     def verify_(self) -> None:
+        _check_numerics(self)
         _expect_qtensor(self.input, "input", 4)
         n, _, _, c = _shape(self.input)
         if _shape(self.output) != (n, 1, 1, c):
@@ -499,12 +561,14 @@ class RequantizeOp(IRDLOperation):
 
     input = operand_def(QTensorType)
     output = result_def(QTensorType)
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(Pure())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
     def verify_(self) -> None:
+        _check_numerics(self)
         if _shape(self.input) != _shape(self.output):
             raise VerifyException("requantize must keep the shape")
 
@@ -692,12 +756,14 @@ class _LookupActivation(IRDLOperation):
 
     input = operand_def(QTensorType)
     output = result_def(QTensorType)
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
     def verify_(self) -> None:
+        _check_numerics(self, NUMERICS if self.ACTIVATION in TFLITE_TABLES else ('tt',))
         _expect_qtensor(self.input, "input")
         _expect_qtensor(self.output, "output")
         if _shape(self.input) != _shape(self.output):
@@ -730,6 +796,9 @@ class SigmoidOp(_LookupActivation):
     ACTIVATION: ClassVar[str] = "sigmoid"
 
 
+TFLITE_TABLES = ("hard_swish", "sigmoid")
+"""The table activations with a TFLite rule (numerics = "tflite": TFLite's HARD_SWISH, LOGISTIC)."""
+
 LOOKUP_ACTIVATIONS: dict[str, type[_LookupActivation]] = {
     op.ACTIVATION: op for op in (HardSwishOp, HardSigmoidOp, SigmoidOp)
 }
@@ -759,6 +828,7 @@ class MulOp(IRDLOperation):
     output = result_def(QTensorType)
     act_min = prop_def(IntegerAttr[IntegerType])
     act_max = prop_def(IntegerAttr[IntegerType])
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
@@ -770,6 +840,7 @@ class MulOp(IRDLOperation):
         return _shape(self.rhs) != _shape(self.lhs)
 
     def verify_(self) -> None:
+        _check_numerics(self)
         _check_clamp(self.act_min, self.act_max)
         lhs, rhs = _shape(self.lhs), _shape(self.rhs)
         if rhs != lhs and not is_channel_broadcast(rhs, lhs):
@@ -790,6 +861,7 @@ class ConcatOp(IRDLOperation):
 
     inputs = var_operand_def(QTensorType)
     output = result_def(QTensorType)
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
@@ -804,6 +876,7 @@ class ConcatOp(IRDLOperation):
         return offsets
 
     def verify_(self) -> None:
+        _check_numerics(self)
         if len(self.inputs) < 1:
             raise VerifyException("concat needs at least one input")
         output = _shape(self.output)
@@ -1239,6 +1312,7 @@ class ActivationGradOp(IRDLOperation):
     grad_input = result_def(TensorType)
     activation = prop_def(StringAttr)
     output_type = prop_def(QTensorType)
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
@@ -1247,6 +1321,7 @@ class ActivationGradOp(IRDLOperation):
     )
 
     def verify_(self) -> None:
+        _check_numerics(self, NUMERICS if self.activation.data in TFLITE_TABLES else ('tt',))
         _expect_f32_tensor(self.grad_output, "grad_output")
         _expect_f32_tensor(self.grad_input, "grad_input")
         if self.activation.data not in LOOKUP_ACTIVATIONS:
@@ -1706,6 +1781,7 @@ class BottleneckOp(IRDLOperation):
     project_act = prop_def(DenseArrayBase.constr(i64))
     stride = prop_def(DenseArrayBase.constr(i64))
     padding = prop_def(DenseArrayBase.constr(i64))
+    numerics = opt_prop_def(StringAttr)
 
     traits = traits_def(NoMemoryEffect())
     irdl_options = PROPS_IN_ATTR_DICT
@@ -1734,6 +1810,7 @@ class BottleneckOp(IRDLOperation):
         return (kernel[0], kernel[1]), (stride[0], stride[1]), (padding[0], padding[1])
 
     def verify_(self) -> None:
+        _check_numerics(self)
         n, h, w, c = _shape_of(_expect_qtensor(self.input, "input", 4))
         _expect_qtensor(self.output, "output", 4)
         h, w, hidden = self._verify_expand(n, h, w, c)

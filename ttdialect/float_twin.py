@@ -106,14 +106,18 @@ class FloatTwin(torch.nn.Module):
 
     def _conv(self, op: tt.Conv2DOp) -> Callable[[dict[SSAValue, torch.Tensor]], None]:
         weight, bias = op.weight.root_reference.data, op.bias.root_reference.data if op.bias else None
-        stride, padding = tuple(op.stride.get_values()), tuple(op.padding.get_values())
-        groups = int(op.groups.value.data)
+        stride, groups = tuple(op.stride.get_values()), int(op.groups.value.data)
+        top, left, bottom, right = op.conv_padding()
         clamp = _activation_range(op.output.type, op.act_min.value.data, op.act_max.value.data)
 
         def run(env: dict[SSAValue, torch.Tensor]) -> None:
             kernel = self.param(weight).permute(0, 3, 1, 2)  # OHWI -> OIHW
             b = self.param(bias) if bias is not None else None
-            y = F.conv2d(env[op.input], kernel, b, stride=stride, padding=padding, groups=groups)
+            if (top, left) == (bottom, right):
+                y = F.conv2d(env[op.input], kernel, b, stride=stride, padding=(top, left), groups=groups)
+            else:
+                x = F.pad(env[op.input], (left, right, top, bottom))
+                y = F.conv2d(x, kernel, b, stride=stride, groups=groups)
             env[op.output] = _clamp(y, clamp)
 
         return run

@@ -69,16 +69,45 @@ def _nhwc(nchw: torch.Tensor) -> np.ndarray:
     return nchw.permute(0, 2, 3, 1).numpy()
 
 
-def _conv_attrs(op: tt._ConvLike) -> tuple[tuple[int, int], tuple[int, int], int]:
-    return op.conv_params()
+Padding = tuple[int, int, int, int]
+"""(top, left, bottom, right) of a conv."""
+
+
+def _conv_attrs(op: tt._ConvLike) -> tuple[tuple[int, int], Padding, int]:
+    stride, _, groups = op.conv_params()
+    return stride, op.conv_padding(), groups
+
+
+def _four(padding: tuple[int, int]) -> Padding:
+    return padding[0], padding[1], padding[0], padding[1]
 
 
 def _finish_int8(
-    acc: np.ndarray, real_scale: np.ndarray | float, out: QTensorType, lo: int, hi: int
+    acc: np.ndarray,
+    real_scale: np.ndarray | float,
+    out: QTensorType,
+    lo: int,
+    hi: int,
+    numerics: str = "tt",
+    single_rounding: bool = False,
 ) -> np.ndarray:
-    """requantize an int32 accumulator to the output type and clamp to [lo, hi]."""
-    y = nx.requantize_scaled(acc, real_scale) + out.zp
+    """requantize an int32 accumulator to the output type (tt's or TFLite's rules) and clamp to
+    [lo, hi]."""
+    y = nx.requantize_scaled(acc, real_scale, numerics, single_rounding) + out.zp
+    return _clamped(y, lo, hi)
+
+
+def _clamped(y: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return nx.saturate(y, max(lo, nx.INT8_MIN), min(hi, nx.INT8_MAX), np.int8)
+
+
+def _padded(nchw: torch.Tensor, padding: Padding) -> tuple[torch.Tensor, tuple[int, int]]:
+    """`nchw` and the padding argument of a torch conv: (top, left) when symmetric, else the
+    input zero-padded on all four sides and (0, 0)."""
+    top, left, bottom, right = padding
+    if (top, left) == (bottom, right):
+        return nchw, (top, left)
+    return F.pad(nchw, (left, right, top, bottom)), (0, 0)
 
 
 def _ints(attr: Any) -> int:
@@ -97,9 +126,10 @@ class _Conv:
     weight: SymbolRefAttr
     bias: SymbolRefAttr | None
     stride: tuple[int, int]
-    padding: tuple[int, int]
+    padding: Padding
     groups: int
     act: tuple[int, int]
+    numerics: str = "tt"
 
 
 def _sym(ref: SymbolRefAttr) -> str:
@@ -124,38 +154,43 @@ class TTFunctions(InterpreterFunctions):
     def run_conv2d(self, interpreter: Interpreter, op: tt.Conv2DOp, args: tuple[Any, ...]):
         (x,) = args
         stride, padding, groups = _conv_attrs(op)
-        conv = _Conv(op.weight, op.bias, stride, padding, groups, (_ints(op.act_min), _ints(op.act_max)))
+        act = (_ints(op.act_min), _ints(op.act_max))
+        conv = _Conv(op.weight, op.bias, stride, padding, groups, act, tt.numerics_of(op))
         return (self._conv2d(conv, x, _qtype(op.input), _qtype(op.output)),)
 
     def _conv2d(self, conv: _Conv, x: np.ndarray, xt: QTensorType, yt: QTensorType) -> np.ndarray:
         """The int8 conv of tt.conv2d (the one implementation every conv-computing op uses)."""
         name = _sym(conv.weight)
         weight = self.state.value(name)
+        source, padding = _padded(_nchw(x.astype(np.int64) - xt.zp), conv.padding)
         acc = F.conv2d(
-            _nchw(x.astype(np.int64) - xt.zp),
+            source,
             torch.from_numpy(weight.astype(np.float64)).permute(0, 3, 1, 2),
             stride=conv.stride,
-            padding=conv.padding,
+            padding=padding,
             groups=conv.groups,
         )
         acc = np.rint(_nhwc(acc)).astype(np.int64) + self._bias(conv.bias, weight.shape[0])
         scale = xt.real_scale * self.state.scales(name) / yt.real_scale
-        return _finish_int8(acc, scale, yt, *conv.act)
+        return _finish_int8(acc, scale, yt, *conv.act, conv.numerics)
 
     @impl(tt.BottleneckOp)
     def run_bottleneck(self, interpreter: Interpreter, op: tt.BottleneckOp, args: tuple[Any, ...]):
         """The expand -> depthwise -> project composition of tt.conv2d, value by value."""
         x, xt = args[0], _qtype(op.input)
+        numerics = tt.numerics_of(op)
         if op.expand_weight is not None:
             assert op.expanded_type is not None and op.expand_act is not None
             _, stride, padding = op.expand_geometry()
-            expand = _Conv(op.expand_weight, op.expand_bias, stride, padding, 1, _pair(op.expand_act))
+            act = _pair(op.expand_act)
+            expand = _Conv(op.expand_weight, op.expand_bias, stride, _four(padding), 1, act, numerics)
             x, xt = self._conv2d(expand, x, xt, op.expanded_type), op.expanded_type
-        stride, padding = _pair(op.stride), _pair(op.padding)
+        stride, padding = _pair(op.stride), _four(_pair(op.padding))
         groups, act = xt.get_shape()[3], _pair(op.depthwise_act)
-        depthwise = _Conv(op.depthwise_weight, op.depthwise_bias, stride, padding, groups, act)
+        depthwise = _Conv(op.depthwise_weight, op.depthwise_bias, stride, padding, groups, act, numerics)
         x, xt = self._conv2d(depthwise, x, xt, op.depthwise_type), op.depthwise_type
-        project = _Conv(op.project_weight, op.project_bias, (1, 1), (0, 0), 1, _pair(op.project_act))
+        act = _pair(op.project_act)
+        project = _Conv(op.project_weight, op.project_bias, (1, 1), (0, 0, 0, 0), 1, act, numerics)
         return (self._conv2d(project, x, xt, _qtype(op.output)),)
 
     @impl(tt.LinearOp)
@@ -166,19 +201,21 @@ class TTFunctions(InterpreterFunctions):
         weight = self.state.value(name).astype(np.int64)
         acc = (x.astype(np.int64) - xt.zp) @ weight.T + self._bias(op.bias, weight.shape[0])
         scale = xt.real_scale * self.state.scales(name) / yt.real_scale
-        return (_finish_int8(acc, scale, yt, _ints(op.act_min), _ints(op.act_max)),)
+        act, numerics = (_ints(op.act_min), _ints(op.act_max)), tt.numerics_of(op)
+        return (_finish_int8(acc, scale, yt, *act, numerics, op.name in nx.TFLITE_SINGLE_ROUNDING),)
 
     @impl(tt.AddOp)
     def run_add(self, interpreter: Interpreter, op: tt.AddOp, args: tuple[Any, ...]):
         lhs, rhs = args
         at, bt, yt = _qtype(op.lhs), _qtype(op.rhs), _qtype(op.output)
+        numerics = tt.numerics_of(op)
         twice_max = 2 * max(at.real_scale, bt.real_scale)
         total = np.zeros(lhs.shape, dtype=np.int64)
         for q, qt in ((lhs, at), (rhs, bt)):
             shifted = np.left_shift(q.astype(np.int64) - qt.zp, nx.ADD_LEFT_SHIFT)
-            total += nx.requantize_scaled(shifted, qt.real_scale / twice_max)
+            total += nx.requantize_scaled(shifted, qt.real_scale / twice_max, numerics)
         out_scale = twice_max / ((1 << nx.ADD_LEFT_SHIFT) * yt.real_scale)
-        return (_finish_int8(total, out_scale, yt, _ints(op.act_min), _ints(op.act_max)),)
+        return (_finish_int8(total, out_scale, yt, _ints(op.act_min), _ints(op.act_max), numerics),)
 
     @impl(tt.GlobalAvgPoolOp)
     def run_global_avg_pool(self, interpreter: Interpreter, op: tt.GlobalAvgPoolOp, args: tuple[Any, ...]):
@@ -186,7 +223,9 @@ class TTFunctions(InterpreterFunctions):
         xt, yt = _qtype(op.input), _qtype(op.output)
         _, h, w, _ = x.shape
         acc = (x.astype(np.int64) - xt.zp).sum(axis=(1, 2), keepdims=True)
-        return (_finish_int8(acc, xt.real_scale / (h * w * yt.real_scale), yt, -128, 127),)
+        numerics = tt.numerics_of(op)
+        multiplier, shift = nx.mean_multiplier(xt.real_scale, yt.real_scale, h * w, numerics)
+        return (_clamped(nx.requantize_by(acc, multiplier, shift, numerics) + yt.zp, -128, 127),)
 
     @impl(tt.MaxPoolOp)
     def run_max_pool(self, interpreter: Interpreter, op: tt.MaxPoolOp, args: tuple[Any, ...]):
@@ -219,12 +258,14 @@ class TTFunctions(InterpreterFunctions):
         at, bt, yt = _qtype(op.lhs), _qtype(op.rhs), _qtype(op.output)
         acc = (lhs.astype(np.int64) - at.zp) * (rhs.astype(np.int64) - bt.zp)
         scale = at.real_scale * bt.real_scale / yt.real_scale
-        return (_finish_int8(acc, scale, yt, _ints(op.act_min), _ints(op.act_max)),)
+        return (_finish_int8(acc, scale, yt, _ints(op.act_min), _ints(op.act_max), tt.numerics_of(op)),)
 
     @impl(tt.ConcatOp)
     def run_concat(self, interpreter: Interpreter, op: tt.ConcatOp, args: tuple[Any, ...]):
-        yt = _qtype(op.output)
-        parts = [_requantized(x, _qtype(value), yt) for x, value in zip(args, op.inputs, strict=True)]
+        yt, numerics = _qtype(op.output), tt.numerics_of(op)
+        parts = [
+            _requantized(x, _qtype(value), yt, numerics) for x, value in zip(args, op.inputs, strict=True)
+        ]
         return (np.concatenate(parts, axis=-1),)
 
     @impl(tt.ReshapeOp)
@@ -243,7 +284,7 @@ class TTFunctions(InterpreterFunctions):
 
     @impl(tt.RequantizeOp)
     def run_requantize(self, interpreter: Interpreter, op: tt.RequantizeOp, args: tuple[Any, ...]):
-        return (_requantized(args[0], _qtype(op.input), _qtype(op.output)),)
+        return (_requantized(args[0], _qtype(op.input), _qtype(op.output), tt.numerics_of(op)),)
 
     @impl(tt.ClampOp)
     def run_clamp(self, interpreter: Interpreter, op: tt.ClampOp, args: tuple[Any, ...]):
@@ -302,16 +343,21 @@ class TTFunctions(InterpreterFunctions):
         grad_out: np.ndarray,
         in_shape: tuple[int, ...],
         stride: tuple[int, int],
-        padding: tuple[int, int],
+        padding: Padding,
         groups: int,
     ) -> np.ndarray:
         """The input gradient of tt.conv2d_grad_input (every op computing one uses this)."""
         n, h, w, c = in_shape
+        top, left, bottom, right = padding
         weight = torch.from_numpy(self.state.real_weight(_sym(weight_ref))).permute(0, 3, 1, 2)
-        grad = torch.nn.grad.conv2d_input(
-            (n, c, h, w), weight, _nchw(grad_out), stride=stride, padding=padding, groups=groups
-        )
-        return _nhwc(grad).astype(np.float32)
+        if (top, left) == (bottom, right):
+            grad = torch.nn.grad.conv2d_input(
+                (n, c, h, w), weight, _nchw(grad_out), stride=stride, padding=(top, left), groups=groups
+            )
+            return _nhwc(grad).astype(np.float32)
+        size = (n, c, h + top + bottom, w + left + right)
+        grad = torch.nn.grad.conv2d_input(size, weight, _nchw(grad_out), stride=stride, groups=groups)
+        return _nhwc(grad[:, :, top : top + h, left : left + w]).astype(np.float32)
 
     @impl(tt.Conv2DGradWeightOp)
     def run_conv2d_grad_weight(
@@ -325,12 +371,13 @@ class TTFunctions(InterpreterFunctions):
         stride, padding, groups = _conv_attrs(op)
         kh, kw = (int(v) for v in op.kernel.get_values())
         c, o = x.shape[3], grad_out.shape[3]
+        source, pads = _padded(_nchw(nx.dequantize(x, xt.real_scale, xt.zp)), padding)
         grad = torch.nn.grad.conv2d_weight(
-            _nchw(nx.dequantize(x, xt.real_scale, xt.zp)),
+            source,
             (o, c // groups, kh, kw),
             _nchw(grad_out),
             stride=stride,
-            padding=padding,
+            padding=pads,
             groups=groups,
         )
         grad = grad.permute(0, 2, 3, 1).numpy()
@@ -413,7 +460,9 @@ class TTFunctions(InterpreterFunctions):
     def run_activation_grad(self, interpreter: Interpreter, op: tt.ActivationGradOp, args: tuple[Any, ...]):
         grad_out, x = args
         xt, yt = _qtype(op.input), op.output_type
-        table = nx.activation_grad_table(op.activation.data, xt.real_scale, xt.zp, yt.real_scale, yt.zp)
+        table = nx.activation_grad_table(
+            op.activation.data, xt.real_scale, xt.zp, yt.real_scale, yt.zp, tt.numerics_of(op)
+        )
         derivative = table[nx.table_index(x)].astype(np.float64)
         return ((grad_out.astype(np.float64) * derivative).astype(np.float32),)
 
@@ -529,12 +578,13 @@ class TTFunctions(InterpreterFunctions):
         1x1 input gradient (the whole expanded gradient at once: the interpreter is the oracle)."""
         grad_out, mask = args[0], args[1]
         expanded = tuple(op.mask.type.get_shape())
-        grad = self._conv_grad_input(op.depthwise_weight, grad_out, expanded, *op.depthwise_params())
+        stride, padding, groups = op.depthwise_params()
+        grad = self._conv_grad_input(op.depthwise_weight, grad_out, expanded, stride, _four(padding), groups)
         grad = _masked(grad, mask)
         if op.has_bias_update:
             self._fused(op, _bias_grad(grad), args[2], None, op.update_axis())
         in_shape = tuple(op.grad_input.type.get_shape())
-        return (self._conv_grad_input(op.expand_weight, grad, in_shape, (1, 1), (0, 0), 1),)
+        return (self._conv_grad_input(op.expand_weight, grad, in_shape, (1, 1), (0, 0, 0, 0), 1),)
 
 
 def _channel_list(channels: Any) -> list[int]:
@@ -607,14 +657,14 @@ def _window_scatter(op: tt._PoolLike, values: np.ndarray, in_shape: tuple[int, .
 def _lookup(op: tt._LookupActivation, x: np.ndarray) -> np.ndarray:
     """A table activation: the op's compile-time table indexed by the input codes."""
     xt, yt = _qtype(op.input), _qtype(op.output)
-    table = nx.activation_table(op.ACTIVATION, xt.real_scale, xt.zp, yt.real_scale, yt.zp)
+    table = nx.activation_table(op.ACTIVATION, xt.real_scale, xt.zp, yt.real_scale, yt.zp, tt.numerics_of(op))
     return table[nx.table_index(x)]
 
 
-def _requantized(x: np.ndarray, xt: QTensorType, yt: QTensorType) -> np.ndarray:
+def _requantized(x: np.ndarray, xt: QTensorType, yt: QTensorType, numerics: str = "tt") -> np.ndarray:
     """tt.requantize's rule: x brought to yt's scale and zero point, saturated."""
     acc = x.astype(np.int64) - xt.zp
-    return _finish_int8(acc, xt.real_scale / yt.real_scale, yt, -128, 127)
+    return _finish_int8(acc, xt.real_scale / yt.real_scale, yt, -128, 127, numerics)
 
 
 def make_interpreter(

@@ -2,6 +2,12 @@
 
 Every int8 value any stage computes goes through `requantize` (the C runtime has its single
 mirror in runtime_c); see docs/numerics.md for the rules and why they were chosen.
+
+An op computes with tt's own rules, or (its `numerics = "tflite"` property, set by the TFLite
+importer) with TensorFlow Lite's: TFLite's multiplier derivation (QuantizeMultiplier, the MEAN
+multiplier) and its requantization, MultiplyByQuantizedMultiplier with its two roundings, and
+TFLite's HARD_SWISH / LOGISTIC tables (ttdialect/tflite_rules.py), so that an imported TFLite
+model computes bit for bit what TFLite's reference kernels compute.
 """
 
 from __future__ import annotations
@@ -10,12 +16,19 @@ import math
 
 import numpy as np
 
+from ttdialect import tflite_rules
 from ttdialect.errors import TTError
 
 INT8_MIN, INT8_MAX = -128, 127
 WEIGHT_MIN, WEIGHT_MAX = -127, 127
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 ADD_LEFT_SHIFT = 20
+TT, TFLITE = "tt", "tflite"
+NUMERICS = (TT, TFLITE)
+"""The integer rules an op can follow: tt's own (the default) or TensorFlow Lite's."""
+C_TFLITE_SHIFT = 64
+"""The C runtime takes a TFLite multiplier as (multiplier, shift + C_TFLITE_SHIFT): a shift
+above 30 selects MultiplyByQuantizedMultiplier in tt_requantize (runtime_c/src/tt_internal.h)."""
 
 
 class NumericsError(TTError, ValueError):
@@ -62,10 +75,129 @@ def requantize(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray 
     return np.right_shift(acc * multiplier + rounding, total)
 
 
-def requantize_scaled(acc: np.ndarray, real_scale: np.ndarray | float) -> np.ndarray:
-    """requantize with the fixed-point form of `real_scale` (scalar or per last-axis channel)."""
-    multiplier, shift = quantize_multipliers(np.asarray(real_scale, dtype=np.float64))
-    return requantize(acc, multiplier, shift)
+def requantize_scaled(
+    acc: np.ndarray, real_scale: np.ndarray | float, numerics: str = TT, single_rounding: bool = False
+) -> np.ndarray:
+    """requantize with the fixed-point form of `real_scale` (scalar or per last-axis channel),
+    by tt's rules or TFLite's (`numerics`; `single_rounding`: TFLite's multiplier, tt's rule)."""
+    multiplier, shift = multipliers_for(np.asarray(real_scale, dtype=np.float64), numerics)
+    return requantize_by(acc, multiplier, shift, numerics, single_rounding)
+
+
+# --------------------------------------------------------------------------- TFLite's requantization
+
+
+def check_numerics(numerics: str) -> str:
+    if numerics not in NUMERICS:
+        raise NumericsError(f"numerics must be one of {', '.join(NUMERICS)}, got '{numerics}'")
+    return numerics
+
+
+def tflite_quantize_multiplier(real_scale: float) -> tuple[int, int]:
+    """TFLite's QuantizeMultiplier: real ~= multiplier * 2**(shift - 31), the mantissa rounded
+    half away from zero (tt's quantize_multiplier rounds ties to even); scales below 2**-32
+    give (0, 0)."""
+    if not real_scale > 0:
+        raise NumericsError(f"requantization scale must be positive, got {real_scale}")
+    mantissa, exponent = math.frexp(real_scale)
+    multiplier = math.floor(mantissa * (1 << 31) + 0.5)
+    if multiplier == 1 << 31:
+        multiplier //= 2
+        exponent += 1
+    if exponent > 30:
+        raise NumericsError(f"requantization scale {real_scale} is too large (at most 2**30)")
+    if exponent < -31:
+        return 0, 0
+    return multiplier, exponent
+
+
+def multipliers_for(real_scales: np.ndarray, numerics: str = TT) -> tuple[np.ndarray, np.ndarray]:
+    """(multiplier, shift) int64 arrays of `real_scales` by tt's or TFLite's derivation."""
+    if check_numerics(numerics) == TT:
+        return quantize_multipliers(real_scales)
+    pairs = [tflite_quantize_multiplier(float(s)) for s in np.ravel(real_scales)]
+    multipliers = np.array([m for m, _ in pairs], dtype=np.int64).reshape(np.shape(real_scales))
+    shifts = np.array([s for _, s in pairs], dtype=np.int64).reshape(np.shape(real_scales))
+    return multipliers, shifts
+
+
+def _truncating_shift(values: np.ndarray, bits: int) -> np.ndarray:
+    """values / 2**bits rounded toward zero (C's integer division), int64."""
+    magnitude = np.right_shift(np.abs(values), bits)
+    return np.where(values < 0, -magnitude, magnitude)
+
+
+def rounding_divide_by_pot(values: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
+    """gemmlowp's RoundingDivideByPOT: values / 2**exponent, ties away from zero (0 <= exponent
+    <= 31)."""
+    values = np.asarray(values, dtype=np.int64)
+    exponent = np.asarray(exponent, dtype=np.int64)
+    mask = np.left_shift(np.int64(1), exponent) - 1
+    remainder = values & mask
+    threshold = np.right_shift(mask, 1) + (values < 0)
+    return np.right_shift(values, exponent) + (remainder > threshold)
+
+
+def requantize_tflite(acc: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int) -> np.ndarray:
+    """TFLite's MultiplyByQuantizedMultiplier (its default, two-rounding form):
+
+        x = acc * 2**max(shift, 0)                       (int32 in TFLite; saturated here)
+        h = (x * multiplier + nudge) / 2**31             (SaturatingRoundingDoublingHighMul:
+                                                          nudge 2**30, or 1 - 2**30 for a
+                                                          negative product; C division,
+                                                          i.e. ties rounded toward +inf)
+        y = RoundingDivideByPOT(h, max(-shift, 0))       (ties away from zero)
+
+    TFLite leaves an int32 overflow of x undefined; tt saturates x to int32.
+    """
+    acc = np.asarray(acc, dtype=np.int64)
+    multiplier = np.asarray(multiplier, dtype=np.int64)
+    shift = np.asarray(shift, dtype=np.int64)
+    left = np.maximum(shift, 0)
+    x = np.clip(acc * np.left_shift(np.int64(1), left), INT32_MIN, INT32_MAX)
+    product = x * multiplier
+    nudge = np.where(product >= 0, np.int64(1 << 30), np.int64(1 - (1 << 30)))
+    high = _truncating_shift(product + nudge, 31)
+    return rounding_divide_by_pot(high, np.maximum(-shift, 0))
+
+
+TFLITE_SINGLE_ROUNDING = ("tt.linear",)
+"""The ops whose TFLite kernel requantizes with one rounding, tt's rule: FULLY_CONNECTED (its int8
+kernels, the reference one included, go through ruy, whose MultiplyByQuantizedMultiplier is
+(acc * multiplier + 2^(t-1)) >> t). Every other TFLite int8 kernel rounds twice."""
+
+
+def requantize_by(
+    acc: np.ndarray,
+    multiplier: np.ndarray | int,
+    shift: np.ndarray | int,
+    numerics: str = TT,
+    single_rounding: bool = False,
+) -> np.ndarray:
+    """`requantize` (tt, or TFLite with `single_rounding`) or `requantize_tflite` of acc."""
+    if check_numerics(numerics) == TT or single_rounding:
+        return requantize(acc, multiplier, shift)
+    return requantize_tflite(acc, multiplier, shift)
+
+
+def mean_multiplier(x_scale: float, y_scale: float, count: int, numerics: str = TT) -> tuple[int, int]:
+    """(multiplier, shift) of a mean over `count` values (tt.global_avg_pool).
+
+    tt: quantize_multiplier(x_scale / (count * y_scale)). TFLite (MEAN, reference kernel): the
+    multiplier of x_scale / y_scale, divided by count in integers: with k = min(floor(log2(count)),
+    32, 31 + shift), multiplier * 2**k // count and shift - k.
+    """
+    if check_numerics(numerics) == TT:
+        return quantize_multiplier(x_scale / (count * y_scale))
+    multiplier, shift = tflite_quantize_multiplier(float(x_scale) / float(y_scale))
+    bits = min(count.bit_length() - 1, 32, 31 + shift)
+    return (multiplier << bits) // count, shift - bits
+
+
+def c_shifts(shifts: np.ndarray | int, numerics: str = TT, single_rounding: bool = False) -> np.ndarray:
+    """Shifts as the C runtime takes them: TFLite's two-rounding rule is marked by C_TFLITE_SHIFT."""
+    double = check_numerics(numerics) == TFLITE and not single_rounding
+    return np.asarray(shifts, dtype=np.int64) + (C_TFLITE_SHIFT if double else 0)
 
 
 def saturate(values: np.ndarray, low: int, high: int, dtype: type) -> np.ndarray:
@@ -167,19 +299,47 @@ def table_inputs(scale: float, zero_point: int) -> np.ndarray:
     return dequantize(np.arange(INT8_MIN, INT8_MAX + 1), scale, zero_point)
 
 
-def activation_table(name: str, x_scale: float, x_zp: int, y_scale: float, y_zp: int) -> np.ndarray:
+TFLITE_ACTIVATIONS = {"hard_swish": "HARD_SWISH", "sigmoid": "LOGISTIC"}
+"""The table activations TFLite has an int8 rule of its own for (tflite_rules)."""
+
+
+def activation_table(
+    name: str, x_scale: float, x_zp: int, y_scale: float, y_zp: int, numerics: str = TT
+) -> np.ndarray:
     """int8[256]: entry q + 128 is the output code of input code q, the exact real function of
     the dequantized input rounded to the output quantization by tt.quantize's rule (round half
-    to even, saturated). One table per op, computed at compile time."""
+    to even, saturated); with TFLite's numerics, TFLite's own int8 rule (tflite_rules). One
+    table per op, computed at compile time."""
+    if check_numerics(numerics) == TFLITE:
+        return tflite_table(name, x_scale, x_zp, y_scale, y_zp)
     return quantize(activation_real(name, table_inputs(x_scale, x_zp)), y_scale, y_zp)
 
 
-def activation_grad_table(name: str, x_scale: float, x_zp: int, y_scale: float, y_zp: int) -> np.ndarray:
+def tflite_table(name: str, x_scale: float, x_zp: int, y_scale: float, y_zp: int) -> np.ndarray:
+    """TFLite's int8 table of HARD_SWISH or LOGISTIC (tflite_rules)."""
+    if name == "hard_swish":
+        try:
+            return tflite_rules.hard_swish_table(x_scale, x_zp, y_scale, y_zp)
+        except ValueError as error:
+            raise NumericsError(str(error)) from None
+    if name == "sigmoid":
+        if (y_scale, y_zp) != (1.0 / 256.0, -128):
+            raise NumericsError(
+                f"TFLite's LOGISTIC needs the output quantization 1/256:-128, got {y_scale}:{y_zp}"
+            )
+        return tflite_rules.logistic_table(x_scale, x_zp, y_scale, y_zp)
+    raise NumericsError(f"TFLite has no int8 rule for '{name}' (only {', '.join(TFLITE_ACTIVATIONS)})")
+
+
+def activation_grad_table(
+    name: str, x_scale: float, x_zp: int, y_scale: float, y_zp: int, numerics: str = TT
+) -> np.ndarray:
     """float32[256]: entry q + 128 is d output / d input at input code q, the derivative of the
-    real function at the dequantized input, and 0 where the output code is -128 or 127 (the int8
-    clamp's straight-through rule, as for tt.requantize)."""
+    real function at the dequantized input, and 0 where the output code (of the forward's table,
+    tt's or TFLite's) is -128 or 127 (the int8 clamp's straight-through rule, as for
+    tt.requantize)."""
     derivative = activation_derivative(name, table_inputs(x_scale, x_zp))
-    table = activation_table(name, x_scale, x_zp, y_scale, y_zp)
+    table = activation_table(name, x_scale, x_zp, y_scale, y_zp, numerics)
     inside = (table > INT8_MIN) & (table < INT8_MAX)
     return np.where(inside, derivative, 0.0).astype(np.float32)
 

@@ -1,8 +1,9 @@
-"""TFLite's own int8 rules of HARD_SWISH and LOGISTIC, as 256-entry tables (for comparison).
+"""TFLite's own int8 rules of HARD_SWISH and LOGISTIC, as 256-entry tables.
 
 tt computes its table activations from the exact real function (numerics.activation_table).
-TensorFlow Lite computes them otherwise, and a TFLite importer that must match TFLite bit for bit
-can take these tables instead (docs/numerics.md gives how far the two are apart):
+TensorFlow Lite computes them otherwise; the ops of an imported TFLite model (`numerics =
+"tflite"`, numerics.tflite_table) take these tables, which match TensorFlow 2.21's interpreter
+on every code (docs/numerics.md gives how far the two are apart):
 
 - HARD_SWISH (TFLite's reference and optimized kernels, and TFLite Micro): 16-bit fixed point.
   The input offset by its zero point is scaled by 2^7 ("hires"); a "reluish" factor in [0, 1]

@@ -17,7 +17,9 @@
  * - The compiler precomputes every fixed-point multiplier in Python with
  *   ttdialect.numerics.quantize_multiplier: a real scale M is passed as the pair
  *   (multiplier, shift) with M ~= multiplier * 2^(shift - 31), multiplier in [2^30, 2^31) (or 0),
- *   shift in [-31, 30]. Kernels never compute a multiplier themselves.
+ *   shift in [-31, 30]. Kernels never compute a multiplier themselves. An op of an imported
+ *   TFLite model (numerics = "tflite") passes TFLite's multiplier with shift + TT_TFLITE_SHIFT:
+ *   tt_requantize then follows TFLite's rule (below).
  * - Every buffer belongs to the caller; nothing is allocated, nothing is global except const
  *   tables. Inputs and outputs must not overlap unless a kernel says so.
  * - Integer results are bit identical to the interpreter. Float results are computed in float32
@@ -47,7 +49,14 @@ extern "C" {
  * Every int8 kernel below follows this rule; the conv loops and tt_add evaluate it in 32-bit
  * steps where that gives the same value (runtime_c/README.md, tests/runtime/
  * test_requantize32.py).
+ *
+ * shift = TT_TFLITE_SHIFT + s (s in [-31, 30]) selects TensorFlow Lite's rule instead
+ * (numerics.requantize_tflite, MultiplyByQuantizedMultiplier with two roundings): x = acc *
+ * 2^max(s, 0) saturated to int32; h = (x * multiplier +- 2^30) / 2^31 (ties toward +infinity);
+ * h / 2^max(-s, 0) rounded half away from zero. Every kernel takes these shifts where it takes
+ * a shift, and computes them with this function (never in its 32-bit fast paths).
  */
+#define TT_TFLITE_SHIFT 64
 int64_t tt_requantize(int64_t acc, int32_t multiplier, int32_t shift);
 
 /* tt_requantize, + zero_point, then clamped to [act_min, act_max] (a sub-range of int8). */
@@ -70,10 +79,11 @@ float tt_log_f32(float x);
 /*
  * Geometry of a 2-D convolution (forward and backward). Input [batch, input_h, input_w, input_c],
  * output [batch, output_h, output_w, output_c], weight [output_c, kernel_h, kernel_w,
- * input_c / groups]. pad_h / pad_w are the zero padding on each side (top and bottom, left and
- * right); output sizes follow tt_conv_output_size (floor mode), so trailing rows or columns
- * may be left unused. groups must divide input_c and output_c; groups == input_c == output_c is
- * a depthwise conv.
+ * input_c / groups]. pad_h / pad_w are the zero padding on the top and left; the bottom and
+ * right padding is whatever the output size implies: the same (output sizes following
+ * tt_conv_output_size, floor mode, so trailing rows or columns may be left unused) or more, up
+ * to kernel - 1 (TensorFlow's SAME padding, `padding` (top, left, bottom, right) in the IR).
+ * groups must divide input_c and output_c; groups == input_c == output_c is a depthwise conv.
  */
 typedef struct {
     int32_t batch;
@@ -88,8 +98,9 @@ typedef struct {
 /* (input + 2 * pad - kernel) / stride + 1 (floor), the rule of ttdialect.dialect. */
 int32_t tt_conv_output_size(int32_t input, int32_t kernel, int32_t stride, int32_t pad);
 
-/* 1 when `shape` is consistent (positive sizes, groups divide the channels, output sizes match
- * tt_conv_output_size), else 0. Kernels assume a valid shape and do not check it. */
+/* 1 when `shape` is consistent (positive sizes, groups divide the channels, output sizes of a
+ * padding after in [0, max(pad, kernel - 1)]), else 0. Kernels assume a valid shape and do not
+ * check it. */
 int tt_conv_shape_is_valid(const tt_conv_shape *shape);
 
 /*

@@ -25,6 +25,21 @@ int32_t tt_conv_output_size(int32_t input, int32_t kernel, int32_t stride, int32
     return span / stride + 1;
 }
 
+/* Whether `output` is the size of a conv with `before` padding and some padding after in
+ * [0, max(before, kernel - 1)]: the same on both sides (tt_conv_output_size), or TensorFlow's
+ * SAME padding, which pads more after. */
+static int output_size_fits(int32_t output, int32_t input, int32_t kernel, int32_t stride,
+                            int32_t before)
+{
+    const int32_t most = before > kernel - 1 ? before : kernel - 1;
+    const int32_t low = input + before - kernel;
+    const int32_t high = low + most;
+    if (high < 0 || output < 1) {
+        return 0;
+    }
+    return output >= (low < 0 ? 1 : low / stride + 1) && output <= high / stride + 1;
+}
+
 int tt_conv_shape_is_valid(const tt_conv_shape *s)
 {
     const int32_t sizes[] = {s->batch,    s->input_h,  s->input_w,  s->input_c,
@@ -39,8 +54,8 @@ int tt_conv_shape_is_valid(const tt_conv_shape *s)
     if (s->input_c % s->groups != 0 || s->output_c % s->groups != 0) {
         return 0;
     }
-    return s->output_h == tt_conv_output_size(s->input_h, s->kernel_h, s->stride_h, s->pad_h) &&
-           s->output_w == tt_conv_output_size(s->input_w, s->kernel_w, s->stride_w, s->pad_w);
+    return output_size_fits(s->output_h, s->input_h, s->kernel_h, s->stride_h, s->pad_h) &&
+           output_size_fits(s->output_w, s->input_w, s->kernel_w, s->stride_w, s->pad_w);
 }
 
 /* ----------------------------------------------------------------------- dot products */

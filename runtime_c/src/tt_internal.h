@@ -69,11 +69,39 @@ static inline int32_t tt_floor_shift_right32(int32_t value, int32_t bits)
     return value >= 0 ? value >> bits : ~(~value >> bits);
 }
 
+/* TFLite's requantization (numerics.requantize_tflite, MultiplyByQuantizedMultiplier in its
+ * two-rounding form), for shift in [-31, 30]:
+ *     x = acc * 2^max(shift, 0), saturated to int32 (TFLite leaves the overflow undefined);
+ *     h = (x * multiplier + nudge) / 2^31, C's truncating division, nudge = 2^30 for a product
+ *         >= 0, else 1 - 2^30 (SaturatingRoundingDoublingHighMul: ties toward +infinity);
+ *     h / 2^max(-shift, 0) rounded to nearest, ties away from zero (RoundingDivideByPOT).
+ * Exact in 64 bits for |acc| < 2^33. */
+static inline int64_t tt_requantize_tflite(int64_t acc, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    int64_t x = acc * ((int64_t)1 << left);
+    x = x > INT32_MAX ? INT32_MAX : x;
+    x = x < INT32_MIN ? INT32_MIN : x;
+    const int64_t product = x * (int64_t)multiplier;
+    const int64_t nudge = product >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
+    const int64_t high = (product + nudge) / ((int64_t)1 << 31);
+    const int64_t quotient = tt_floor_shift_right(high, right);
+    const int64_t remainder = high - quotient * ((int64_t)1 << right);
+    const int64_t threshold = ((((int64_t)1 << right) - 1) >> 1) + (high < 0 ? 1 : 0);
+    return quotient + (remainder > threshold ? 1 : 0);
+}
+
 /* The requantization rule, the one definition (tt_requantize is this function):
  *     floor((acc * multiplier + 2^(t - 1)) / 2^t),  t = 31 - shift,
- * exact in 64 bits for |acc| < 2^32 and shift in [-31, 30]. */
+ * exact in 64 bits for |acc| < 2^32 and shift in [-31, 30]. A shift of TT_TFLITE_SHIFT + s
+ * (s in [-31, 30]) selects TFLite's rule with shift s instead (an op with numerics =
+ * "tflite"): the fast 32-bit paths never apply to it (tt_requant32_applies is false). */
 static inline int64_t tt_requantize_rule(int64_t acc, int32_t multiplier, int32_t shift)
 {
+    if (shift > 30) {
+        return tt_requantize_tflite(acc, multiplier, shift - TT_TFLITE_SHIFT);
+    }
     const int32_t total = 31 - shift;
     const int64_t rounding = (int64_t)1 << (total - 1);
     return tt_floor_shift_right(acc * (int64_t)multiplier + rounding, total);

@@ -32,23 +32,31 @@ def f32_scale(value: float) -> float:
 # --------------------------------------------------------------------------- fixed-point arguments
 
 
-def channel_multipliers(x: Q, weight_scales: np.ndarray, y: Q) -> tuple[np.ndarray, np.ndarray]:
-    """(multiplier[o], shift[o]) of a conv / linear: x_scale * w_scale[o] / y_scale."""
+def channel_multipliers(
+    x: Q, weight_scales: np.ndarray, y: Q, numerics: str = "tt", single_rounding: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(multiplier[o], shift[o]) of a conv / linear: x_scale * w_scale[o] / y_scale; TFLite's
+    two-rounding multipliers with their shifts marked (numerics.c_shifts)."""
     real = x.scale * np.asarray(weight_scales, dtype=np.float64) / y.scale
-    multipliers, shifts = nx.quantize_multipliers(real)
-    return multipliers.astype(np.int32), shifts.astype(np.int32)
+    multipliers, shifts = nx.multipliers_for(real, numerics)
+    return multipliers.astype(np.int32), nx.c_shifts(shifts, numerics, single_rounding).astype(np.int32)
+
+
+def numerics_attr(numerics: str) -> str:
+    """`, numerics = "tflite"` (for an attribute dictionary), or nothing for tt's own."""
+    return "" if numerics == "tt" else f', numerics = "{numerics}"'
 
 
 def scalar_multiplier(real: float) -> tuple[int, int]:
     return nx.quantize_multiplier(real)
 
 
-def add_quant(a: Q, b: Q, y: Q, act_min: int, act_max: int) -> np.ndarray:
+def add_quant(a: Q, b: Q, y: Q, act_min: int, act_max: int, numerics: str = "tt") -> np.ndarray:
     """The int32[11] tt_add_quant of the interpreter's run_add scheme."""
     twice_max = 2 * max(a.scale, b.scale)
-    am, ash = nx.quantize_multiplier(a.scale / twice_max)
-    bm, bsh = nx.quantize_multiplier(b.scale / twice_max)
-    ym, ysh = nx.quantize_multiplier(twice_max / ((1 << nx.ADD_LEFT_SHIFT) * y.scale))
+    reals = [a.scale / twice_max, b.scale / twice_max, twice_max / ((1 << nx.ADD_LEFT_SHIFT) * y.scale)]
+    (am, bm, ym), shifts = nx.multipliers_for(np.array(reals), numerics)
+    ash, bsh, ysh = nx.c_shifts(shifts, numerics)
     return np.array([a.zp, am, ash, b.zp, bm, bsh, y.zp, ym, ysh, act_min, act_max], dtype=np.int32)
 
 
@@ -76,6 +84,7 @@ def conv2d(
     groups: int,
     act: tuple[int, int],
     out_shape: tuple[int, ...],
+    numerics: str = "tt",
 ) -> np.ndarray:
     params = [_weight_param(weight, w_scales)]
     refs = '@"w"'
@@ -83,7 +92,7 @@ def conv2d(
         params.append(Param("b", bias, np.float32(w_scales) * np.float32(xq.scale)))
         refs += ', @"b"'
     xt, yt = qtype(x.shape, xq.scale, xq.zp), qtype(out_shape, yq.scale, yq.zp)
-    attrs = f"{conv_attrs(stride, padding, groups)}, {clamp_attrs(*act)}"
+    attrs = f"{conv_attrs(stride, padding, groups)}, {clamp_attrs(*act)}{numerics_attr(numerics)}"
     body = [f"%r = tt.conv2d %x, {refs} {{{attrs}}} : {xt} -> {yt}"]
     return _run1(params, [("x", xt)], body, yt, [x])
 
@@ -96,6 +105,7 @@ def linear(
     bias: np.ndarray | None,
     yq: Q,
     act: tuple[int, int],
+    numerics: str = "tt",
 ) -> np.ndarray:
     params = [_weight_param(weight, w_scales)]
     refs = '@"w"'
@@ -104,29 +114,36 @@ def linear(
         refs += ', @"b"'
     out_shape = (x.shape[0], weight.shape[0])
     xt, yt = qtype(x.shape, xq.scale, xq.zp), qtype(out_shape, yq.scale, yq.zp)
-    body = [f"%r = tt.linear %x, {refs} {{{clamp_attrs(*act)}}} : {xt} -> {yt}"]
+    body = [f"%r = tt.linear %x, {refs} {{{clamp_attrs(*act)}{numerics_attr(numerics)}}} : {xt} -> {yt}"]
     return _run1(params, [("x", xt)], body, yt, [x])
 
 
-def add(a: np.ndarray, aq: Q, b: np.ndarray, bq: Q, yq: Q, act: tuple[int, int]) -> np.ndarray:
+def add(
+    a: np.ndarray, aq: Q, b: np.ndarray, bq: Q, yq: Q, act: tuple[int, int], numerics: str = "tt"
+) -> np.ndarray:
     at, bt, yt = (
         qtype(a.shape, aq.scale, aq.zp),
         qtype(b.shape, bq.scale, bq.zp),
         qtype(a.shape, yq.scale, yq.zp),
     )
-    body = [f"%r = tt.add %a, %b {{{clamp_attrs(*act)}}} : {at}, {bt} -> {yt}"]
+    body = [f"%r = tt.add %a, %b {{{clamp_attrs(*act)}{numerics_attr(numerics)}}} : {at}, {bt} -> {yt}"]
     return _run1([], [("a", at), ("b", bt)], body, yt, [a, b])
 
 
-def global_avg_pool(x: np.ndarray, xq: Q, yq: Q) -> np.ndarray:
+def _props(numerics: str) -> str:
+    return "" if numerics == "tt" else f' {{numerics = "{numerics}"}}'
+
+
+def global_avg_pool(x: np.ndarray, xq: Q, yq: Q, numerics: str = "tt") -> np.ndarray:
     n, _, _, c = x.shape
     xt, yt = qtype(x.shape, xq.scale, xq.zp), qtype((n, 1, 1, c), yq.scale, yq.zp)
-    return _run1([], [("x", xt)], [f"%r = tt.global_avg_pool %x : {xt} -> {yt}"], yt, [x])
+    body = [f"%r = tt.global_avg_pool %x{_props(numerics)} : {xt} -> {yt}"]
+    return _run1([], [("x", xt)], body, yt, [x])
 
 
-def requantize(x: np.ndarray, xq: Q, yq: Q) -> np.ndarray:
+def requantize(x: np.ndarray, xq: Q, yq: Q, numerics: str = "tt") -> np.ndarray:
     xt, yt = qtype(x.shape, xq.scale, xq.zp), qtype(x.shape, yq.scale, yq.zp)
-    return _run1([], [("x", xt)], [f"%r = tt.requantize %x : {xt} -> {yt}"], yt, [x])
+    return _run1([], [("x", xt)], [f"%r = tt.requantize %x{_props(numerics)} : {xt} -> {yt}"], yt, [x])
 
 
 def clamp(x: np.ndarray, xq: Q, act: tuple[int, int]) -> np.ndarray:

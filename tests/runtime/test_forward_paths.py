@@ -36,6 +36,7 @@ from oracle import Q, f32_scale
 from test_runtime_bottleneck import expected_output, shape_args, stage_args
 
 from bench.kernels import Case, fnv1a, run_driver
+from ttdialect import numerics as nx
 from ttdialect.dialect import conv_output_size
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -53,17 +54,19 @@ class ConvSpec:
     o: int
     kernel: tuple[int, int]
     stride: tuple[int, int]
-    padding: tuple[int, int]
+    padding: tuple[int, ...]  # (top, left), the same after, or (top, left, bottom, right)
     groups: int = 1
     act: tuple[int, int] | None = None  # None: ReLU at the output zero point
     bias: str = "random"  # random | none | dead (INT32_MIN / INT32_MAX on some channels)
     scales: str = "spread"  # spread | mixed (shifts -1, 0..2, and below -25 on some channels)
     x_zp: int | None = None
     y_zp: int | None = None
+    numerics: str = "tt"  # tflite: TFLite's multipliers and rounding (marked shifts)
 
     def out_shape(self) -> tuple[int, int, int, int]:
-        oh = conv_output_size(self.h, self.kernel[0], self.stride[0], self.padding[0])
-        ow = conv_output_size(self.w, self.kernel[1], self.stride[1], self.padding[1])
+        after = self.padding[2:] or self.padding
+        oh = conv_output_size(self.h, self.kernel[0], self.stride[0], self.padding[0], after[0])
+        ow = conv_output_size(self.w, self.kernel[1], self.stride[1], self.padding[1], after[1])
         return (self.n, oh, ow, self.o)
 
     def weight_shape(self) -> tuple[int, int, int, int]:
@@ -123,6 +126,22 @@ CONVS = {
     "dw3x3_mixed_shifts": dw(1, 6, 6, 8, (3, 3), (1, 1), (1, 1), scales="mixed"),
     "dw3x3_zp_extremes": dw(1, 6, 6, 8, (3, 3), (1, 1), (1, 1), act=FULL, x_zp=-128, y_zp=127),
     "dw5x5_act_band": dw(1, 6, 6, 8, (5, 5), (2, 2), (2, 2), act=(-30, 40)),
+    # TensorFlow's SAME padding (more at the bottom and right), a folded PAD (more on top)
+    "3x3_c16_s2_same_even": ConvSpec(1, 8, 10, 16, 8, (3, 3), (2, 2), (0, 0, 1, 1)),
+    "3x3_c3_s2_same_stem": ConvSpec(1, 12, 12, 3, 8, (3, 3), (2, 2), (0, 0, 1, 1)),
+    "3x3_c8_more_on_top": ConvSpec(1, 6, 8, 8, 6, (3, 3), (1, 1), (2, 1, 0, 1)),
+    "1x3_c8_rows_more_right": ConvSpec(1, 4, 6, 8, 6, (1, 3), (1, 1), (0, 0, 0, 2)),
+    "10x4_c1_s2_ds_cnn_stem": ConvSpec(1, 49, 10, 1, 8, (10, 4), (2, 2), (4, 1, 5, 1)),
+    "dw3x3_c12_s2_same_even": dw(1, 10, 8, 12, (3, 3), (2, 2), (0, 0, 1, 1)),
+    "dw5x5_c8_s2_same": dw(1, 12, 11, 8, (5, 5), (2, 2), (1, 2, 2, 2)),
+    # TFLite's numerics: every channel through the 64-bit rule with TFLite's two roundings
+    "tflite_3x3_c16_o8": ConvSpec(1, 6, 8, 16, 8, (3, 3), (1, 1), (1, 1), numerics="tflite"),
+    "tflite_3x3_c3_s2_same": ConvSpec(1, 12, 12, 3, 8, (3, 3), (2, 2), (0, 0, 1, 1), numerics="tflite"),
+    "tflite_1x1_c24_mixed_shifts": ConvSpec(
+        1, 4, 6, 24, 8, (1, 1), (1, 1), (0, 0), scales="mixed", act=FULL, numerics="tflite"
+    ),
+    "tflite_dw3x3_c12_s2_same": dw(1, 10, 8, 12, (3, 3), (2, 2), (0, 0, 1, 1), numerics="tflite"),
+    "tflite_dw3x3_dead_channels": dw(1, 6, 6, 8, (3, 3), (1, 1), (1, 1), bias="dead", numerics="tflite"),
 }
 
 
@@ -186,9 +205,20 @@ def conv_problem(name: str) -> ConvProblem:
     act = spec.act if spec.act is not None else (yq.zp, 127)
     out_shape = spec.out_shape()
     expected = oracle.conv2d(
-        x, xq, weight, w_scales, bias, yq, spec.stride, spec.padding, spec.groups, act, out_shape
+        x,
+        xq,
+        weight,
+        w_scales,
+        bias,
+        yq,
+        spec.stride,
+        spec.padding,
+        spec.groups,
+        act,
+        out_shape,
+        spec.numerics,
     )
-    mult, shift = oracle.channel_multipliers(xq, w_scales, yq)
+    mult, shift = oracle.channel_multipliers(xq, w_scales, yq, spec.numerics)
     return ConvProblem(spec, x, weight, bias, xq, yq, act, mult, shift, expected)
 
 
@@ -239,6 +269,8 @@ def test_conv_problems_reach_their_paths() -> None:
     shifts = set(conv_problem("3x3_mixed_shifts").shift.tolist())
     assert {-1, 1} <= shifts or {-1, 2} <= shifts
     assert min(shifts) <= -25
+    marked = conv_problem("tflite_1x1_c24_mixed_shifts").shift - nx.C_TFLITE_SHIFT
+    assert {-1, 1} <= set(marked.tolist()) or {-1, 2} <= set(marked.tolist())
     for name in ("3x3_c16_o8", "dw7x7_8x8", "1x1_c24_batch2"):
         assert len(np.unique(conv_problem(name).expected)) > 20
 
@@ -348,24 +380,27 @@ def test_linear_paths_host(driver: KernelDriver, name: str) -> None:
 
 
 ADDS = {
-    # a, b, y, act: the 32-bit path (input shifts in [-28, 1], output shift <= -2) ...
+    # a, b, y, act[, numerics]: the 32-bit path (input shifts in [-28, 1], output shift <= -2) ...
     "add_typical": (Q(0.05, 3), Q(0.02, -7), Q(0.06, 0), (-128, 127)),
     "add_equal_scales_clamped": (Q(0.02, 0), Q(0.02, 0), Q(0.015, 10), (-100, 90)),
     "add_zp_extremes": (Q(0.013, -128), Q(0.11, 127), Q(0.1, -128), (-128, 127)),
     # ... and the 64-bit fallback: an input multiplier below 2^-29, an output one above 1/4
     "add_tiny_operand": (Q(0.5, 127), Q(9e-10, -128), Q(0.3, 0), (-128, 127)),
     "add_large_output_multiplier": (Q(1.0, 0), Q(0.5, 4), Q(2e-6, -3), (-128, 127)),
+    # ... and TFLite's numerics (the 64-bit path with TFLite's rule)
+    "add_tflite": (Q(0.05, 3), Q(0.02, -7), Q(0.06, 0), (-128, 127), "tflite"),
 }
 
 
 @cache
 def add_problem(name: str) -> tuple:
-    a, b, y, act = ADDS[name]
+    a, b, y, act, *rest = ADDS[name]
+    numerics = rest[0] if rest else "tt"
     rng = np.random.default_rng(list(ADDS).index(name) + 3000)
     lhs = rng.integers(-128, 128, size=(1, 5, 7, 9)).astype(np.int8)
     rhs = rng.integers(-128, 128, size=(1, 5, 7, 9)).astype(np.int8)
-    quant = oracle.add_quant(a, b, y, *act)
-    return lhs, rhs, quant, oracle.add(lhs, a, rhs, b, y, act)
+    quant = oracle.add_quant(a, b, y, *act, numerics=numerics)
+    return lhs, rhs, quant, oracle.add(lhs, a, rhs, b, y, act, numerics)
 
 
 def add_case(name: str) -> Case:

@@ -151,13 +151,21 @@ CONV_CASES = {
     "depthwise_7x7_s2_p3": (1, 12, 11, 6, 6, (7, 7), (2, 2), (3, 3), 6),
     "depthwise_5x5_s1_p2_wide": (1, 9, 26, 5, 5, (5, 5), (1, 1), (2, 2), 5),
     "depthwise_multiplier_2": (1, 6, 6, 3, 6, (3, 3), (1, 1), (1, 1), 3),
+    # TensorFlow's SAME padding (more at the bottom and right) and folded PADs (more at the top)
+    "regular_3x3_s2_same_even": (1, 8, 10, 3, 5, (3, 3), (2, 2), (0, 0, 1, 1), 1),
+    "regular_3x3_s1_more_on_top": (2, 6, 7, 4, 5, (3, 3), (1, 1), (2, 1, 0, 1), 1),
+    "depthwise_3x3_s2_same_even": (1, 10, 8, 6, 6, (3, 3), (2, 2), (0, 0, 1, 1), 6),
+    "depthwise_3x3_s2_same_16x16": (1, 16, 16, 3, 3, (3, 3), (2, 2), (0, 0, 1, 1), 3),
+    "depthwise_5x5_s2_same": (1, 12, 11, 4, 4, (5, 5), (2, 2), (1, 2, 2, 2), 4),
+    "pointwise_8x8_same_s2": (1, 8, 8, 9, 6, (1, 1), (2, 2), (0, 0, 0, 0), 1),
 }
 
 
 def conv_case(name: str):
     n, h, w, c, o, kernel, stride, padding, groups = CONV_CASES[name]
-    oh = conv_output_size(h, kernel[0], stride[0], padding[0])
-    ow = conv_output_size(w, kernel[1], stride[1], padding[1])
+    after = padding[2:] or padding
+    oh = conv_output_size(h, kernel[0], stride[0], padding[0], after[0])
+    ow = conv_output_size(w, kernel[1], stride[1], padding[1], after[1])
     rng = np.random.default_rng(list(CONV_CASES).index(name) + 10)
     return rng, (n, h, w, c), (o, *kernel, c // groups), (n, oh, ow, o), kernel, stride, padding, groups
 

@@ -41,14 +41,15 @@ class ConvCase:
     o: int
     kernel: tuple[int, int]
     stride: tuple[int, int]
-    padding: tuple[int, int]
+    padding: tuple[int, ...]  # (top, left), the same after, or (top, left, bottom, right)
     groups: int
     bias: bool = True
     act: tuple[int, int] | None = None  # None: ReLU at the output zero point
 
     def shapes(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-        oh = conv_output_size(self.h, self.kernel[0], self.stride[0], self.padding[0])
-        ow = conv_output_size(self.w, self.kernel[1], self.stride[1], self.padding[1])
+        after = self.padding[2:] or self.padding
+        oh = conv_output_size(self.h, self.kernel[0], self.stride[0], self.padding[0], after[0])
+        ow = conv_output_size(self.w, self.kernel[1], self.stride[1], self.padding[1], after[1])
         weight = (self.o, *self.kernel, self.c // self.groups)
         return (self.n, self.h, self.w, self.c), weight, (self.n, oh, ow, self.o)
 
@@ -67,6 +68,15 @@ CONV_CASES = {
     "pointwise_s1": ConvCase(2, 5, 5, 16, 12, (1, 1), (1, 1), (0, 0), 1),
     "pointwise_s2": ConvCase(1, 7, 6, 9, 8, (1, 1), (2, 2), (0, 0), 1, bias=False),
     "grouped_2": ConvCase(1, 6, 5, 4, 6, (3, 3), (1, 1), (1, 1), 2),
+    # TensorFlow's SAME padding (more at the bottom and right) and folded PADs (more at the top)
+    "regular_3x3_s2_same_even": ConvCase(1, 8, 10, 3, 5, (3, 3), (2, 2), (0, 0, 1, 1), 1),
+    "regular_3x3_s1_more_on_top": ConvCase(1, 6, 7, 4, 5, (3, 3), (1, 1), (2, 1, 0, 1), 1, bias=False),
+    "regular_10x4_s2_ds_cnn_stem": ConvCase(1, 49, 10, 1, 8, (10, 4), (2, 2), (4, 1, 5, 1), 1),
+    "regular_1x1_s1_tile_rows": ConvCase(1, 4, 6, 8, 6, (1, 3), (1, 1), (0, 0, 0, 2), 1),
+    "depthwise_3x3_s2_same_even": ConvCase(1, 10, 8, 6, 6, (3, 3), (2, 2), (0, 0, 1, 1), 6),
+    "depthwise_5x5_s2_same": ConvCase(1, 12, 11, 4, 4, (5, 5), (2, 2), (1, 2, 2, 2), 4, act=(-30, 90)),
+    "depthwise_multiplier_2_same": ConvCase(1, 6, 6, 3, 6, (3, 3), (2, 2), (0, 0, 1, 1), 3),
+    "grouped_2_same": ConvCase(1, 6, 6, 4, 6, (3, 3), (2, 2), (0, 0, 1, 1), 2),
 }
 
 

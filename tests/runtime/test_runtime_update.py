@@ -327,6 +327,9 @@ CONV_CASES = {
     "pointwise_blocks": (1, 4, 4, 13, 16, (1, 1), (1, 1), (0, 0), 1),
     "pointwise_8x8": (1, 8, 8, 9, 14, (1, 1), (1, 1), (0, 0), 1),
     "depthwise_5x5_s1_p2": (1, 6, 6, 10, 10, (5, 5), (1, 1), (2, 2), 10),
+    # TensorFlow's SAME padding: more at the bottom and right
+    "regular_3x3_s2_same": (1, 8, 10, 3, 6, (3, 3), (2, 2), (0, 0, 1, 1), 1),
+    "depthwise_3x3_s2_same": (1, 10, 8, 5, 5, (3, 3), (2, 2), (0, 0, 1, 1), 5),
 }
 
 FUSED_CONV = [
@@ -344,6 +347,9 @@ FUSED_CONV = [
     ("pointwise_8x8", None),
     ("depthwise_5x5_s1_p2", None),
     ("depthwise_5x5_s1_p2", [0, 2, 3, 4, 9]),
+    ("regular_3x3_s2_same", None),
+    ("regular_3x3_s2_same", [0, 2]),
+    ("depthwise_3x3_s2_same", [1, 4]),
 ]
 
 
@@ -354,7 +360,7 @@ class ConvUpdate:
     shape: np.ndarray
     kernel: tuple[int, int]
     stride: tuple[int, int]
-    padding: tuple[int, int]
+    padding: tuple[int, ...]
     groups: int
     x: np.ndarray
     xq: Q
@@ -376,8 +382,9 @@ class ConvUpdate:
 def conv_update_case(name: str, channels: list[int] | None, seed: int) -> ConvUpdate:
     n, h, w, c, o, kernel, stride, padding, groups = CONV_CASES[name]
     rng = np.random.default_rng(seed)
-    oh = conv_output_size(h, kernel[0], stride[0], padding[0])
-    ow = conv_output_size(w, kernel[1], stride[1], padding[1])
+    after = padding[2:] or padding
+    oh = conv_output_size(h, kernel[0], stride[0], padding[0], after[0])
+    ow = conv_output_size(w, kernel[1], stride[1], padding[1], after[1])
     x = rand_int8(rng, (n, h, w, c))
     xq = Q(f32_scale(rng.uniform(0.01, 0.1)), int(rng.integers(-30, 31)))
     g = rng.normal(0.0, 1e-2, size=(n, oh, ow, o))

@@ -1,9 +1,10 @@
 """`tt-compile`: a model + an update scheme -> a buildable training project (host, QEMU, STM32).
 
 INPUT is a zoo name (`mbv2-w0.35`, `proxyless-w0.3`, `mcunet-5fps`), a tiny-training `.pkl`,
-a `.mlir` file holding `@forward` (its weights file beside it), or `bundled` (the bundled digits
-CNN). The whole pipeline runs: import, `tt-training-pipeline` (autodiff through memory planning),
-C emission, then the project writer of `--target`. `--report` writes the memory report (JSON).
+a fully int8 TensorFlow Lite `.tflite` model (as tt-import --tflite), a `.mlir` file holding
+`@forward` (its weights file beside it), or `bundled` (the bundled digits CNN). The whole
+pipeline runs: import, `tt-training-pipeline` (autodiff through memory planning), C emission,
+then the project writer of `--target`. `--report` writes the memory report (JSON).
 
 Training samples: `--samples FILE.npz` (train_x, train_y, test_x, test_y; int8 NHWC images);
 for `bundled` the digits 6-9 it never saw; otherwise seeded random images (enough to measure
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tt-compile", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("input", help=f"{BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl or a .mlir")
+    sources = f"{BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl, a .tflite or a .mlir"
+    parser.add_argument("input", help=sources)
     parser.add_argument("--scheme", default="last-3", help="update scheme (tt-sparse-update; default last-3)")
     parser.add_argument("--target", choices=TARGETS, default="qemu-m7", help="project kind (default qemu-m7)")
     parser.add_argument("--out", required=True, type=Path, help="project folder to write")

@@ -1,4 +1,5 @@
-"""`tt-import`: a zoo model, a tiny-training .pkl or a PyTorch module -> tt forward IR + weights."""
+"""`tt-import`: a zoo model, a tiny-training .pkl, a PyTorch module or an int8 TFLite model -> tt
+forward IR + weights."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.py:FACTORY",
         help="a float torch.nn.Module made by FACTORY() in FILE.py, quantized with --calibration",
     )
+    source.add_argument(
+        "--tflite",
+        metavar="MODEL.tflite",
+        help="a fully int8 TensorFlow Lite model, imported with TFLite's numerics (bit-exact with its "
+        "reference kernels; needs the tflite package: pip install 'tt[tflite]')",
+    )
     parser.add_argument("-o", "--output", required=True, help="output IR file (.mlir)")
     head = parser.add_argument_group("classifier head (zoo and .pkl models)")
     head.add_argument(
@@ -64,13 +71,24 @@ def _head(args: argparse.Namespace) -> HeadChoice:
     return HeadChoice(1000 if args.num_classes is None else args.num_classes, args.new_head, args.seed)
 
 
+def _source(args: argparse.Namespace) -> str:
+    """Which of the mutually exclusive sources was given (an empty value counts as given)."""
+    flags = ("zoo", "tiny_training", "tflite", "torch")
+    return next(flag for flag in flags if getattr(args, flag) is not None)
+
+
 def _inputs(args: argparse.Namespace) -> list[Path]:
     """The files this run reads, which its outputs may not replace."""
-    if args.zoo:
+    source = _source(args)
+    if source == "zoo":
         folder = Path(args.zoo_dir) if args.zoo_dir else default_zoo_dir()
         return [folder / f"{args.zoo}.json", folder / f"{args.zoo}.pkl"]
-    if args.tiny_training:
-        return [Path(args.tiny_training)]
+    if source != "torch":
+        if not getattr(args, source):
+            raise TTError(f"--{source.replace('_', '-')} needs a file name")
+        return [Path(getattr(args, source))]
+    if not args.torch:
+        raise TTError("--torch needs FILE.py:FACTORY")
     files = [Path(args.torch.rpartition(":")[0] or args.torch)]
     return files + ([Path(args.calibration)] if args.calibration else [])
 
@@ -82,15 +100,21 @@ def run(args: argparse.Namespace) -> None:
     outputs = Outputs(_inputs(args))
     outputs.check_file(output)
     outputs.check_file(output.with_name(f"{output.stem}.weights.npz"))
-    if args.torch and (args.num_classes is not None or args.new_head):
-        raise TTError("--num-classes and --new-head apply to zoo and .pkl models, not to --torch")
-    if not args.torch and (args.input_shape is not None or args.calibration is not None):
+    source = _source(args)
+    if source in ("torch", "tflite") and (args.num_classes is not None or args.new_head):
+        raise TTError(f"--num-classes and --new-head apply to zoo and .pkl models, not to --{source}")
+    if source != "torch" and (args.input_shape is not None or args.calibration is not None):
         raise TTError("--input-shape and --calibration apply to --torch models only")
     start = time.perf_counter()
-    if args.zoo:
+    if source == "zoo":
         import_zoo(args.zoo, output, Path(args.zoo_dir) if args.zoo_dir else None, _head(args))
-    elif args.tiny_training:
+    elif source == "tiny_training":
         import_tiny_training(Path(args.tiny_training), output, _head(args))
+    elif source == "tflite":
+        from ttdialect.importers.tflite_import import import_tflite
+
+        for edge in import_tflite(Path(args.tflite), output):
+            print(f"tt-import: dropped {edge}", file=sys.stderr)
     else:
         from ttdialect.importers.torch_import import import_torch_cli
 

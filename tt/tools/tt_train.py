@@ -1,6 +1,7 @@
 """`tt-train`: fine-tune a model on real data with its generated C on this machine.
 
-MODEL is a zoo name, a tiny-training `.pkl`, a `.mlir` file holding `@forward`, or `bundled`. The
+MODEL is a zoo name, a tiny-training `.pkl`, an int8 `.tflite`, a `.mlir` file holding `@forward`,
+or `bundled`. The
 whole training pipeline runs (as in tt-compile), the step is emitted as C, built for the host
 with the data runner (lowering/data_runner.py: samples streamed from files, bit identical to the
 Cortex-M7 build) and trained: held-out accuracy before and after, a progress bar, and the
@@ -35,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tt-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("model", help=f"{BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl or a .mlir")
+    sources = f"{BUNDLED}, a zoo name ({', '.join(ZOO_NAMES)}), a .pkl, a .tflite or a .mlir"
+    parser.add_argument("model", help=sources)
     parser.add_argument("--scheme", default="last-3", help="update scheme (tt-sparse-update; default last-3)")
     parser.add_argument("--data", help=f"'{FASHION_MNIST}' (default but for {BUNDLED}) or a samples .npz")
     parser.add_argument("--train", type=positive_int, default=1000, help="training images (default 1000)")

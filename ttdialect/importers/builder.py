@@ -68,10 +68,14 @@ class _Param:
 
 @dataclass
 class ModelBuilder:
-    """Builds `func.func @forward(%image) -> logits` and its parameters, layer by layer."""
+    """Builds `func.func @forward(%image) -> logits` and its parameters, layer by layer.
+
+    `numerics = "tflite"` gives every op that requantizes or looks up a table TFLite's integer
+    rules (the `numerics` property; ttdialect/numerics.py)."""
 
     input_type: QTensorType
     params: list[_Param] = field(default_factory=list)
+    numerics: str = "tt"
 
     def __post_init__(self) -> None:
         self.block = Block(arg_types=[self.input_type])
@@ -106,6 +110,10 @@ class ModelBuilder:
     def _clamp_props(act_min: int, act_max: int) -> dict[str, IntegerAttr]:
         return {"act_min": IntegerAttr(act_min, i64), "act_max": IntegerAttr(act_max, i64)}
 
+    def _numerics_prop(self) -> dict[str, StringAttr]:
+        """The `numerics` property: absent for tt's own rules."""
+        return {} if self.numerics == "tt" else {"numerics": StringAttr(self.numerics)}
+
     def conv2d(
         self,
         x: SSAValue,
@@ -114,7 +122,7 @@ class ModelBuilder:
         w_scales: np.ndarray,
         bias: np.ndarray | None,
         stride: int | tuple[int, int],
-        padding: int | tuple[int, int],
+        padding: int | tuple[int, int] | tuple[int, int, int, int],
         groups: int,
         out_scale: float,
         out_zp: int,
@@ -122,17 +130,24 @@ class ModelBuilder:
     ) -> SSAValue:
         """Append a tt.conv2d named `prefix` (parameters `<prefix>weight`, `<prefix>bias`).
 
-        `stride` and `padding` are one int for both axes or an (H, W) pair.
+        `stride` is one int for both axes or an (H, W) pair; `padding` one int, an (H, W) pair
+        or (top, left, bottom, right).
         """
         x_type = x.type
         assert isinstance(x_type, QTensorType)
         n, h, w, _ = x_type.get_shape()
         o, kh, kw, _ = weight_ohwi.shape
-        (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+        sh, sw = _pair(stride)
+        if isinstance(padding, tuple) and len(padding) == 4:
+            top, left, bottom, right = (int(v) for v in padding)
+        else:
+            top, left = _pair(padding)  # type: ignore[arg-type]
+            bottom, right = top, left
+        pads = [top, left] if (top, left) == (bottom, right) else [top, left, bottom, right]
         out_shape = (
             n,
-            tt.conv_output_size(h, kh, sh, ph),
-            tt.conv_output_size(w, kw, sw, pw),
+            tt.conv_output_size(h, kh, sh, top, bottom),
+            tt.conv_output_size(w, kw, sw, left, right),
             o,
         )
         weight_ref, bias_ref = self._weight_and_bias(prefix, weight_ohwi, w_scales, bias, x_type.real_scale)
@@ -143,9 +158,10 @@ class ModelBuilder:
                 "weight": weight_ref,
                 **self._bias_prop(bias_ref),
                 "stride": DenseArrayBase.from_list(i64, [sh, sw]),
-                "padding": DenseArrayBase.from_list(i64, [ph, pw]),
+                "padding": DenseArrayBase.from_list(i64, pads),
                 "groups": IntegerAttr(groups, i64),
                 **self._clamp_props(*act_range),
+                **self._numerics_prop(),
             },
         )
         return self._append(op, prefix)
@@ -167,7 +183,12 @@ class ModelBuilder:
         op = tt.LinearOp.create(
             operands=[x],
             result_types=[QTensorType((x_type.get_shape()[0], weight.shape[0]), out_scale, out_zp)],
-            properties={"weight": weight_ref, **self._bias_prop(bias_ref), **self._clamp_props(*act_range)},
+            properties={
+                "weight": weight_ref,
+                **self._bias_prop(bias_ref),
+                **self._clamp_props(*act_range),
+                **self._numerics_prop(),
+            },
         )
         return self._append(op, prefix)
 
@@ -184,7 +205,7 @@ class ModelBuilder:
         op = tt.AddOp.create(
             operands=[lhs, rhs],
             result_types=[lhs_type.with_scale(out_scale, out_zp)],
-            properties=self._clamp_props(*act_range),
+            properties={**self._clamp_props(*act_range), **self._numerics_prop()},
         )
         return self._append(op)
 
@@ -193,11 +214,23 @@ class ModelBuilder:
         op = tt.ClampOp.create(operands=[x], result_types=[x.type], properties=self._clamp_props(*act_range))
         return self._append(op)
 
-    def global_avg_pool(self, x: SSAValue) -> SSAValue:
+    def global_avg_pool(self, x: SSAValue, out_scale: float | None = None, out_zp: int = 0) -> SSAValue:
+        """[N, H, W, C] -> [N, 1, 1, C], at the input's quantization unless out_scale is given."""
         x_type = x.type
         assert isinstance(x_type, QTensorType)
         n, _, _, c = x_type.get_shape()
-        op = tt.GlobalAvgPoolOp.create(operands=[x], result_types=[x_type.with_shape((n, 1, 1, c))])
+        out_type = x_type.with_shape((n, 1, 1, c))
+        if out_scale is not None:
+            out_type = out_type.with_scale(out_scale, out_zp)
+        props = self._numerics_prop()
+        op = tt.GlobalAvgPoolOp.create(operands=[x], result_types=[out_type], properties=props)
+        return self._append(op)
+
+    def requantize(self, x: SSAValue, out_scale: float, out_zp: int) -> SSAValue:
+        x_type = x.type
+        assert isinstance(x_type, QTensorType)
+        out_type = x_type.with_scale(out_scale, out_zp)
+        op = tt.RequantizeOp.create(operands=[x], result_types=[out_type], properties=self._numerics_prop())
         return self._append(op)
 
     def pool(
@@ -239,8 +272,9 @@ class ModelBuilder:
         """A table activation (numerics.ACTIVATIONS: hard_swish, hard_sigmoid, sigmoid)."""
         x_type = x.type
         assert isinstance(x_type, QTensorType)
+        props = self._numerics_prop() if name in tt.TFLITE_TABLES else {}
         op = tt.LOOKUP_ACTIVATIONS[name].create(
-            operands=[x], result_types=[x_type.with_scale(out_scale, out_zp)]
+            operands=[x], result_types=[x_type.with_scale(out_scale, out_zp)], properties=props
         )
         return self._append(op)
 
@@ -258,7 +292,7 @@ class ModelBuilder:
         op = tt.MulOp.create(
             operands=[lhs, rhs],
             result_types=[lhs_type.with_scale(out_scale, out_zp)],
-            properties=self._clamp_props(*act_range),
+            properties={**self._clamp_props(*act_range), **self._numerics_prop()},
         )
         return self._append(op)
 
@@ -268,7 +302,8 @@ class ModelBuilder:
         assert all(isinstance(typ, QTensorType) for typ in types)
         shape = list(types[0].get_shape())  # type: ignore[union-attr]
         shape[-1] = sum(typ.get_shape()[-1] for typ in types)  # type: ignore[union-attr]
-        op = tt.ConcatOp.create(operands=inputs, result_types=[QTensorType(shape, out_scale, out_zp)])
+        out_type = QTensorType(shape, out_scale, out_zp)
+        op = tt.ConcatOp.create(operands=inputs, result_types=[out_type], properties=self._numerics_prop())
         return self._append(op)
 
     def flatten(self, x: SSAValue) -> SSAValue:

@@ -104,7 +104,7 @@ builtin.module {
 builtin.module {
   tt.param @w : tensor<4x3x3x2xi8> scales dense<1.000000e-01> : tensor<4xf32> = #tt.external<"w">
   func.func @f(%g: tensor<1x4x4x4xf32>) {
-    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.conv2d_grad_input' op padding must be two integers >= 0, got [-1, 1]
+    // CHECK: {{.*}}invalid_backward.mlir:[[# @LINE + 1]]:5: error: 'tt.conv2d_grad_input' op padding must be 2 or 4 integers >= 0, got [-1, 1]
     %y = tt.conv2d_grad_input %g, @w {stride = array<i64: 1, 1>, padding = array<i64: -1, 1>, groups = 1 : i64} : tensor<1x4x4x4xf32> -> tensor<1x4x4x2xf32>
     func.return
   }

@@ -151,7 +151,7 @@ builtin.module {
 builtin.module {
   tt.param @w : tensor<4x3x3x2xi8> scales dense<1.000000e-01> : tensor<4xf32> = #tt.external<"w">
   func.func @f(%x: !tt.qtensor<1x4x4x2, 0.5:-3>) {
-    // CHECK: {{.*}}invalid_forward.mlir:[[# @LINE + 1]]:5: error: 'tt.conv2d' op padding must be two integers >= 0, got [1, 1, 1]
+    // CHECK: {{.*}}invalid_forward.mlir:[[# @LINE + 1]]:5: error: 'tt.conv2d' op padding must be 2 or 4 integers >= 0, got [1, 1, 1]
     %y = tt.conv2d %x, @w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1>, groups = 1 : i64, act_min = -128 : i64, act_max = 127 : i64} : !tt.qtensor<1x4x4x2, 0.5:-3> -> !tt.qtensor<1x4x4x4, 0.25:-128>
     func.return
   }
@@ -163,7 +163,7 @@ builtin.module {
 builtin.module {
   tt.param @w : tensor<4x3x3x2xi8> scales dense<1.000000e-01> : tensor<4xf32> = #tt.external<"w">
   func.func @f(%x: !tt.qtensor<1x4x4x2, 0.5:-3>) {
-    // CHECK: {{.*}}invalid_forward.mlir:[[# @LINE + 1]]:5: error: 'tt.conv2d' op padding must be two integers >= 0, got [1, -1]
+    // CHECK: {{.*}}invalid_forward.mlir:[[# @LINE + 1]]:5: error: 'tt.conv2d' op padding must be 2 or 4 integers >= 0, got [1, -1]
     %y = tt.conv2d %x, @w {stride = array<i64: 1, 1>, padding = array<i64: 1, -1>, groups = 1 : i64, act_min = -128 : i64, act_max = 127 : i64} : !tt.qtensor<1x4x4x2, 0.5:-3> -> !tt.qtensor<1x4x4x4, 0.25:-128>
     func.return
   }
