@@ -16,6 +16,10 @@
  *   check that the weight scales are finite and otherwise run the reference loop (the scatter
  *   of the documented order, kept below for that case and for the rare kinds of conv that have
  *   no blocked kernel: regular KxK, grouped, depthwise with a channel multiplier).
+ *
+ * Layer: above tt_forward.c (the conv shape check), tt_split_rows.c (split weight rows) and
+ * tt_sgd.c (the bias update of the fused expand + depthwise input gradient); tt_update.c and
+ * tt_split.c call it.
  */
 #include <math.h>
 #include <string.h>

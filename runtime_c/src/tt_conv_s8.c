@@ -16,6 +16,9 @@
  *
  * Every sum is exact in int32, so the order of the products does not matter; every output goes
  * through the rule of tt_requantize (tt_requantize32 when it applies, see tt_internal.h).
+ *
+ * Layer: above tt_numerics.c and tt_split_rows.c (through tt_weight_row); tt_forward.c and
+ * tt_bottleneck.c call it.
  */
 #include <stddef.h>
 #include <string.h>

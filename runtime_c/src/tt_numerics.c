@@ -1,5 +1,7 @@
 /*
  * tt_numerics.c - the requantization rule, the update RNG hash, and deterministic exp / log.
+ *
+ * Layer: bottom (calls no other runtime file).
  */
 #include <math.h>
 #include <string.h>
