@@ -800,6 +800,286 @@ TT_SEPARATE_FRAME static void tile_pass(const regular_conv *k, const tt_weight_r
         }
     }
 }
+
+/* ..................................................................... few input channels */
+
+/*
+ * 1x1 convs (no padding) with 8 or 16 input channels, such as a bottleneck's expand conv, whose
+ * short weight rows leave the tiles mostly overhead: one pixel at a time against a chunk of up
+ * to LANES_CHUNK output channels. The pixel's input words are split into 16-bit lanes once (4
+ * or 8 registers); each output channel then loads its prepared words with LDM (lanes_prepare:
+ * its sum's start bias - zp * (sum of its weights), as in tile_pass, its weights as lanes, and
+ * channel_finish's word form) and costs its SMLADs, SMMLA, ASR, SSAT and a store.
+ */
+enum { LANES_CHUNK = 8, LANES_WORDS8 = 8, LANES_WORDS16 = 12 };
+
+/* The arguments of the lanes loops (field offsets are used by the code: keep the order). */
+typedef struct {
+    const int8_t *x;           /* the current pixel's input (advanced by the loop) */
+    int32_t x_step;            /* input bytes from pixel to pixel */
+    int8_t *out;               /* the current pixel's first output of the chunk (advanced) */
+    int32_t out_step;          /* output bytes from pixel to pixel */
+    const uint32_t *table;     /* the chunk's prepared words, LANES_WORDS8 / 16 per channel */
+    const uint32_t *table_end;
+    int32_t pixels;            /* >= 1 */
+    uint32_t act[2];           /* act_min, act_max in each byte */
+} lanes_args;
+
+/* act_min <= r <= act_max on the low byte of r (SSUB8 + SEL on byte lanes; the other bytes
+ * become garbage, and only the low one is stored); the act words at [sp, #12], r8, r9 and r10
+ * free. Empty when the clamp is the full int8 range (SSAT did it). */
+#define LANES_CLAMP(r, t0, t1, t2)                                                             \
+    "ldrd   " t0 ", " t1 ", [sp, #12]\n\t"                                                     \
+    "ssub8  " t2 ", " r ", " t0 "\n\t"                                                         \
+    "sel    " r ", " r ", " t0 "\n\t"                                                          \
+    "ssub8  " t2 ", " r ", " t1 "\n\t"                                                         \
+    "sel    " r ", " t1 ", " r "\n\t"
+
+/* The pixel loop shared by both widths: [sp] the argument pointer, [sp, #4] pixels left,
+ * [sp, #8] the table's end, [sp, #12] and [sp, #16] the act words, [sp, #20], [sp, #24] the
+ * loop's own; `pixel` loads and splits the pixel, `channels` runs the chunk. r4-r11 and lr are
+ * saved and restored here (see tile_row). */
+#define LANES_ASM(pixel, channels)                                                             \
+    __asm__ volatile(                                                                          \
+        "push   {r4-r11, lr}\n\t"                                                              \
+        "mov    r12, %[args]\n\t"                                                              \
+        "sub    sp, sp, #32\n\t"                                                               \
+        "str    r12, [sp]\n\t"                                                                 \
+        "ldr    r4, [r12, %[pixels]]\n\t"                                                      \
+        "ldr    r5, [r12, %[table_end]]\n\t"                                                   \
+        "strd   r4, r5, [sp, #4]\n\t"                                                          \
+        "ldrd   r4, r5, [r12, %[act]]\n\t"                                                     \
+        "strd   r4, r5, [sp, #12]\n\t"                                                         \
+        "1:\n\t" pixel channels                                                                \
+        "ldr    r4, [sp, #4]\n\t"                                                              \
+        "subs   r4, r4, #1\n\t"                                                                \
+        "str    r4, [sp, #4]\n\t"                                                              \
+        "bne    1b\n\t"                                                                        \
+        "add    sp, sp, #32\n\t"                                                               \
+        "pop    {r4-r11, lr}\n\t"                                                              \
+        :                                                                                      \
+        : [args] "r"(a), [pixels] "i"(offsetof(lanes_args, pixels)),                           \
+          [table_end] "i"(offsetof(lanes_args, table_end)),                                    \
+          [act] "i"(offsetof(lanes_args, act)), [x_step] "i"(offsetof(lanes_args, x_step)),    \
+          [out] "i"(offsetof(lanes_args, out)), [out_step] "i"(offsetof(lanes_args, out_step)), \
+          [table] "i"(offsetof(lanes_args, table))                                             \
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
+
+/* 8 input channels: r0-r3 the pixel's lanes [x0, x2], [x1, x3], [x4, x6], [x5, x7]; lr the
+ * output, r12 the table (per channel: start, 4 weight lanes, multiplier, rounding, shift). */
+#define LANES8_PIXEL                                                                           \
+    "ldr    r12, [sp]\n\t"                                                                     \
+    "ldr    r4, [r12]\n\t"                                                                     \
+    "ldr    r5, [r12, %[x_step]]\n\t"                                                          \
+    "ldr    r0, [r4]\n\t"                                                                      \
+    "ldr    r2, [r4, #4]\n\t"                                                                  \
+    "add    r4, r4, r5\n\t"                                                                    \
+    "str    r4, [r12]\n\t"                                                                     \
+    "sxtb16 r1, r0, ror #8\n\t"                                                                \
+    "sxtb16 r0, r0\n\t"                                                                        \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                \
+    "sxtb16 r2, r2\n\t"                                                                        \
+    "ldr    lr, [r12, %[out]]\n\t"                                                             \
+    "ldr    r5, [r12, %[out_step]]\n\t"                                                        \
+    "add    r5, lr, r5\n\t"                                                                    \
+    "str    r5, [r12, %[out]]\n\t"                                                             \
+    "ldr    r12, [r12, %[table]]\n\t"
+
+#define LANES8_CHANNEL(clamp)                                                                  \
+    "ldm    r12!, {r4-r11}\n\t"                                                                \
+    "smlad  r4, r0, r5, r4\n\t"                                                                \
+    "smlad  r4, r1, r6, r4\n\t"                                                                \
+    "smlad  r4, r2, r7, r4\n\t"                                                                \
+    "smlad  r4, r3, r8, r4\n\t"                                                                \
+    "smmla  r4, r4, r9, r10\n\t"                                                               \
+    "asr    r4, r4, r11\n\t"                                                                   \
+    "ssat   r4, #8, r4\n\t" clamp "strb   r4, [lr], #1\n\t"
+
+/* Four channels per iteration (the chunk holds a multiple of four). */
+#define LANES8_CHANNELS(clamp)                                                                 \
+    "2:\n\t" LANES8_CHANNEL(clamp) LANES8_CHANNEL(clamp) LANES8_CHANNEL(clamp)                  \
+        LANES8_CHANNEL(clamp) "ldr    r5, [sp, #8]\n\t"                                        \
+                              "cmp    r12, r5\n\t"                                             \
+                              "bne    2b\n\t"
+
+/* 16 input channels: r0-r7 the pixel's lanes; lr the table (per channel: 4 weight lanes, the
+ * start, 4 weight lanes, multiplier, rounding, shift), r12 the sum; the outputs of four
+ * channels are gathered at [sp, #24] and stored as one word at [sp, #20], the output. */
+#define LANES16_PIXEL                                                                          \
+    "ldr    r12, [sp]\n\t"                                                                     \
+    "ldr    r8, [r12]\n\t"                                                                     \
+    "ldr    r9, [r12, %[x_step]]\n\t"                                                          \
+    "ldr    r0, [r8]\n\t"                                                                      \
+    "ldr    r2, [r8, #4]\n\t"                                                                  \
+    "ldr    r4, [r8, #8]\n\t"                                                                  \
+    "ldr    r6, [r8, #12]\n\t"                                                                 \
+    "add    r8, r8, r9\n\t"                                                                    \
+    "str    r8, [r12]\n\t"                                                                     \
+    "sxtb16 r1, r0, ror #8\n\t"                                                                \
+    "sxtb16 r0, r0\n\t"                                                                        \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                \
+    "sxtb16 r2, r2\n\t"                                                                        \
+    "sxtb16 r5, r4, ror #8\n\t"                                                                \
+    "sxtb16 r4, r4\n\t"                                                                        \
+    "sxtb16 r7, r6, ror #8\n\t"                                                                \
+    "sxtb16 r6, r6\n\t"                                                                        \
+    "ldr    r8, [r12, %[out]]\n\t"                                                             \
+    "ldr    r9, [r12, %[out_step]]\n\t"                                                        \
+    "add    r9, r8, r9\n\t"                                                                    \
+    "str    r9, [r12, %[out]]\n\t"                                                             \
+    "str    r8, [sp, #20]\n\t"                                                                 \
+    "ldr    lr, [r12, %[table]]\n\t"
+
+#define LANES16_CHANNEL(clamp, byte)                                                           \
+    "ldm    lr!, {r8-r12}\n\t"                                                                 \
+    "smlad  r12, r0, r8, r12\n\t"                                                              \
+    "smlad  r12, r1, r9, r12\n\t"                                                              \
+    "smlad  r12, r2, r10, r12\n\t"                                                             \
+    "smlad  r12, r3, r11, r12\n\t"                                                             \
+    "ldm    lr!, {r8-r11}\n\t"                                                                 \
+    "smlad  r12, r4, r8, r12\n\t"                                                              \
+    "smlad  r12, r5, r9, r12\n\t"                                                              \
+    "smlad  r12, r6, r10, r12\n\t"                                                             \
+    "smlad  r12, r7, r11, r12\n\t"                                                             \
+    "ldm    lr!, {r8-r10}\n\t"                                                                 \
+    "smmla  r12, r12, r8, r9\n\t"                                                              \
+    "asr    r12, r12, r10\n\t"                                                                 \
+    "ssat   r12, #8, r12\n\t" clamp "strb   r12, [sp, #" byte "]\n\t"
+
+#define LANES16_CHANNELS(clamp)                                                                \
+    "2:\n\t" LANES16_CHANNEL(clamp, "24") LANES16_CHANNEL(clamp, "25")                          \
+        LANES16_CHANNEL(clamp, "26") LANES16_CHANNEL(clamp, "27")                               \
+    "ldr    r8, [sp, #24]\n\t"                                                                 \
+    "ldr    r9, [sp, #20]\n\t"                                                                 \
+    "str    r8, [r9], #4\n\t"                                                                  \
+    "str    r9, [sp, #20]\n\t"                                                                 \
+    "ldr    r8, [sp, #8]\n\t"                                                                  \
+    "cmp    lr, r8\n\t"                                                                        \
+    "bne    2b\n\t"
+
+static void lanes8(lanes_args *a)
+{
+    LANES_ASM(LANES8_PIXEL, LANES8_CHANNELS(""));
+}
+
+static void lanes8_clamped(lanes_args *a)
+{
+    LANES_ASM(LANES8_PIXEL, LANES8_CHANNELS(LANES_CLAMP("r4", "r5", "r6", "r7")));
+}
+
+static void lanes16(lanes_args *a)
+{
+    LANES_ASM(LANES16_PIXEL, LANES16_CHANNELS(""));
+}
+
+static void lanes16_clamped(lanes_args *a)
+{
+    LANES_ASM(LANES16_PIXEL, LANES16_CHANNELS(LANES_CLAMP("r12", "r8", "r9", "r10")));
+}
+
+/* The ldr / str of x above use offset 0. */
+typedef char lanes_args_layout[offsetof(lanes_args, x) == 0 ? 1 : -1];
+
+/* The words of output channels [o0, o0 + count) for lanes8 / lanes16 into table; 0 (table
+ * unusable) when one of them lacks channel_finish's word form. */
+static int lanes_prepare(const regular_conv *k, const tt_weight_rows *rows, const int32_t *bias,
+                         int32_t o0, int32_t count, uint32_t *table)
+{
+    const int64_t limit = bias_limit(k->taps);
+    for (int32_t j = 0; j < count; ++j) {
+        channel_finish f;
+        channel_finish_init(&f, k->q, bias, o0 + j, k->taps, limit);
+        if (!f.word) {
+            return 0;
+        }
+        const int8_t *w = tt_weight_row(rows, o0 + j);
+        const uint32_t start = (uint32_t)(f.bias + k->x_offset * weight_sum(w, (size_t)k->c));
+        uint32_t lanes[8];
+        for (int32_t i = 0; i < k->c / 4; ++i) {
+            const uint32_t word = read_word(w + 4 * i);
+            lanes[2 * i] = lanes_even(0, word);
+            lanes[2 * i + 1] = lanes_odd(0, word);
+        }
+        uint32_t *t = table;
+        if (k->c == 8) {
+            *t++ = start;
+            for (int32_t i = 0; i < 4; ++i) {
+                *t++ = lanes[i];
+            }
+        } else {
+            for (int32_t i = 0; i < 4; ++i) {
+                *t++ = lanes[i];
+            }
+            *t++ = start;
+            for (int32_t i = 4; i < 8; ++i) {
+                *t++ = lanes[i];
+            }
+        }
+        *t++ = (uint32_t)word_multiplier(&f);
+        *t++ = (uint32_t)f.word_round;
+        *t++ = (uint32_t)word_shift(&f);
+        table = t;
+    }
+    return 1;
+}
+
+/* 1 when lanes_pass applies: a 1x1 conv without padding on 8 or 16 channels. */
+static int lanes_apply(const tt_conv_shape *s)
+{
+    return s->kernel_h == 1 && s->kernel_w == 1 && s->pad_h == 0 && s->pad_w == 0 &&
+           (s->input_c == 8 || s->input_c == 16) && s->output_c >= 4;
+}
+
+/* Output channels [0, end) by the lanes loops, chunk by chunk; returns end: the channels below
+ * the last multiple of four, or the start of the first chunk with a channel that lacks the
+ * word form (the tiles take the rest). */
+TT_SEPARATE_FRAME static int32_t lanes_pass(const regular_conv *k, const tt_weight_rows *rows,
+                                            const int32_t *bias)
+{
+    const tt_conv_shape *s = k->s;
+    if (!lanes_apply(s)) {
+        return 0;
+    }
+    uint32_t table[LANES_CHUNK * LANES_WORDS16];
+    const int32_t words = k->c == 8 ? LANES_WORDS8 : LANES_WORDS16;
+    const int clamped = k->q->act_min != -128 || k->q->act_max != 127;
+    const int32_t end = s->output_c / 4 * 4;
+    /* with stride 1 the pixels of every image and row follow each other */
+    const int whole = s->stride_h == 1 && s->stride_w == 1;
+    const int32_t rows_per_call = whole ? 1 : s->output_h;
+    const int32_t calls = whole ? 1 : s->batch * s->output_h;
+    for (int32_t o0 = 0; o0 < end; o0 += LANES_CHUNK) {
+        const int32_t count = end - o0 < LANES_CHUNK ? end - o0 : LANES_CHUNK;
+        if (!lanes_prepare(k, rows, bias, o0, count, table)) {
+            return o0;
+        }
+        lanes_args a;
+        a.x_step = s->stride_w * k->c;
+        a.out_step = s->output_c;
+        a.table = table;
+        a.table_end = table + (size_t)count * (size_t)words;
+        a.pixels = whole ? s->batch * s->output_h * s->output_w : s->output_w;
+        a.act[0] = byte_lanes(k->q->act_min);
+        a.act[1] = byte_lanes(k->q->act_max);
+        for (int32_t r = 0; r < calls; ++r) {
+            const int32_t n = r / rows_per_call, oh = r % rows_per_call;
+            a.x = k->input + tt_nhwc_offset(s->input_h, s->input_w, k->c, n, oh * s->stride_h, 0, 0);
+            a.out = k->output + tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n, oh, 0, o0);
+            if (k->c == 8) {
+                if (clamped) {
+                    lanes8_clamped(&a);
+                } else {
+                    lanes8(&a);
+                }
+            } else if (clamped) {
+                lanes16_clamped(&a);
+            } else {
+                lanes16(&a);
+            }
+        }
+    }
+    return end;
+}
 #endif
 
 void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
@@ -824,7 +1104,11 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     /* rows that stay valid together: a complete weight or an axis-0 split; a last-axis split
      * assembles each row in the same scratch, so its channels are taken one at a time here */
     const int stable = rows->split == NULL || rows->split->axis == 0;
-    for (k.o = 0; k.o < s->output_c; k.o += k.width) {
+    int32_t first = 0;
+#if TT_TILE_ASM
+    first = lanes_pass(&k, rows, bias);
+#endif
+    for (k.o = first; k.o < s->output_c; k.o += k.width) {
         k.width = k.o + 1 < s->output_c ? 2 : 1;
         channel_finish_init(&k.f[0], quant, bias, k.o, k.taps, limit);
         channel_finish_init(&k.f[1], quant, bias, k.o + k.width - 1, k.taps, limit);
