@@ -475,6 +475,7 @@ typedef struct {
     const int8_t *w[2];
     channel_finish f[2];
     int32_t tiled;  /* tile_pass computes the pairs of interior pixels (tiled_pairs) */
+    int32_t rows_done; /* stem_pass computed the interior pixels of rows with every kernel row */
 } regular_conv;
 
 /* The taps of an output row: `runs` kernel rows from kernel row kh_first, the first one at
@@ -507,7 +508,7 @@ static int8_t *regular_out_row(const regular_conv *k, int32_t n, int32_t oh)
  * reads past a run would leave the input are left to the C loops. */
 static int32_t tiled_pairs(const regular_conv *k, const regular_rows *r)
 {
-    if (!k->tiled || r->runs == 0) {
+    if (!k->tiled || r->runs == 0 || (k->rows_done && r->runs == k->s->kernel_h)) {
         return 0;
     }
     int32_t pairs = (k->interior_end - k->interior_first) / 2;
@@ -578,8 +579,8 @@ TT_SEPARATE_FRAME static void regular_pixel_pair(const regular_conv *k, const re
 static void regular_c_pass(const regular_conv *k)
 {
     const int32_t interior = k->interior_end - k->interior_first;
-    if (k->tiled && interior == k->s->output_w && interior % 2 == 0 && k->w_len == k->w_run &&
-        k->s->pad_h == 0) {
+    if (k->tiled && !k->rows_done && interior == k->s->output_w && interior % 2 == 0 &&
+        k->w_len == k->w_run && k->s->pad_h == 0) {
         return; /* tile_pass computes every pixel (e.g. a 1x1 conv on an even width) */
     }
     for (int32_t n = 0; n < k->s->batch; ++n) {
@@ -589,8 +590,9 @@ static void regular_c_pass(const regular_conv *k)
             for (int32_t ow = 0; ow < k->interior_first; ++ow) {
                 regular_pixel(k, &r, ow, out);
             }
-            int32_t ow = k->interior_first + 2 * tiled_pairs(k, &r);
-            if (k->width == 1 && r.runs > 0) {
+            const int done = k->rows_done && r.runs == k->s->kernel_h;
+            int32_t ow = done ? k->interior_end : k->interior_first + 2 * tiled_pairs(k, &r);
+            if (!done && k->width == 1 && r.runs > 0) {
                 for (; ow + 1 < k->interior_end; ow += 2) {
                     regular_pixel_pair(k, &r, ow, out);
                 }
@@ -811,6 +813,20 @@ TT_SEPARATE_FRAME static void tile_pass(const regular_conv *k, const tt_weight_r
  * its sum's start bias - zp * (sum of its weights), as in tile_pass, its weights as lanes, and
  * channel_finish's word form) and costs its SMLADs, SMMLA, ASR, SSAT and a store.
  */
+/* What the lanes and stem passes need of a regular conv (a small frame under them: the
+ * regular_conv of the other loops is built after they return). */
+typedef struct {
+    const tt_conv_shape *s;
+    const tt_channel_quant *q;
+    const int8_t *input;
+    int8_t *output;
+    const tt_weight_rows *rows;
+    const int32_t *bias;
+    int32_t c;        /* input channels */
+    int32_t x_offset; /* -input_zero_point */
+    size_t taps;      /* int8 values per weight row */
+} fast_conv;
+
 enum { LANES_CHUNK = 8, LANES_WORDS8 = 8, LANES_WORDS16 = 12 };
 
 /* The arguments of the lanes loops (field offsets are used by the code: keep the order). */
@@ -826,10 +842,10 @@ typedef struct {
 } lanes_args;
 
 /* act_min <= r <= act_max on the low byte of r (SSUB8 + SEL on byte lanes; the other bytes
- * become garbage, and only the low one is stored); the act words at [sp, #12], r8, r9 and r10
- * free. Empty when the clamp is the full int8 range (SSAT did it). */
-#define LANES_CLAMP(r, t0, t1, t2)                                                             \
-    "ldrd   " t0 ", " t1 ", [sp, #12]\n\t"                                                     \
+ * become garbage, and only the low one is stored), the act words at [sp, #at], t0-t2 free.
+ * Not used when the clamp is the full int8 range (SSAT did it). */
+#define LANES_CLAMP_AT(r, t0, t1, t2, at)                                                      \
+    "ldrd   " t0 ", " t1 ", [sp, #" at "]\n\t"                                                 \
     "ssub8  " t2 ", " r ", " t0 "\n\t"                                                         \
     "sel    " r ", " r ", " t0 "\n\t"                                                          \
     "ssub8  " t2 ", " r ", " t1 "\n\t"                                                         \
@@ -964,7 +980,7 @@ static void lanes8(lanes_args *a)
 
 static void lanes8_clamped(lanes_args *a)
 {
-    LANES_ASM(LANES8_PIXEL, LANES8_CHANNELS(LANES_CLAMP("r4", "r5", "r6", "r7")));
+    LANES_ASM(LANES8_PIXEL, LANES8_CHANNELS(LANES_CLAMP_AT("r4", "r5", "r6", "r7", "12")));
 }
 
 static void lanes16(lanes_args *a)
@@ -974,51 +990,90 @@ static void lanes16(lanes_args *a)
 
 static void lanes16_clamped(lanes_args *a)
 {
-    LANES_ASM(LANES16_PIXEL, LANES16_CHANNELS(LANES_CLAMP("r12", "r8", "r9", "r10")));
+    LANES_ASM(LANES16_PIXEL, LANES16_CHANNELS(LANES_CLAMP_AT("r12", "r8", "r9", "r10", "12")));
 }
 
 /* The ldr / str of x above use offset 0. */
 typedef char lanes_args_layout[offsetof(lanes_args, x) == 0 ? 1 : -1];
 
+/* Channel o's bias and requantization words (multiplier, rounding with the output zero point
+ * folded in, shift: channel_finish's word form) into *b, words; 0 when it has no word form.
+ * The usual case, tt_requantize32 with a shift of at most MAX_FOLD_SHIFT, inline (the values
+ * channel_finish_init gives it), the others through channel_finish_init. */
+static TT_ALWAYS_INLINE int finish_words(const fast_conv *k, int32_t o, int64_t limit,
+                                         int32_t *b, uint32_t words[3])
+{
+    const int32_t bias = k->bias != NULL ? k->bias[o] : 0;
+    const int32_t shift = k->q->shift[o];
+    const int64_t magnitude = bias < 0 ? -(int64_t)bias : bias;
+    if (tt_requant32_applies(shift) && 31 - shift - 32 <= MAX_FOLD_SHIFT && magnitude <= limit) {
+        const tt_requant32 r = tt_requant32_make(k->q->multiplier[o], shift);
+        words[0] = (uint32_t)r.multiplier;
+        words[1] = (uint32_t)(r.rounding + k->q->output_zero_point * (1 << r.shift));
+        words[2] = (uint32_t)r.shift;
+        *b = bias;
+        return 1;
+    }
+    channel_finish f;
+    channel_finish_init(&f, k->q, k->bias, o, k->taps, limit);
+    words[0] = (uint32_t)word_multiplier(&f);
+    words[1] = (uint32_t)f.word_round;
+    words[2] = (uint32_t)word_shift(&f);
+    *b = f.bias;
+    return f.word;
+}
+
+/* Channel o's words for lanes8 (c == 8: start, 4 weight lanes, requantization) or lanes16
+ * (c == 16: 4 lanes, start, 4 lanes, requantization) at t; 0 when it has no word form. */
+static TT_ALWAYS_INLINE int lanes_channel(const fast_conv *k, int32_t c, int32_t o, int64_t limit,
+                                          uint32_t *t)
+{
+    int32_t bias;
+    uint32_t finish[3];
+    if (!finish_words(k, o, limit, &bias, finish)) {
+        return 0;
+    }
+    const int8_t *w = tt_weight_row(k->rows, o);
+    uint32_t lanes[8];
+    uint32_t biased = 0; /* the weights' sum as in weight_sum */
+    for (int32_t i = 0; i < c / 4; ++i) {
+        const uint32_t word = read_word(w + 4 * i);
+        biased = __usada8(word ^ UINT32_C(0x80808080), 0, biased);
+        lanes[2 * i] = lanes_even(0, word);
+        lanes[2 * i + 1] = lanes_odd(0, word);
+    }
+    const uint32_t start = (uint32_t)(bias + k->x_offset * ((int32_t)biased - 128 * c));
+    if (c == 8) {
+        t[0] = start;
+        t[1] = lanes[0], t[2] = lanes[1], t[3] = lanes[2], t[4] = lanes[3];
+        t += 5;
+    } else {
+        t[0] = lanes[0], t[1] = lanes[1], t[2] = lanes[2], t[3] = lanes[3];
+        t[4] = start;
+        t[5] = lanes[4], t[6] = lanes[5], t[7] = lanes[6], t[8] = lanes[7];
+        t += 9;
+    }
+    t[0] = finish[0], t[1] = finish[1], t[2] = finish[2];
+    return 1;
+}
+
 /* The words of output channels [o0, o0 + count) for lanes8 / lanes16 into table; 0 (table
  * unusable) when one of them lacks channel_finish's word form. */
-static int lanes_prepare(const regular_conv *k, const tt_weight_rows *rows, const int32_t *bias,
-                         int32_t o0, int32_t count, uint32_t *table)
+static int lanes_prepare(const fast_conv *k, int32_t o0, int32_t count, uint32_t *table)
 {
     const int64_t limit = bias_limit(k->taps);
-    for (int32_t j = 0; j < count; ++j) {
-        channel_finish f;
-        channel_finish_init(&f, k->q, bias, o0 + j, k->taps, limit);
-        if (!f.word) {
+    if (k->c == 8) {
+        for (int32_t j = 0; j < count; ++j, table += LANES_WORDS8) {
+            if (!lanes_channel(k, 8, o0 + j, limit, table)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    for (int32_t j = 0; j < count; ++j, table += LANES_WORDS16) {
+        if (!lanes_channel(k, 16, o0 + j, limit, table)) {
             return 0;
         }
-        const int8_t *w = tt_weight_row(rows, o0 + j);
-        const uint32_t start = (uint32_t)(f.bias + k->x_offset * weight_sum(w, (size_t)k->c));
-        uint32_t lanes[8];
-        for (int32_t i = 0; i < k->c / 4; ++i) {
-            const uint32_t word = read_word(w + 4 * i);
-            lanes[2 * i] = lanes_even(0, word);
-            lanes[2 * i + 1] = lanes_odd(0, word);
-        }
-        uint32_t *t = table;
-        if (k->c == 8) {
-            *t++ = start;
-            for (int32_t i = 0; i < 4; ++i) {
-                *t++ = lanes[i];
-            }
-        } else {
-            for (int32_t i = 0; i < 4; ++i) {
-                *t++ = lanes[i];
-            }
-            *t++ = start;
-            for (int32_t i = 4; i < 8; ++i) {
-                *t++ = lanes[i];
-            }
-        }
-        *t++ = (uint32_t)word_multiplier(&f);
-        *t++ = (uint32_t)f.word_round;
-        *t++ = (uint32_t)word_shift(&f);
-        table = t;
     }
     return 1;
 }
@@ -1033,8 +1088,7 @@ static int lanes_apply(const tt_conv_shape *s)
 /* Output channels [0, end) by the lanes loops, chunk by chunk; returns end: the channels below
  * the last multiple of four, or the start of the first chunk with a channel that lacks the
  * word form (the tiles take the rest). */
-TT_SEPARATE_FRAME static int32_t lanes_pass(const regular_conv *k, const tt_weight_rows *rows,
-                                            const int32_t *bias)
+TT_SEPARATE_FRAME static int32_t lanes_pass(const fast_conv *k)
 {
     const tt_conv_shape *s = k->s;
     if (!lanes_apply(s)) {
@@ -1050,7 +1104,7 @@ TT_SEPARATE_FRAME static int32_t lanes_pass(const regular_conv *k, const tt_weig
     const int32_t calls = whole ? 1 : s->batch * s->output_h;
     for (int32_t o0 = 0; o0 < end; o0 += LANES_CHUNK) {
         const int32_t count = end - o0 < LANES_CHUNK ? end - o0 : LANES_CHUNK;
-        if (!lanes_prepare(k, rows, bias, o0, count, table)) {
+        if (!lanes_prepare(k, o0, count, table)) {
             return o0;
         }
         lanes_args a;
@@ -1080,11 +1134,265 @@ TT_SEPARATE_FRAME static int32_t lanes_pass(const regular_conv *k, const tt_weig
     }
     return end;
 }
+
+/* ..................................................................... 3-channel 3x3 stems */
+
+/*
+ * A 3x3 conv on 3 input channels (an RGB stem): each kernel row is 9 bytes, two words and a
+ * byte, split into five lanes (the ninth value alone, for SMLABB). Pixels whose nine taps are
+ * all inside the input run one at a time against a chunk of up to STEM_CHUNK output channels,
+ * kernel row by kernel row: the row's lanes in r0-r4, each channel's five weight lanes (with
+ * its sum's start after row 0's, its requantization after row 2's) loaded with LDM, the sums
+ * waiting in the frame between rows. The tiles and C loops compute the other pixels.
+ */
+enum { STEM_CHUNK = 8, STEM_PAIR_WORDS = 35 }; /* per pair: 11 + 9 + 15 words, row by row */
+
+/* The arguments of stem_row (field offsets are used by the code: keep the order). */
+typedef struct {
+    const int8_t *x;         /* the current pixel's first tap (kernel row 0; advanced) */
+    int32_t x_step;          /* input bytes from pixel to pixel */
+    int32_t x_row;           /* input bytes from kernel row to kernel row */
+    int8_t *out;             /* the current pixel's first output of the chunk (advanced) */
+    int32_t out_skip;        /* output bytes from the chunk's end to the next pixel's start */
+    const uint32_t *table;   /* kernel row 0's words of every channel, then row 1's, row 2's */
+    const uint32_t *ends[3]; /* the end of each row's words */
+    int32_t pixels;          /* >= 1 (counted down) */
+    uint32_t act[2];         /* act_min, act_max in each byte */
+} stem_args;
+
+/* A kernel row's lanes from r11: [x0, x2], [x1, x3], [x4, x6], [x5, x7] and x8. */
+#define STEM_LOAD_ROW                                                                          \
+    "ldr    r0, [r11]\n\t"                                                                     \
+    "ldr    r2, [r11, #4]\n\t"                                                                 \
+    "ldrsb  r4, [r11, #8]\n\t"                                                                 \
+    "sxtb16 r1, r0, ror #8\n\t"                                                                \
+    "sxtb16 r0, r0\n\t"                                                                        \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                \
+    "sxtb16 r2, r2\n\t"                                                                        \
+    "add    r11, sp, #4\n\t"
+
+/* The row's nine products into r10; the ninth weight is the bottom (channel A of a pair) or
+ * top (B) half of r9. */
+#define STEM_MACS(half)                                                                        \
+    "smlad  r10, r0, r5, r10\n\t"                                                              \
+    "smlad  r10, r1, r6, r10\n\t"                                                              \
+    "smlad  r10, r2, r7, r10\n\t"                                                              \
+    "smlad  r10, r3, r8, r10\n\t"                                                              \
+    "smlab" half " r10, r4, r9, r10\n\t"
+
+/* A pair of channels A, B in one kernel row: A's words are its four weight lanes, the word of
+ * both ninth weights (r9, kept for B) and its extras, B's its four lanes and its extras. */
+/* Kernel row 0: the weights and the sum's start, the sum to the frame (r11). */
+#define STEM_FIRST                                                                             \
+    "ldm    lr!, {r5-r10}\n\t" STEM_MACS("b") "str    r10, [r11], #4\n\t"                      \
+    "ldm    lr!, {r5-r8, r10}\n\t" STEM_MACS("t") "str    r10, [r11], #4\n\t"
+/* Kernel row 1: the sum from the frame and back. */
+#define STEM_MIDDLE                                                                            \
+    "ldm    lr!, {r5-r9}\n\t"                                                                  \
+    "ldr    r10, [r11]\n\t" STEM_MACS("b") "str    r10, [r11], #4\n\t"                         \
+    "ldm    lr!, {r5-r8}\n\t"                                                                  \
+    "ldr    r10, [r11]\n\t" STEM_MACS("t") "str    r10, [r11], #4\n\t"
+/* Kernel row 2: the sum finished (tt_requantize32 with the zero point folded in, SSAT, the
+ * clamp) and stored at r12. */
+#define STEM_FINISH(clamp)                                                                     \
+    "ldm    lr!, {r5-r7}\n\t"                                                                  \
+    "smmla  r10, r10, r5, r6\n\t"                                                              \
+    "asr    r10, r10, r7\n\t"                                                                  \
+    "ssat   r10, #8, r10\n\t" clamp "strb   r10, [r12], #1\n\t"
+#define STEM_LAST(clamp)                                                                       \
+    "ldm    lr!, {r5-r9}\n\t"                                                                  \
+    "ldr    r10, [r11], #4\n\t" STEM_MACS("b") STEM_FINISH(clamp)                              \
+    "ldm    lr!, {r5-r8}\n\t"                                                                  \
+    "ldr    r10, [r11], #4\n\t" STEM_MACS("t") STEM_FINISH(clamp)
+
+/* act_min <= r10 <= act_max on its low byte (see LANES_CLAMP_AT), the act words from the
+ * arguments. */
+#define STEM_CLAMP                                                                             \
+    "ldr    r5, [sp]\n\t"                                                                      \
+    "ldrd   r5, r6, [r5, %[act]]\n\t"                                                          \
+    "ssub8  r7, r10, r5\n\t"                                                                   \
+    "sel    r10, r10, r5\n\t"                                                                  \
+    "ssub8  r7, r10, r6\n\t"                                                                   \
+    "sel    r10, r6, r10\n\t"
+
+/* Four channels (two pairs) of one kernel row per iteration until the row's end (loaded by
+ * `end`). */
+#define STEM_CHANNELS(label, step, end)                                                        \
+    label ":\n\t" step step end "cmp    lr, r5\n\t"                                            \
+                                          "bne    " label "b\n\t"
+
+/* The frame: [sp] the argument pointer, [sp, #4] the chunk's sums. r12 holds the argument
+ * pointer in kernel rows 0 and 1, the output in row 2. r4-r11 and lr are saved and restored
+ * here (see tile_row). */
+#define STEM_ASM(clamp)                                                                        \
+    __asm__ volatile(                                                                          \
+        "push   {r4-r11, lr}\n\t"                                                              \
+        "mov    r12, %[args]\n\t"                                                              \
+        "sub    sp, sp, #40\n\t"                                                               \
+        "str    r12, [sp]\n\t"                                                                 \
+        "1:\n\t"                                                                               \
+        "ldr    r12, [sp]\n\t"                                                                 \
+        "ldr    lr, [r12, %[table]]\n\t"                                                       \
+        "ldr    r11, [r12]\n\t" STEM_LOAD_ROW                                                  \
+        STEM_CHANNELS("2", STEM_FIRST, "ldr    r5, [r12, %[ends]]\n\t")                        \
+        "ldr    r11, [r12]\n\t"                                                                \
+        "ldr    r5, [r12, %[x_row]]\n\t"                                                       \
+        "add    r11, r11, r5\n\t" STEM_LOAD_ROW                                                \
+        STEM_CHANNELS("3", STEM_MIDDLE, "ldr    r5, [r12, %[ends] + 4]\n\t")                   \
+        "ldr    r11, [r12]\n\t"                                                                \
+        "ldr    r5, [r12, %[x_row]]\n\t"                                                       \
+        "add    r11, r11, r5, lsl #1\n\t" STEM_LOAD_ROW                                        \
+        "ldr    r12, [r12, %[out]]\n\t"                                                        \
+        STEM_CHANNELS("4", STEM_LAST(clamp), "ldr    r5, [sp]\n\t"                             \
+                                             "ldr    r5, [r5, %[ends] + 8]\n\t")               \
+        "ldr    r4, [sp]\n\t"                                                                  \
+        "ldr    r5, [r4, %[out_skip]]\n\t"                                                     \
+        "add    r12, r12, r5\n\t"                                                              \
+        "str    r12, [r4, %[out]]\n\t"                                                         \
+        "ldr    r5, [r4, %[x_step]]\n\t"                                                       \
+        "ldr    r6, [r4]\n\t"                                                                  \
+        "add    r6, r6, r5\n\t"                                                                \
+        "str    r6, [r4]\n\t"                                                                  \
+        "ldr    r5, [r4, %[pixels]]\n\t"                                                       \
+        "subs   r5, r5, #1\n\t"                                                                \
+        "str    r5, [r4, %[pixels]]\n\t"                                                       \
+        "bne    1b\n\t"                                                                        \
+        "add    sp, sp, #40\n\t"                                                               \
+        "pop    {r4-r11, lr}\n\t"                                                              \
+        :                                                                                      \
+        : [args] "r"(a), [pixels] "i"(offsetof(stem_args, pixels)),                            \
+          [ends] "i"(offsetof(stem_args, ends)), [act] "i"(offsetof(stem_args, act)),          \
+          [out] "i"(offsetof(stem_args, out)), [table] "i"(offsetof(stem_args, table)),        \
+          [x_row] "i"(offsetof(stem_args, x_row)), [x_step] "i"(offsetof(stem_args, x_step)), \
+          [out_skip] "i"(offsetof(stem_args, out_skip))                                        \
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
+
+static void stem_row(stem_args *a)
+{
+    STEM_ASM("");
+}
+
+static void stem_row_clamped(stem_args *a)
+{
+    STEM_ASM(STEM_CLAMP);
+}
+
+/* The ldr of x above uses offset 0. */
+typedef char stem_args_layout[offsetof(stem_args, x) == 0 ? 1 : -1];
+
+/* Kernel row kh of weight row w as lanes into t: [w0, w2], [w1, w3], [w4, w6], [w5, w7]. */
+static uint32_t *stem_row_lanes(const int8_t *w, int32_t kh, uint32_t *t)
+{
+    const int8_t *row = w + 9 * kh;
+    const uint32_t word0 = read_word(row), word1 = read_word(row + 4);
+    t[0] = lanes_even(0, word0);
+    t[1] = lanes_odd(0, word0);
+    t[2] = lanes_even(0, word1);
+    t[3] = lanes_odd(0, word1);
+    return t + 4;
+}
+
+/* The words of output channels [o0, o0 + count) (count even) for stem_row into table: kernel
+ * row 0 of every pair, then row 1, then row 2 (STEM_FIRST, STEM_MIDDLE, STEM_LAST); 0 when
+ * one of them lacks channel_finish's word form. One weight row at a time (an assembled row is
+ * valid until the next one is fetched): a pair's second row puts its ninth weights into the
+ * top halves of the first one's words. */
+TT_SEPARATE_FRAME static int stem_prepare(const fast_conv *k, int32_t o0, int32_t count,
+                                          uint32_t *table)
+{
+    const int64_t limit = bias_limit(k->taps);
+    uint32_t *row[3] = {table, table + 11 * (count / 2), table + 20 * (count / 2)};
+    uint32_t *ninths[3] = {NULL, NULL, NULL};
+    for (int32_t j = 0; j < count; ++j) {
+        int32_t bias;
+        uint32_t finish[3];
+        if (!finish_words(k, o0 + j, limit, &bias, finish)) {
+            return 0;
+        }
+        const int8_t *w = tt_weight_row(k->rows, o0 + j);
+        for (int32_t kh = 0; kh < 3; ++kh) {
+            const uint32_t ninth = (uint32_t)(uint16_t)w[9 * kh + 8];
+            row[kh] = stem_row_lanes(w, kh, row[kh]);
+            if (j % 2 == 0) {
+                ninths[kh] = row[kh]++;
+                *ninths[kh] = ninth;
+            } else {
+                *ninths[kh] |= ninth << 16;
+            }
+        }
+        *row[0]++ = (uint32_t)(bias + k->x_offset * weight_sum(w, 27));
+        *row[2]++ = finish[0];
+        *row[2]++ = finish[1];
+        *row[2]++ = finish[2];
+    }
+    return 1;
+}
+
+/* 1 when stem_pass applies: a 3x3 conv on 3 channels. */
+static int stem_apply(const tt_conv_shape *s)
+{
+    return s->kernel_h == 3 && s->kernel_w == 3 && s->input_c == 3 && s->output_c >= 4;
+}
+
+/* The pixels with all nine taps inside (the interior columns of the output rows whose three
+ * kernel rows are inside) of output channels [0, end) by stem_row; returns end, the channels
+ * below the last multiple of four or the start of the first chunk with a channel that lacks
+ * the word form. */
+TT_SEPARATE_FRAME static int32_t stem_pass(const fast_conv *k)
+{
+    const tt_conv_shape *s = k->s;
+    int32_t interior_first, interior_end;
+    interior_pixels(s, &interior_first, &interior_end);
+    if (!stem_apply(s) || interior_end == interior_first) {
+        return 0;
+    }
+    uint32_t table[STEM_CHUNK / 2 * STEM_PAIR_WORDS];
+    const int clamped = k->q->act_min != -128 || k->q->act_max != 127;
+    const int32_t end = s->output_c / 4 * 4;
+    for (int32_t o0 = 0; o0 < end; o0 += STEM_CHUNK) {
+        const int32_t count = end - o0 < STEM_CHUNK ? end - o0 : STEM_CHUNK;
+        if (!stem_prepare(k, o0, count, table)) {
+            return o0;
+        }
+        stem_args a;
+        a.x_step = s->stride_w * 3;
+        a.x_row = s->input_w * 3;
+        a.out_skip = s->output_c - count;
+        a.table = table;
+        a.ends[0] = table + 11 * (count / 2);
+        a.ends[1] = table + 20 * (count / 2);
+        a.ends[2] = table + STEM_PAIR_WORDS * (count / 2);
+        a.act[0] = byte_lanes(k->q->act_min);
+        a.act[1] = byte_lanes(k->q->act_max);
+        for (int32_t n = 0; n < s->batch; ++n) {
+            for (int32_t oh = 0; oh < s->output_h; ++oh) {
+                const int32_t ih = oh * s->stride_h - s->pad_h;
+                if (ih < 0 || ih + 3 > s->input_h) {
+                    continue; /* not every kernel row inside */
+                }
+                const int32_t iw = interior_first * s->stride_w - s->pad_w;
+                a.x = k->input + tt_nhwc_offset(s->input_h, s->input_w, 3, n, ih, iw, 0);
+                a.out = k->output + tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n, oh,
+                                                   interior_first, o0);
+                a.pixels = interior_end - interior_first;
+                if (clamped) {
+                    stem_row_clamped(&a);
+                } else {
+                    stem_row(&a);
+                }
+            }
+        }
+    }
+    return end;
+}
 #endif
 
-void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
-                            const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
-                            int8_t *output)
+/* Output channels [first, output_c) by the tiles and C loops, all their pixels except, for
+ * the channels below stem_end, the ones stem_pass computed. */
+TT_SEPARATE_FRAME static void regular_channels(const tt_conv_shape *shape,
+                                               const tt_channel_quant *quant, const int8_t *input,
+                                               const tt_weight_rows *rows, const int32_t *bias,
+                                               int8_t *output, int32_t first, int32_t stem_end)
 {
     const tt_conv_shape *s = shape;
     regular_conv k;
@@ -1104,17 +1412,19 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     /* rows that stay valid together: a complete weight or an axis-0 split; a last-axis split
      * assembles each row in the same scratch, so its channels are taken one at a time here */
     const int stable = rows->split == NULL || rows->split->axis == 0;
-    int32_t first = 0;
-#if TT_TILE_ASM
-    first = lanes_pass(&k, rows, bias);
-#endif
+    /* the stem's channels need the tiles only on rows with a kernel row outside the input */
+    int partial_rows = 0;
+    for (int32_t oh = 0; oh < s->output_h && stem_end > 0 && !partial_rows; ++oh) {
+        partial_rows = regular_rows_of(&k, 0, oh).runs != s->kernel_h;
+    }
     for (k.o = first; k.o < s->output_c; k.o += k.width) {
+        k.rows_done = k.o < stem_end;
         k.width = k.o + 1 < s->output_c ? 2 : 1;
         channel_finish_init(&k.f[0], quant, bias, k.o, k.taps, limit);
         channel_finish_init(&k.f[1], quant, bias, k.o + k.width - 1, k.taps, limit);
         k.tiled = 0;
 #if TT_TILE_ASM
-        const int32_t mode = tile_mode(&k, rows);
+        const int32_t mode = k.rows_done && !partial_rows ? -1 : tile_mode(&k, rows);
         if (mode >= 0) {
             k.tiled = 1;
             tile_pass(&k, rows, mode);
@@ -1138,6 +1448,20 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
         k.o = o;
         k.width = width;
     }
+}
+
+void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
+                            const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
+                            int8_t *output)
+{
+    int32_t first = 0, stem_end = 0;
+#if TT_TILE_ASM
+    const fast_conv k = {shape, quant, input, output, rows, bias, shape->input_c,
+                         -quant->input_zero_point, tt_conv2d_weight_row_size(shape)};
+    first = lanes_pass(&k);
+    stem_end = stem_pass(&k);
+#endif
+    regular_channels(shape, quant, input, rows, bias, output, first, stem_end);
 }
 
 /* ----------------------------------------------------------------------- depthwise */

@@ -121,6 +121,14 @@ CONVS = {
     "1x1_c8_lanes_zp_extremes": ConvSpec(
         1, 4, 4, 8, 8, (1, 1), (1, 1), (0, 0), act=FULL, x_zp=127, y_zp=-128
     ),
+    # 3x3 convs on 3 channels: the stem loop on pixels with all nine taps (chunks of 8 output
+    # channels, the last multiple of 4), the tiles and C loops on the others
+    "3x3_c3_o16_stem_batch2": ConvSpec(2, 9, 10, 3, 16, (3, 3), (2, 2), (1, 1), act=FULL),
+    "3x3_c3_o12_stem_s1": ConvSpec(1, 6, 8, 3, 12, (3, 3), (1, 1), (1, 1)),
+    "3x3_c3_o9_stem_p0": ConvSpec(1, 7, 9, 3, 9, (3, 3), (2, 1), (0, 0), act=(-30, 60)),
+    "3x3_c3_stem_then_mixed": ConvSpec(
+        1, 7, 7, 3, 20, (3, 3), (2, 2), (1, 1), scales="mixed_after_8", act=FULL
+    ),
     "1x1_c8_lanes_then_mixed": ConvSpec(
         1, 3, 4, 8, 24, (1, 1), (1, 1), (0, 0), scales="mixed_after_8", act=FULL
     ),
@@ -261,6 +269,10 @@ def test_conv_problems_reach_their_paths() -> None:
     assert min(shifts) <= -25
     for name in ("3x3_c16_o8", "dw7x7_8x8", "1x1_c24_batch2", "1x1_c8_o20_lanes", "1x1_c16_o13_lanes_batch2"):
         assert len(np.unique(conv_problem(name).expected)) > 20
+    for name in ("3x3_c3_o16_stem_batch2", "3x3_c3_o12_stem_s1"):
+        assert len(np.unique(conv_problem(name).expected)) > 20
+    stem_late = conv_problem("3x3_c3_stem_then_mixed").shift
+    assert max(stem_late[:8]) <= -2 and max(stem_late[8:]) >= -1
     late = conv_problem("1x1_c8_lanes_then_mixed").shift
     assert max(late[:8]) <= -2 and max(late[8:]) >= -1  # a first chunk for the lanes, then the tiles
     lanes_dead = conv_problem("1x1_c8_lanes_dead").expected
@@ -280,6 +292,8 @@ class SplitSpec:
 SPLITS = {
     "split_1x1_last_axis_copied": SplitSpec("1x1_c24_batch2", 3, (0, 5, 6, 23)),
     "split_1x1_c8_lanes_last_axis": SplitSpec("1x1_c8_o20_lanes", 3, (1, 2, 7)),
+    "split_3x3_c3_stem_last_axis": SplitSpec("3x3_c3_o16_stem_batch2", 3, (1,)),
+    "split_3x3_c3_stem_axis0": SplitSpec("3x3_c3_o12_stem_s1", 0, (0, 3, 4, 11)),
     "split_1x1_c16_lanes_axis0": SplitSpec("1x1_c16_o13_lanes_batch2", 0, (0, 6, 12)),
     "split_3x3_last_axis_long_rows": SplitSpec("3x3_c64_long", 3, tuple(range(0, 64, 3))),
     "split_3x3_c5_last_axis_padded": SplitSpec("3x3_c5_o7_odd_width_batch2", 3, (1, 4)),
