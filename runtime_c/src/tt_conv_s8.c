@@ -158,19 +158,23 @@ static void channel_finish_init(channel_finish *f, const tt_channel_quant *q, co
         f->shift32 = r.shift;
         f->word = r.shift <= MAX_FOLD_SHIFT;
         f->word_round = f->word ? r.rounding + q->output_zero_point * (1 << r.shift) : 0;
-        return;
+        if (f->word) {
+            return;
+        }
+    } else {
+        f->kind = FINISH_RULE;
     }
-    f->kind = FINISH_RULE;
     const int64_t bound = (int64_t)taps * MAX_PRODUCT;
     if (bound > INT32_MAX) {
         return;
     }
     /* requantization and clamp are monotonic in the sum (multiplier >= 0): equal outputs at
-     * both ends of [bias - bound, bias + bound] mean one output for every sum */
-    const int8_t low = tt_requantize_to_int8(b - bound, f->multiplier, f->shift,
-                                             q->output_zero_point, q->act_min, q->act_max);
-    const int8_t high = tt_requantize_to_int8(b + bound, f->multiplier, f->shift,
-                                              q->output_zero_point, q->act_min, q->act_max);
+     * both ends of [bias - bound, bias + bound] mean one output for every sum (a multiplier
+     * too small for the word form usually gives such a dead channel) */
+    const int8_t low = tt_requantize_to_int8_rule(b - bound, f->multiplier, f->shift,
+                                                  q->output_zero_point, q->act_min, q->act_max);
+    const int8_t high = tt_requantize_to_int8_rule(b + bound, f->multiplier, f->shift,
+                                                   q->output_zero_point, q->act_min, q->act_max);
     if (low == high) {
         f->kind = FINISH_CONSTANT;
         f->bias = 0;
@@ -477,6 +481,37 @@ typedef struct {
     int32_t tiled;  /* tile_pass computes the pairs of interior pixels (tiled_pairs) */
     int32_t rows_done; /* stem_pass computed the interior pixels of rows with every kernel row */
 } regular_conv;
+
+/* A regular conv as tt_conv2d_regular_rows receives it: what the lanes and stem passes need
+ * (a small frame under them: regular_channels builds its regular_conv after they return). */
+typedef struct {
+    const tt_conv_shape *s;
+    const tt_channel_quant *q;
+    const int8_t *input;
+    int8_t *output;
+    const tt_weight_rows *rows;
+    const int32_t *bias;
+    int32_t c;        /* input channels */
+    int32_t x_offset; /* -input_zero_point */
+    size_t taps;      /* int8 values per weight row */
+} fast_conv;
+
+/* The lanes and stem passes compute chunks of PASS_CHUNK output channels below pass_end (a
+ * multiple of four, at most 32 chunks) and report them as a mask: bit i for channels
+ * [i * PASS_CHUNK, (i + 1) * PASS_CHUNK). A chunk they cannot take (a channel without the
+ * word form of its requantization) is left to the tiles. */
+enum { PASS_CHUNK = 8, PASS_MAX_CHUNKS = 32 };
+
+static int32_t pass_end(const tt_conv_shape *s)
+{
+    const int32_t end = s->output_c / 4 * 4;
+    return end < PASS_CHUNK * PASS_MAX_CHUNKS ? end : PASS_CHUNK * PASS_MAX_CHUNKS;
+}
+
+static int pass_covers(const tt_conv_shape *s, uint32_t mask, int32_t o)
+{
+    return o < pass_end(s) && ((mask >> (o / PASS_CHUNK)) & 1u) != 0u;
+}
 
 /* The taps of an output row: `runs` kernel rows from kernel row kh_first, the first one at
  * input row pointer x (NULL when runs == 0). */
@@ -813,21 +848,7 @@ TT_SEPARATE_FRAME static void tile_pass(const regular_conv *k, const tt_weight_r
  * its sum's start bias - zp * (sum of its weights), as in tile_pass, its weights as lanes, and
  * channel_finish's word form) and costs its SMLADs, SMMLA, ASR, SSAT and a store.
  */
-/* What the lanes and stem passes need of a regular conv (a small frame under them: the
- * regular_conv of the other loops is built after they return). */
-typedef struct {
-    const tt_conv_shape *s;
-    const tt_channel_quant *q;
-    const int8_t *input;
-    int8_t *output;
-    const tt_weight_rows *rows;
-    const int32_t *bias;
-    int32_t c;        /* input channels */
-    int32_t x_offset; /* -input_zero_point */
-    size_t taps;      /* int8 values per weight row */
-} fast_conv;
-
-enum { LANES_CHUNK = 8, LANES_WORDS8 = 8, LANES_WORDS16 = 12 };
+enum { LANES_CHUNK = PASS_CHUNK, LANES_WORDS8 = 8, LANES_WORDS16 = 12 };
 
 /* The arguments of the lanes loops (field offsets are used by the code: keep the order). */
 typedef struct {
@@ -997,16 +1018,17 @@ static void lanes16_clamped(lanes_args *a)
 typedef char lanes_args_layout[offsetof(lanes_args, x) == 0 ? 1 : -1];
 
 /* Channel o's bias and requantization words (multiplier, rounding with the output zero point
- * folded in, shift: channel_finish's word form) into *b, words; 0 when it has no word form.
- * The usual case, tt_requantize32 with a shift of at most MAX_FOLD_SHIFT, inline (the values
- * channel_finish_init gives it), the others through channel_finish_init. */
+ * folded in, shift) into *b, words; 0 when it has none: channel_finish_init's word form,
+ * without its struct or calls (a small frame under the lanes and stem tables). */
 static TT_ALWAYS_INLINE int finish_words(const fast_conv *k, int32_t o, int64_t limit,
                                          int32_t *b, uint32_t words[3])
 {
     const int32_t bias = k->bias != NULL ? k->bias[o] : 0;
     const int32_t shift = k->q->shift[o];
-    const int64_t magnitude = bias < 0 ? -(int64_t)bias : bias;
-    if (tt_requant32_applies(shift) && 31 - shift - 32 <= MAX_FOLD_SHIFT && magnitude <= limit) {
+    /* |bias| <= limit in 32 bits (limit is -1 or below 2^31) */
+    const uint32_t magnitude = bias < 0 ? 0u - (uint32_t)bias : (uint32_t)bias;
+    const int fits = limit >= 0 && magnitude <= (uint32_t)limit;
+    if (tt_requant32_applies(shift) && 31 - shift - 32 <= MAX_FOLD_SHIFT && fits) {
         const tt_requant32 r = tt_requant32_make(k->q->multiplier[o], shift);
         words[0] = (uint32_t)r.multiplier;
         words[1] = (uint32_t)(r.rounding + k->q->output_zero_point * (1 << r.shift));
@@ -1014,13 +1036,21 @@ static TT_ALWAYS_INLINE int finish_words(const fast_conv *k, int32_t o, int64_t 
         *b = bias;
         return 1;
     }
-    channel_finish f;
-    channel_finish_init(&f, k->q, k->bias, o, k->taps, limit);
-    words[0] = (uint32_t)word_multiplier(&f);
-    words[1] = (uint32_t)f.word_round;
-    words[2] = (uint32_t)word_shift(&f);
-    *b = f.bias;
-    return f.word;
+    /* a constant channel, as channel_finish_init finds it */
+    const int64_t bound = (int64_t)k->taps * MAX_PRODUCT;
+    if (bound > INT32_MAX) {
+        return 0;
+    }
+    const tt_channel_quant *q = k->q;
+    const int8_t low = tt_requantize_to_int8_rule(bias - bound, q->multiplier[o], shift,
+                                                  q->output_zero_point, q->act_min, q->act_max);
+    const int8_t high = tt_requantize_to_int8_rule(bias + bound, q->multiplier[o], shift,
+                                                   q->output_zero_point, q->act_min, q->act_max);
+    words[0] = 0;
+    words[1] = (uint32_t)(int32_t)low;
+    words[2] = 0;
+    *b = 0;
+    return low == high;
 }
 
 /* Channel o's words for lanes8 (c == 8: start, 4 weight lanes, requantization) or lanes16
@@ -1085,19 +1115,18 @@ static int lanes_apply(const tt_conv_shape *s)
            (s->input_c == 8 || s->input_c == 16) && s->output_c >= 4;
 }
 
-/* Output channels [0, end) by the lanes loops, chunk by chunk; returns end: the channels below
- * the last multiple of four, or the start of the first chunk with a channel that lacks the
- * word form (the tiles take the rest). */
-TT_SEPARATE_FRAME static int32_t lanes_pass(const fast_conv *k)
+/* The output channels of every chunk it can take (pass_covers) by the lanes loops. */
+TT_SEPARATE_FRAME static uint32_t lanes_pass(const fast_conv *k)
 {
     const tt_conv_shape *s = k->s;
     if (!lanes_apply(s)) {
         return 0;
     }
+    uint32_t done = 0;
     uint32_t table[LANES_CHUNK * LANES_WORDS16];
     const int32_t words = k->c == 8 ? LANES_WORDS8 : LANES_WORDS16;
     const int clamped = k->q->act_min != -128 || k->q->act_max != 127;
-    const int32_t end = s->output_c / 4 * 4;
+    const int32_t end = pass_end(s);
     /* with stride 1 the pixels of every image and row follow each other */
     const int whole = s->stride_h == 1 && s->stride_w == 1;
     const int32_t rows_per_call = whole ? 1 : s->output_h;
@@ -1105,8 +1134,9 @@ TT_SEPARATE_FRAME static int32_t lanes_pass(const fast_conv *k)
     for (int32_t o0 = 0; o0 < end; o0 += LANES_CHUNK) {
         const int32_t count = end - o0 < LANES_CHUNK ? end - o0 : LANES_CHUNK;
         if (!lanes_prepare(k, o0, count, table)) {
-            return o0;
+            continue;
         }
+        done |= 1u << (o0 / PASS_CHUNK);
         lanes_args a;
         a.x_step = s->stride_w * k->c;
         a.out_step = s->output_c;
@@ -1132,7 +1162,7 @@ TT_SEPARATE_FRAME static int32_t lanes_pass(const fast_conv *k)
             }
         }
     }
-    return end;
+    return done;
 }
 
 /* ..................................................................... 3-channel 3x3 stems */
@@ -1145,7 +1175,7 @@ TT_SEPARATE_FRAME static int32_t lanes_pass(const fast_conv *k)
  * its sum's start after row 0's, its requantization after row 2's) loaded with LDM, the sums
  * waiting in the frame between rows. The tiles and C loops compute the other pixels.
  */
-enum { STEM_CHUNK = 8, STEM_PAIR_WORDS = 35 }; /* per pair: 11 + 9 + 15 words, row by row */
+enum { STEM_CHUNK = PASS_CHUNK, STEM_PAIR_WORDS = 35 }; /* per pair: 11 + 9 + 15 words */
 
 /* The arguments of stem_row (field offsets are used by the code: keep the order). */
 typedef struct {
@@ -1295,14 +1325,13 @@ static uint32_t *stem_row_lanes(const int8_t *w, int32_t kh, uint32_t *t)
 /* The words of output channels [o0, o0 + count) (count even) for stem_row into table: kernel
  * row 0 of every pair, then row 1, then row 2 (STEM_FIRST, STEM_MIDDLE, STEM_LAST); 0 when
  * one of them lacks channel_finish's word form. One weight row at a time (an assembled row is
- * valid until the next one is fetched): a pair's second row puts its ninth weights into the
- * top halves of the first one's words. */
+ * valid until the next one is fetched): a pair's second channel puts its ninth weights into
+ * the top halves of the first one's words, which lie 2, 1 and 4 words before its own. */
 TT_SEPARATE_FRAME static int stem_prepare(const fast_conv *k, int32_t o0, int32_t count,
                                           uint32_t *table)
 {
     const int64_t limit = bias_limit(k->taps);
-    uint32_t *row[3] = {table, table + 11 * (count / 2), table + 20 * (count / 2)};
-    uint32_t *ninths[3] = {NULL, NULL, NULL};
+    uint32_t *row0 = table, *row1 = table + 11 * (count / 2), *row2 = table + 20 * (count / 2);
     for (int32_t j = 0; j < count; ++j) {
         int32_t bias;
         uint32_t finish[3];
@@ -1310,20 +1339,24 @@ TT_SEPARATE_FRAME static int stem_prepare(const fast_conv *k, int32_t o0, int32_
             return 0;
         }
         const int8_t *w = tt_weight_row(k->rows, o0 + j);
-        for (int32_t kh = 0; kh < 3; ++kh) {
-            const uint32_t ninth = (uint32_t)(uint16_t)w[9 * kh + 8];
-            row[kh] = stem_row_lanes(w, kh, row[kh]);
-            if (j % 2 == 0) {
-                ninths[kh] = row[kh]++;
-                *ninths[kh] = ninth;
-            } else {
-                *ninths[kh] |= ninth << 16;
-            }
+        if (j % 2 == 0) {
+            row0 = stem_row_lanes(w, 0, row0);
+            *row0++ = (uint32_t)(uint16_t)w[8];
+            row1 = stem_row_lanes(w, 1, row1);
+            *row1++ = (uint32_t)(uint16_t)w[17];
+            row2 = stem_row_lanes(w, 2, row2);
+            *row2++ = (uint32_t)(uint16_t)w[26];
+        } else {
+            row0[-2] |= (uint32_t)(uint16_t)w[8] << 16;
+            row0 = stem_row_lanes(w, 0, row0);
+            row1[-1] |= (uint32_t)(uint16_t)w[17] << 16;
+            row1 = stem_row_lanes(w, 1, row1);
+            row2[-4] |= (uint32_t)(uint16_t)w[26] << 16;
+            row2 = stem_row_lanes(w, 2, row2);
         }
-        *row[0]++ = (uint32_t)(bias + k->x_offset * weight_sum(w, 27));
-        *row[2]++ = finish[0];
-        *row[2]++ = finish[1];
-        *row[2]++ = finish[2];
+        *row0++ = (uint32_t)(bias + k->x_offset * weight_sum(w, 27));
+        row2[0] = finish[0], row2[1] = finish[1], row2[2] = finish[2];
+        row2 += 3;
     }
     return 1;
 }
@@ -1335,10 +1368,9 @@ static int stem_apply(const tt_conv_shape *s)
 }
 
 /* The pixels with all nine taps inside (the interior columns of the output rows whose three
- * kernel rows are inside) of output channels [0, end) by stem_row; returns end, the channels
- * below the last multiple of four or the start of the first chunk with a channel that lacks
- * the word form. */
-TT_SEPARATE_FRAME static int32_t stem_pass(const fast_conv *k)
+ * kernel rows are inside) of every chunk of output channels it can take (pass_covers) by
+ * stem_row. */
+TT_SEPARATE_FRAME static uint32_t stem_pass(const fast_conv *k)
 {
     const tt_conv_shape *s = k->s;
     int32_t interior_first, interior_end;
@@ -1346,14 +1378,16 @@ TT_SEPARATE_FRAME static int32_t stem_pass(const fast_conv *k)
     if (!stem_apply(s) || interior_end == interior_first) {
         return 0;
     }
+    uint32_t done = 0;
     uint32_t table[STEM_CHUNK / 2 * STEM_PAIR_WORDS];
     const int clamped = k->q->act_min != -128 || k->q->act_max != 127;
-    const int32_t end = s->output_c / 4 * 4;
+    const int32_t end = pass_end(s);
     for (int32_t o0 = 0; o0 < end; o0 += STEM_CHUNK) {
         const int32_t count = end - o0 < STEM_CHUNK ? end - o0 : STEM_CHUNK;
         if (!stem_prepare(k, o0, count, table)) {
-            return o0;
+            continue;
         }
+        done |= 1u << (o0 / PASS_CHUNK);
         stem_args a;
         a.x_step = s->stride_w * 3;
         a.x_row = s->input_w * 3;
@@ -1383,22 +1417,25 @@ TT_SEPARATE_FRAME static int32_t stem_pass(const fast_conv *k)
             }
         }
     }
-    return end;
+    return done;
 }
 #endif
 
-/* Output channels [first, output_c) by the tiles and C loops, all their pixels except, for
- * the channels below stem_end, the ones stem_pass computed. */
-TT_SEPARATE_FRAME static void regular_channels(const tt_conv_shape *shape,
-                                               const tt_channel_quant *quant, const int8_t *input,
-                                               const tt_weight_rows *rows, const int32_t *bias,
-                                               int8_t *output, int32_t first, int32_t stem_end)
+/* The output channels lanes_pass did not compute (lanes: its mask) by the tiles and C loops,
+ * all their pixels except, for the channels stem_pass covers (stem: its mask), the ones it
+ * computed. */
+TT_SEPARATE_FRAME static void regular_channels(const fast_conv *conv, uint32_t lanes,
+                                               uint32_t stem)
 {
-    const tt_conv_shape *s = shape;
+    const tt_conv_shape *s = conv->s;
+    const tt_channel_quant *quant = conv->q;
+    const int8_t *input = conv->input;
+    const tt_weight_rows *rows = conv->rows;
+    const int32_t *bias = conv->bias;
     regular_conv k;
     k.q = quant;
     k.input = input;
-    k.output = output;
+    k.output = conv->output;
     k.s = s;
     k.c = s->input_c;
     k.x_row = s->input_w * k.c;
@@ -1414,12 +1451,19 @@ TT_SEPARATE_FRAME static void regular_channels(const tt_conv_shape *shape,
     const int stable = rows->split == NULL || rows->split->axis == 0;
     /* the stem's channels need the tiles only on rows with a kernel row outside the input */
     int partial_rows = 0;
-    for (int32_t oh = 0; oh < s->output_h && stem_end > 0 && !partial_rows; ++oh) {
+    for (int32_t oh = 0; oh < s->output_h && stem != 0 && !partial_rows; ++oh) {
         partial_rows = regular_rows_of(&k, 0, oh).runs != s->kernel_h;
     }
+    int32_t first = 0; /* the channels below it are done */
+    while (pass_covers(s, lanes, first)) {
+        first += PASS_CHUNK < pass_end(s) - first ? PASS_CHUNK : pass_end(s) - first;
+    }
     for (k.o = first; k.o < s->output_c; k.o += k.width) {
-        k.rows_done = k.o < stem_end;
         k.width = k.o + 1 < s->output_c ? 2 : 1;
+        if (pass_covers(s, lanes, k.o)) {
+            continue; /* a pair inside a chunk: both done */
+        }
+        k.rows_done = pass_covers(s, stem, k.o);
         channel_finish_init(&k.f[0], quant, bias, k.o, k.taps, limit);
         channel_finish_init(&k.f[1], quant, bias, k.o + k.width - 1, k.taps, limit);
         k.tiled = 0;
@@ -1454,14 +1498,14 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
                             const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
                             int8_t *output)
 {
-    int32_t first = 0, stem_end = 0;
-#if TT_TILE_ASM
     const fast_conv k = {shape, quant, input, output, rows, bias, shape->input_c,
                          -quant->input_zero_point, tt_conv2d_weight_row_size(shape)};
-    first = lanes_pass(&k);
-    stem_end = stem_pass(&k);
+    uint32_t lanes = 0, stem = 0;
+#if TT_TILE_ASM
+    lanes = lanes_pass(&k);
+    stem = stem_pass(&k);
 #endif
-    regular_channels(shape, quant, input, rows, bias, output, first, stem_end);
+    regular_channels(&k, lanes, stem);
 }
 
 /* ----------------------------------------------------------------------- depthwise */

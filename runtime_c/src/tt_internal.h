@@ -79,6 +79,16 @@ static inline int64_t tt_requantize_rule(int64_t acc, int32_t multiplier, int32_
     return tt_floor_shift_right(acc * (int64_t)multiplier + rounding, total);
 }
 
+/* The rule plus the output zero point, clamped to [act_min, act_max] (tt_requantize_to_int8 is
+ * this function). */
+static inline int8_t tt_requantize_to_int8_rule(int64_t acc, int32_t multiplier, int32_t shift,
+                                                int32_t zero_point, int32_t act_min,
+                                                int32_t act_max)
+{
+    const int64_t value = tt_requantize_rule(acc, multiplier, shift) + zero_point;
+    return (int8_t)tt_clamp_i64(value, act_min, act_max);
+}
+
 /*
  * The same rule for an int32 accumulator when t = 31 - shift >= 33 (shift <= -2, i.e. a real
  * multiplier below 1/4, every conv layer in practice), in 32-bit steps. With P = acc *

@@ -57,7 +57,7 @@ class ConvSpec:
     groups: int = 1
     act: tuple[int, int] | None = None  # None: ReLU at the output zero point
     bias: str = "random"  # random | none | dead (INT32_MIN / INT32_MAX on some channels)
-    scales: str = "spread"  # spread | mixed (shifts -1, 0..2, below -25 on some channels) | mixed_after_8
+    scales: str = "spread"  # spread | mixed | mixed_after_8 | mixed_8_to_16 (see _weight_scales)
     x_zp: int | None = None
     y_zp: int | None = None
 
@@ -126,8 +126,14 @@ CONVS = {
     "3x3_c3_o16_stem_batch2": ConvSpec(2, 9, 10, 3, 16, (3, 3), (2, 2), (1, 1), act=FULL),
     "3x3_c3_o12_stem_s1": ConvSpec(1, 6, 8, 3, 12, (3, 3), (1, 1), (1, 1)),
     "3x3_c3_o9_stem_p0": ConvSpec(1, 7, 9, 3, 9, (3, 3), (2, 1), (0, 0), act=(-30, 60)),
+    "3x3_c3_stem_mixed_middle": ConvSpec(
+        1, 5, 7, 3, 28, (3, 3), (2, 1), (1, 1), scales="mixed_8_to_16", act=FULL
+    ),
     "3x3_c3_stem_then_mixed": ConvSpec(
         1, 7, 7, 3, 20, (3, 3), (2, 2), (1, 1), scales="mixed_after_8", act=FULL
+    ),
+    "1x1_c16_lanes_mixed_middle": ConvSpec(
+        1, 3, 4, 16, 30, (1, 1), (1, 1), (0, 0), scales="mixed_8_to_16", act=FULL
     ),
     "1x1_c8_lanes_then_mixed": ConvSpec(
         1, 3, 4, 8, 24, (1, 1), (1, 1), (0, 0), scales="mixed_after_8", act=FULL
@@ -176,11 +182,12 @@ class ConvProblem:
 def _weight_scales(rng: np.random.Generator, spec: ConvSpec, xq: Q, y_scale: float) -> np.ndarray:
     """Per-channel scales; `mixed` gives channel o % 4 == 1, 2, 3 a real multiplier in
     [0.25, 0.5), [1, 4) and about 2^-27 (shifts -1, 1..2 and -26); `mixed_after_8` the same
-    from channel 8 on."""
+    from channel 8 on, `mixed_8_to_16` on channels 8 to 15 only."""
     scales = rng.uniform(0.5, 2.0, size=spec.o) / 128.0
-    if spec.scales in ("mixed", "mixed_after_8"):
-        first = 8 if spec.scales == "mixed_after_8" else 0
-        for o in range(first, spec.o):
+    if spec.scales in ("mixed", "mixed_after_8", "mixed_8_to_16"):
+        first = 0 if spec.scales == "mixed" else 8
+        last = 16 if spec.scales == "mixed_8_to_16" else spec.o
+        for o in range(first, min(last, spec.o)):
             target = {1: rng.uniform(0.26, 0.49), 2: rng.uniform(1.1, 3.9), 3: 2.0**-27}.get(o % 4)
             if target is not None:
                 scales[o] = target * y_scale / xq.scale
@@ -271,6 +278,9 @@ def test_conv_problems_reach_their_paths() -> None:
         assert len(np.unique(conv_problem(name).expected)) > 20
     for name in ("3x3_c3_o16_stem_batch2", "3x3_c3_o12_stem_s1"):
         assert len(np.unique(conv_problem(name).expected)) > 20
+    for name in ("3x3_c3_stem_mixed_middle", "1x1_c16_lanes_mixed_middle"):
+        middle = conv_problem(name).shift  # chunks 0, 2 (and 3) for the passes, chunk 1 not
+        assert max(middle[:8]) <= -2 and max(middle[16:]) <= -2 and max(middle[8:16]) >= -1
     stem_late = conv_problem("3x3_c3_stem_then_mixed").shift
     assert max(stem_late[:8]) <= -2 and max(stem_late[8:]) >= -1
     late = conv_problem("1x1_c8_lanes_then_mixed").shift
