@@ -508,9 +508,10 @@ static int32_t pass_end(const tt_conv_shape *s)
     return end < PASS_CHUNK * PASS_MAX_CHUNKS ? end : PASS_CHUNK * PASS_MAX_CHUNKS;
 }
 
-static int pass_covers(const tt_conv_shape *s, uint32_t mask, int32_t o)
+/* 1 when channel o is in a chunk of `mask` (end: pass_end of the conv). */
+static int pass_covers(int32_t end, uint32_t mask, int32_t o)
 {
-    return o < pass_end(s) && ((mask >> (o / PASS_CHUNK)) & 1u) != 0u;
+    return o < end && ((mask >> (o / PASS_CHUNK)) & 1u) != 0u;
 }
 
 /* The taps of an output row: `runs` kernel rows from kernel row kh_first, the first one at
@@ -1454,16 +1455,17 @@ TT_SEPARATE_FRAME static void regular_channels(const fast_conv *conv, uint32_t l
     for (int32_t oh = 0; oh < s->output_h && stem != 0 && !partial_rows; ++oh) {
         partial_rows = regular_rows_of(&k, 0, oh).runs != s->kernel_h;
     }
+    const int32_t end = (lanes | stem) != 0u ? pass_end(s) : 0;
     int32_t first = 0; /* the channels below it are done */
-    while (pass_covers(s, lanes, first)) {
-        first += PASS_CHUNK < pass_end(s) - first ? PASS_CHUNK : pass_end(s) - first;
+    while (pass_covers(end, lanes, first)) {
+        first += PASS_CHUNK < end - first ? PASS_CHUNK : end - first;
     }
     for (k.o = first; k.o < s->output_c; k.o += k.width) {
         k.width = k.o + 1 < s->output_c ? 2 : 1;
-        if (pass_covers(s, lanes, k.o)) {
+        if (pass_covers(end, lanes, k.o)) {
             continue; /* a pair inside a chunk: both done */
         }
-        k.rows_done = pass_covers(s, stem, k.o);
+        k.rows_done = pass_covers(end, stem, k.o);
         channel_finish_init(&k.f[0], quant, bias, k.o, k.taps, limit);
         channel_finish_init(&k.f[1], quant, bias, k.o + k.width - 1, k.taps, limit);
         k.tiled = 0;
@@ -1523,6 +1525,7 @@ typedef struct {
     int32_t oh_first, oh_end;
     int8_t *out;
     int32_t interior_first, interior_end; /* pixels with every kernel column inside */
+    int32_t dw3_pixels;                   /* pixels with all taps of a 3x3 kernel inside */
 } depthwise_job;
 
 static const int8_t *ring_row(const tt_row_ring *ring, int32_t row)
@@ -1746,13 +1749,165 @@ typedef char dw_row_args_layout[offsetof(dw_row_args, init) == 0 ? 1 : -1];
  * per tap, [w_c0, w_c2] and [w_c1, w_c3] as 16-bit lanes (the pairing of lanes_even /
  * lanes_odd), and the assembly loops' arguments (sums starting at the biases). */
 typedef struct {
+    int32_t start[4]; /* 3x3 kernels: dw3_row's table from here (dw3_prepare) */
     union {
         uint32_t lanes[2 * DW_LANE_TAPS]; /* per tap: [w_c0, w_c2], [w_c1, w_c3] */
         uint32_t bytes[DW_MAX_TAPS];      /* per tap: [w_c0, w_c1, w_c2, w_c3] */
     } w;
     int32_t tap_words; /* 2: lanes, 1: bytes */
+    int32_t dw3;       /* dw3_row applies: a 3x3 kernel, stride_w 1 or 2 */
     dw_row_args row;
 } depthwise_block_data;
+
+/*
+ * The interior pixels of an output row of a 3x3 kernel (all nine taps inside the input), four
+ * channels at a time, with the input offset folded into the sums' start (bias - zp * (sum of
+ * the channel's nine weights), as in tile_pass) and the three kernel rows' pointers in
+ * registers. The table (depthwise_block_data from `start` on, 36 words): the four starts, the
+ * nine taps' weight lanes, multiplier and rounding of each channel, the four shifts, the two
+ * act words.
+ */
+typedef struct {
+    const int8_t *row0;    /* channel c0 of the first pixel's first tap in kernel row 0 */
+    const uint32_t *table;
+    const int8_t *row1, *row2; /* ... in kernel rows 1 and 2 */
+    int32_t channels;      /* C: from one tap (and output pixel) to the next */
+    int8_t *out;           /* channel c0 of the first output pixel */
+    int32_t pixels;        /* >= 1 */
+} dw3_args;
+
+/* 4 + 18 + 8 + 4 + 2 words; worth its preparation from about 6 pixels per block on */
+enum { DW3_TABLE_WORDS = 36, DW3_MIN_PIXELS = 6 };
+
+/* One kernel row (pointer p) of the four sums: three taps at [p], [p + C], [p + 2C]. */
+#define DW3_TAP(load)                                                                          \
+    load "sxtb16 r9, r8\n\t"                                                                   \
+         "sxtb16 r8, r8, ror #8\n\t"                                                           \
+         "ldrd   r10, r11, [r1], #8\n\t"                                                       \
+         "smlabb r4, r9, r10, r4\n\t"                                                          \
+         "smlatt r6, r9, r10, r6\n\t"                                                          \
+         "smlabb r5, r8, r11, r5\n\t"                                                          \
+         "smlatt r7, r8, r11, r7\n\t"
+#define DW3_ROW(p)                                                                             \
+    DW3_TAP("ldr    r8, [" p "]\n\t") DW3_TAP("ldr    r8, [" p ", r2]\n\t")                   \
+        DW3_TAP("ldr    r8, [" p ", r2, lsl #1]\n\t")
+
+/* act_min <= byte <= act_max in each byte of r4, the act words after the shifts. */
+#define DW3_CLAMP                                                                              \
+    "ldrd   r8, r9, [r1, #16]\n\t"                                                             \
+    "ssub8  r10, r4, r8\n\t"                                                                   \
+    "sel    r4, r4, r8\n\t"                                                                    \
+    "ssub8  r10, r4, r9\n\t"                                                                   \
+    "sel    r4, r9, r4\n\t"
+
+/* r0, r3, lr the kernel rows, r1 the table, r2 C, r4-r7 the sums, r12 pixels left, [sp] the
+ * output; `advance` moves the rows to the next pixel, `clamp` is DW3_CLAMP or empty (the full
+ * int8 range). r4-r11 and lr are saved and restored here (see tile_row). */
+#define DW3_ASM(advance, clamp)                                                                \
+    __asm__ volatile(                                                                          \
+        "push   {r4-r11, lr}\n\t"                                                              \
+        "mov    r12, %[args]\n\t"                                                              \
+        "sub    sp, sp, #8\n\t"                                                                \
+        "ldr    r1, [r12, %[out]]\n\t"                                                         \
+        "str    r1, [sp]\n\t"                                                                  \
+        "ldm    r12, {r0, r1, r3, lr}\n\t"                                                     \
+        "ldr    r2, [r12, %[channels]]\n\t"                                                    \
+        "ldr    r12, [r12, %[pixels]]\n\t"                                                     \
+        "1:\n\t"                                                                               \
+        "ldm    r1!, {r4-r7}\n\t" DW3_ROW("r0") DW3_ROW("r3") DW3_ROW("lr")                    \
+        "ldm    r1!, {r8-r11}\n\t"                                                             \
+        "smmla  r4, r4, r8, r9\n\t"                                                            \
+        "smmla  r5, r5, r10, r11\n\t"                                                          \
+        "ldm    r1!, {r8-r11}\n\t"                                                             \
+        "smmla  r6, r6, r8, r9\n\t"                                                            \
+        "smmla  r7, r7, r10, r11\n\t"                                                          \
+        "ldm    r1, {r8-r11}\n\t"                                                              \
+        "asr    r4, r4, r8\n\t"                                                                \
+        "asr    r5, r5, r9\n\t"                                                                \
+        "asr    r6, r6, r10\n\t"                                                               \
+        "asr    r7, r7, r11\n\t"                                                               \
+        "ssat   r4, #8, r4\n\t"                                                                \
+        "ssat   r5, #8, r5\n\t"                                                                \
+        "ssat   r6, #8, r6\n\t"                                                                \
+        "ssat   r7, #8, r7\n\t"                                                                \
+        "bfi    r4, r5, #8, #8\n\t"                                                            \
+        "bfi    r4, r6, #16, #8\n\t"                                                           \
+        "bfi    r4, r7, #24, #8\n\t" clamp "ldr    r8, [sp]\n\t"                                \
+        "str    r4, [r8]\n\t"                                                                  \
+        "add    r8, r8, r2\n\t"                                                                \
+        "str    r8, [sp]\n\t"                                                                  \
+        "sub    r1, r1, #120\n\t" advance "subs   r12, r12, #1\n\t"                             \
+        "bne    1b\n\t"                                                                        \
+        "add    sp, sp, #8\n\t"                                                                \
+        "pop    {r4-r11, lr}\n\t"                                                              \
+        :                                                                                      \
+        : [args] "r"(a), [out] "i"(offsetof(dw3_args, out)),                                   \
+          [channels] "i"(offsetof(dw3_args, channels)),                                        \
+          [pixels] "i"(offsetof(dw3_args, pixels))                                             \
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
+
+#define DW3_STRIDE1                                                                            \
+    "add    r0, r0, r2\n\t"                                                                    \
+    "add    r3, r3, r2\n\t"                                                                    \
+    "add    lr, lr, r2\n\t"
+#define DW3_STRIDE2                                                                            \
+    "add    r0, r0, r2, lsl #1\n\t"                                                            \
+    "add    r3, r3, r2, lsl #1\n\t"                                                            \
+    "add    lr, lr, r2, lsl #1\n\t"
+
+static void dw3_row_s1(dw3_args *a)
+{
+    DW3_ASM(DW3_STRIDE1, "");
+}
+
+static void dw3_row_s1_clamped(dw3_args *a)
+{
+    DW3_ASM(DW3_STRIDE1, DW3_CLAMP);
+}
+
+static void dw3_row_s2(dw3_args *a)
+{
+    DW3_ASM(DW3_STRIDE2, "");
+}
+
+static void dw3_row_s2_clamped(dw3_args *a)
+{
+    DW3_ASM(DW3_STRIDE2, DW3_CLAMP);
+}
+
+/* The ldm above reads row0, table, row1, row2 as the first four words; the table ends where
+ * `sub r1, r1, #120` expects it (the shifts at word 30 of the table). */
+typedef char dw3_args_layout[offsetof(dw3_args, row2) == 12 && offsetof(dw3_args, channels) == 16
+                                 ? 1
+                                 : -1];
+typedef char dw3_table_layout[offsetof(depthwise_block_data, w) == 16 &&
+                                      DW3_TABLE_WORDS * 4 - 24 == 120 && 2 * DW_LANE_TAPS >= 32
+                                  ? 1
+                                  : -1];
+
+/* dw3_row's table of the block (its weights, finish and act words already there): the starts
+ * in front of the lanes, the finish and act words after the nine taps. */
+static void dw3_prepare(const depthwise_job *d, depthwise_block_data *b)
+{
+    const dw_row_args *a = &b->row;
+    const int32_t x_offset = -d->q->input_zero_point;
+    for (int32_t j = 0; j < 4; ++j) {
+        int32_t sum = 0;
+        for (int32_t tap = 0; tap < 9; ++tap) {
+            const uint32_t lanes = b->w.lanes[2 * tap + (j & 1)];
+            sum += (int16_t)(uint16_t)(lanes >> (16 * (j >> 1)));
+        }
+        b->start[j] = a->init[j] + x_offset * sum;
+    }
+    uint32_t *tail = b->w.lanes + 18;
+    for (int32_t j = 0; j < 4; ++j) {
+        tail[2 * j] = (uint32_t)a->mult_round[j][0];
+        tail[2 * j + 1] = (uint32_t)a->mult_round[j][1];
+        tail[8 + j] = (uint32_t)a->shift[j];
+    }
+    tail[12] = a->act[0];
+    tail[13] = a->act[1];
+}
 
 /* Prepares channels c0 .. c0 + 3; 0 (nothing prepared) when one of them lacks the word form. */
 static int depthwise_block_make(const depthwise_job *d, const tt_weight_rows *rows,
@@ -1808,6 +1963,11 @@ static int depthwise_block_make(const depthwise_job *d, const tt_weight_rows *ro
     a->col_step = d->s->stride_w * d->s->input_c;
     a->act[0] = byte_lanes(d->q->act_min);
     a->act[1] = byte_lanes(d->q->act_max);
+    b->dw3 = d->s->kernel_h == 3 && d->s->kernel_w == 3 &&
+             (d->s->stride_w == 1 || d->s->stride_w == 2) && d->dw3_pixels >= DW3_MIN_PIXELS;
+    if (b->dw3) {
+        dw3_prepare(d, b);
+    }
     return 1;
 }
 
@@ -1891,6 +2051,30 @@ static void depthwise_interior(const depthwise_job *d, depthwise_block_data *b,
         }
         return;
     }
+    if (b->dw3 && r->kh_first == 0 && r->kh_end == 3) {
+        dw3_args a3;
+        a3.table = (const uint32_t *)b->start;
+        const int32_t col = (first * s->stride_w - s->pad_w) * s->input_c;
+        a3.row0 = r->row_at[0] + col;
+        a3.row1 = r->row_at[1] + col;
+        a3.row2 = r->row_at[2] + col;
+        a3.channels = s->input_c;
+        a3.out = out + (size_t)first * (size_t)s->input_c;
+        a3.pixels = end - first;
+        const int clamped = d->q->act_min != -128 || d->q->act_max != 127;
+        if (s->stride_w == 1) {
+            if (clamped) {
+                dw3_row_s1_clamped(&a3);
+            } else {
+                dw3_row_s1(&a3);
+            }
+        } else if (clamped) {
+            dw3_row_s2_clamped(&a3);
+        } else {
+            dw3_row_s2(&a3);
+        }
+        return;
+    }
     dw_row_args *a = &b->row;
     a->w = b->w.lanes + b->tap_words * r->kh_first * s->kernel_w;
     a->rows = r->row_at + r->kh_first;
@@ -1941,8 +2125,14 @@ void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant
                        const tt_row_ring *input, const tt_weight_rows *rows, const int32_t *bias,
                        int32_t oh_first, int32_t oh_end, int8_t *output)
 {
-    depthwise_job d = {shape, quant, input, oh_first, oh_end, output, 0, 0};
+    depthwise_job d = {shape, quant, input, oh_first, oh_end, output, 0, 0, 0};
     interior_pixels(shape, &d.interior_first, &d.interior_end);
+    for (int32_t oh = oh_first; oh < oh_end; ++oh) {
+        const int32_t ih0 = oh * shape->stride_h - shape->pad_h;
+        if (ih0 >= 0 && ih0 + 3 <= shape->input_h) {
+            d.dw3_pixels += d.interior_end - d.interior_first;
+        }
+    }
     const int32_t channels = shape->input_c;
 #if TT_TILE_ASM
     const int32_t taps = shape->kernel_h * shape->kernel_w;
