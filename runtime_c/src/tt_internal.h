@@ -213,6 +213,14 @@ static inline float tt_mla(float acc, float a, float b)
 #endif
 }
 
+/* 1 where the float kernels' assembly loops build: GCC or clang for Thumb-2 with a VFP that
+ * has single precision (the Cortex-M7's FPv5); the plain C loops elsewhere, same bits. */
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__ARM_FP) && (__ARM_FP & 4)
+#define TT_FLOAT_ASM 1
+#else
+#define TT_FLOAT_ASM 0
+#endif
+
 /* Keeps a hot inner function out of its caller, so that the compiler allocates its registers
  * for the inner loop alone (GCC, clang; elsewhere a no-op). */
 #if defined(__GNUC__)
