@@ -16,6 +16,10 @@
  *   check that the weight scales are finite and otherwise run the reference loop (the scatter
  *   of the documented order, kept below for that case and for the rare kinds of conv that have
  *   no blocked kernel: regular KxK, grouped, depthwise with a channel multiplier).
+ *
+ * Layer: above tt_forward.c (the conv shape check), tt_split_rows.c (split weight rows) and
+ * tt_sgd.c (the bias update of the fused expand + depthwise input gradient); tt_update.c and
+ * tt_split.c call it.
  */
 #include <math.h>
 #include <string.h>
@@ -31,7 +35,8 @@ enum {
     POINTWISE_CHUNK = 16,  /* output channels of the pointwise block weights (256 bytes) */
     SCATTER_FLOATS = 96,   /* input channels of the pointwise scatter's weight row (384 bytes) */
     MAX_KERNEL_TAPS = 49,  /* taps of a depthwise kernel with a gather */
-    EXPAND_CHUNK = 64      /* inputs of the fused expand scatter's weight buffer (256 bytes) */
+    EXPAND_CHUNK = 64,     /* inputs of the fused expand scatter's weight buffer (256 bytes) */
+    PW_MAX_COLS = 6        /* input channels of the widest pointwise block (its weights: 384 bytes) */
 };
 
 static void zero_floats(float *out, size_t count)
@@ -233,6 +238,148 @@ TT_NOINLINE static void pointwise_block4x4(const float *g0, size_t g_step, const
     d3[0] = a30, d3[1] = a31, d3[2] = a32, d3[3] = a33;
 }
 
+#if TT_FLOAT_ASM
+/* Six input channels of a block (PW6 columns): four positions x six channels summed in the
+ * 24 low VFP registers, each element's terms w[o, c] * (g[p, o] * scale[o]) over the chunk's
+ * output channels o ascending (pointwise_block4x4's sums, two channels wider): per output
+ * channel its scale and the four gradients (VLDM, one each), the four products g * scale,
+ * the six weights in two VLDMs and 24 VMLAs (multiply, round, add: tt_mla). */
+enum { PW6 = 6 };
+
+typedef struct {
+    const float *g[4];     /* the four positions' gradients at the chunk's first output */
+    const float *scale;    /* weight_scale of that output */
+    const float *w;        /* count x PW6 weights as float, output by output */
+    int32_t count;         /* >= 1 */
+    const float *start[4]; /* the four positions' sums so far (or zeros) */
+    float *d[4];           /* where the four positions' six sums go */
+} pw6_args;
+
+static const float pw6_zeros[PW6] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+
+static void pw6_block(const pw6_args *a)
+{
+    __asm__ volatile(
+        "push     {r4-r8, lr}\n\t"
+        "vpush    {s16-s31}\n\t"
+        "mov      r8, %[args]\n\t"
+        "ldm      r8, {r4-r7}\n\t"
+        "ldr      r1, [r8, %[scale]]\n\t"
+        "ldr      r2, [r8, %[w]]\n\t"
+        "ldr      r3, [r8, %[count]]\n\t"
+        "ldr      r12, [r8, %[start]]\n\t"
+        "vldm     r12, {s0-s5}\n\t"
+        "ldr      r12, [r8, %[start] + 4]\n\t"
+        "vldm     r12, {s6-s11}\n\t"
+        "ldr      r12, [r8, %[start] + 8]\n\t"
+        "vldm     r12, {s12-s17}\n\t"
+        "ldr      r12, [r8, %[start] + 12]\n\t"
+        "vldm     r12, {s18-s23}\n\t"
+        "1:\n\t"
+        "vldmia   r1!, {s24}\n\t"
+        "vldmia   r4!, {s28}\n\t"
+        "vldmia   r5!, {s29}\n\t"
+        "vldmia   r6!, {s30}\n\t"
+        "vldmia   r7!, {s31}\n\t"
+        "vmul.f32 s28, s28, s24\n\t"
+        "vmul.f32 s29, s29, s24\n\t"
+        "vmul.f32 s30, s30, s24\n\t"
+        "vmul.f32 s31, s31, s24\n\t"
+        "vldmia   r2!, {s24-s27}\n\t"
+    "vmla.f32 s0, s24, s28\n\t"                                                                \
+    "vmla.f32 s6, s24, s29\n\t"                                                                \
+    "vmla.f32 s12, s24, s30\n\t"                                                               \
+    "vmla.f32 s18, s24, s31\n\t"                                                               \
+    "vmla.f32 s1, s25, s28\n\t"                                                                \
+    "vmla.f32 s7, s25, s29\n\t"                                                                \
+    "vmla.f32 s13, s25, s30\n\t"                                                               \
+    "vmla.f32 s19, s25, s31\n\t"                                                               \
+    "vmla.f32 s2, s26, s28\n\t"                                                                \
+    "vmla.f32 s8, s26, s29\n\t"                                                                \
+    "vmla.f32 s14, s26, s30\n\t"                                                               \
+    "vmla.f32 s20, s26, s31\n\t"                                                               \
+    "vmla.f32 s3, s27, s28\n\t"                                                                \
+    "vmla.f32 s9, s27, s29\n\t"                                                                \
+    "vmla.f32 s15, s27, s30\n\t"                                                               \
+    "vmla.f32 s21, s27, s31\n\t"                                                               \
+    "vldmia   r2!, {s24-s25}\n\t"                                                              \
+    "vmla.f32 s4, s24, s28\n\t"                                                                \
+    "vmla.f32 s10, s24, s29\n\t"                                                               \
+    "vmla.f32 s16, s24, s30\n\t"                                                               \
+    "vmla.f32 s22, s24, s31\n\t"                                                               \
+    "vmla.f32 s5, s25, s28\n\t"                                                                \
+    "vmla.f32 s11, s25, s29\n\t"                                                               \
+    "vmla.f32 s17, s25, s30\n\t"                                                               \
+    "vmla.f32 s23, s25, s31\n\t"                                                               \
+
+        "subs     r3, r3, #1\n\t"
+        "bne      1b\n\t"
+        "ldr      r12, [r8, %[d]]\n\t"
+        "vstm     r12, {s0-s5}\n\t"
+        "ldr      r12, [r8, %[d] + 4]\n\t"
+        "vstm     r12, {s6-s11}\n\t"
+        "ldr      r12, [r8, %[d] + 8]\n\t"
+        "vstm     r12, {s12-s17}\n\t"
+        "ldr      r12, [r8, %[d] + 12]\n\t"
+        "vstm     r12, {s18-s23}\n\t"
+        "vpop     {s16-s31}\n\t"
+        "pop      {r4-r8, lr}\n\t"
+        :
+        : [args] "r"(a), [scale] "i"(offsetof(pw6_args, scale)), [w] "i"(offsetof(pw6_args, w)),
+          [count] "i"(offsetof(pw6_args, count)), [start] "i"(offsetof(pw6_args, start)),
+          [d] "i"(offsetof(pw6_args, d))
+        : "r1", "r2", "r3", "r12", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9",
+          "s10", "s11", "s12", "s13", "s14", "s15", "cc", "memory");
+}
+
+/* The ldm above reads g[0..3] at offset 0. */
+typedef char pw6_args_layout[offsetof(pw6_args, g) == 0 ? 1 : -1];
+
+/* w[o0 + k, c0 + j] of a complete weight as float into out[k * PW6 + j] (j < PW6). */
+static void weight_columns6(const tt_weight_rows *rows, int32_t o0, int32_t count, int32_t c0,
+                            float *out)
+{
+    const int8_t *w = rows->weight + (size_t)o0 * rows->row_size + (size_t)c0;
+    for (int32_t k = 0; k < count; ++k, w += rows->row_size, out += PW6) {
+        out[0] = (float)w[0];
+        out[1] = (float)w[1];
+        out[2] = (float)w[2];
+        out[3] = (float)w[3];
+        out[4] = (float)w[4];
+        out[5] = (float)w[5];
+    }
+}
+
+/* The blocks of PW6 input channels [c0, c0 + PW6) over full blocks of 4 positions (unit
+ * stride); returns the positions done (the rest take the 4-column kernels). */
+static size_t pointwise_blocks6(const tt_conv_shape *s, const float *grad_output,
+                                const tt_weight_rows *rows, const float *weight_scale, int32_t c0,
+                                float *w, float *grad_input)
+{
+    const int32_t channels = s->input_c;
+    const int32_t outputs = s->output_c;
+    const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
+    const size_t blocks = positions / TILE * TILE;
+    for (int32_t o0 = 0; o0 < outputs; o0 += POINTWISE_CHUNK) {
+        const int32_t count = min_i32(POINTWISE_CHUNK, outputs - o0);
+        weight_columns6(rows, o0, count, c0, w);
+        pw6_args a;
+        a.scale = weight_scale + o0;
+        a.w = w;
+        a.count = count;
+        for (size_t p = 0; p < blocks; p += TILE) {
+            for (int32_t i = 0; i < TILE; ++i) {
+                a.g[i] = grad_output + (p + (size_t)i) * (size_t)outputs + (size_t)o0;
+                a.d[i] = grad_input + (p + (size_t)i) * (size_t)channels + (size_t)c0;
+                a.start[i] = o0 == 0 ? pw6_zeros : a.d[i];
+            }
+            pw6_block(&a);
+        }
+    }
+    return blocks;
+}
+#endif
+
 /* The same for a partial block (positions < 4 or cols < 4). */
 TT_NOINLINE static void pointwise_block(int32_t positions, int32_t cols, const float *const g[TILE],
                             const float *scale, const float *w, int32_t count,
@@ -286,17 +433,71 @@ static size_t count_nonzero(const float *values, size_t count)
     return nonzero;
 }
 
-/* The dense pointwise input gradient: blocks of 4 positions x 4 input channels in registers. */
+#if TT_FLOAT_ASM
+/* Positions [first, end) (fewer than 4 when first > 0) of input channels [c0, c0 + cols),
+ * cols <= TILE, of a unit-stride pointwise input gradient, by pointwise_block. */
+static void pointwise_tail(const tt_conv_shape *s, const float *grad_output,
+                           const tt_weight_rows *rows, const float *weight_scale, int32_t c0,
+                           int32_t cols, size_t first, float *w, float *grad_input)
+{
+    const int32_t channels = s->input_c;
+    const int32_t outputs = s->output_c;
+    const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
+    if (first >= positions) {
+        return;
+    }
+    for (int32_t o0 = 0; o0 < outputs; o0 += POINTWISE_CHUNK) {
+        const int32_t count = min_i32(POINTWISE_CHUNK, outputs - o0);
+        weight_columns(rows, o0, count, c0, cols, w);
+        const int32_t block = (int32_t)(positions - first);
+        const float *gs[TILE];
+        float *ds[TILE];
+        for (int32_t i = 0; i < block; ++i) {
+            gs[i] = grad_output + (first + (size_t)i) * (size_t)outputs + (size_t)o0;
+            ds[i] = grad_input + (first + (size_t)i) * (size_t)channels + (size_t)c0;
+        }
+        pointwise_block(block, cols, gs, weight_scale + o0, w, count, ds, o0 == 0);
+    }
+}
+
+/* The input channels taken PW6 at a time: as many as leave a multiple of 4 (even C). */
+static int32_t pointwise_cols6(int32_t channels)
+{
+    int32_t blocks = channels / PW6;
+    while (blocks > 0 && channels % 2 == 0 && (channels - blocks * PW6) % TILE != 0) {
+        --blocks;
+    }
+    return blocks * PW6;
+}
+#endif
+
+/* The dense pointwise input gradient: blocks of 4 positions x 4 input channels in registers
+ * (x 6 channels with the assembly block). */
 TT_NOINLINE static void pointwise_blocks(const tt_conv_shape *s, const float *grad_output,
                                          const tt_weight_rows *rows, const float *weight_scale,
                                          float *grad_input)
 {
-    float w[POINTWISE_CHUNK * TILE];
+    float w[POINTWISE_CHUNK * PW_MAX_COLS];
     const int32_t channels = s->input_c;
     const int32_t outputs = s->output_c;
     const size_t positions = (size_t)s->batch * (size_t)s->output_h * (size_t)s->output_w;
     const int unit_stride = s->stride_h == 1 && s->stride_w == 1; /* pixel p is position p */
-    for (int32_t c0 = 0; c0 < channels; c0 += TILE) {
+    int32_t c0 = 0;
+#if TT_FLOAT_ASM
+    if (unit_stride && rows->split == NULL && positions >= TILE) {
+        const int32_t wide = pointwise_cols6(channels);
+        for (; c0 < wide; c0 += PW6) {
+            const size_t done = pointwise_blocks6(s, grad_output, rows, weight_scale, c0, w,
+                                                  grad_input);
+            /* the last positions (fewer than 4) four columns at a time, as below */
+            for (int32_t c = c0; c < c0 + PW6; c += TILE) {
+                pointwise_tail(s, grad_output, rows, weight_scale, c, min_i32(TILE, c0 + PW6 - c),
+                               done, w, grad_input);
+            }
+        }
+    }
+#endif
+    for (; c0 < channels; c0 += TILE) {
         const int32_t cols = min_i32(TILE, channels - c0);
         for (int32_t o0 = 0; o0 < outputs; o0 += POINTWISE_CHUNK) {
             const int32_t count = min_i32(POINTWISE_CHUNK, outputs - o0);

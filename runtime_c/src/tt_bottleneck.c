@@ -6,6 +6,8 @@
  * one output row. The expand and project convs are tt_conv2d producing one row, the depthwise
  * row is tt_conv2d's depthwise loop (tt_depthwise_rows) reading its rows from the ring, so
  * every value is the same as the unfused convs'.
+ *
+ * Layer: above tt_conv_s8.c and tt_forward.c (conv geometry); nothing in the runtime calls it.
  */
 #include "tt_conv_s8.h"
 

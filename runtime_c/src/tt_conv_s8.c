@@ -16,6 +16,9 @@
  *
  * Every sum is exact in int32, so the order of the products does not matter; every output goes
  * through the rule of tt_requantize (tt_requantize32 when it applies, see tt_internal.h).
+ *
+ * Layer: above tt_numerics.c and tt_split_rows.c (through tt_weight_row); tt_forward.c and
+ * tt_bottleneck.c call it.
  */
 #include <stddef.h>
 #include <string.h>
@@ -155,19 +158,23 @@ static void channel_finish_init(channel_finish *f, const tt_channel_quant *q, co
         f->shift32 = r.shift;
         f->word = r.shift <= MAX_FOLD_SHIFT;
         f->word_round = f->word ? r.rounding + q->output_zero_point * (1 << r.shift) : 0;
-        return;
+        if (f->word) {
+            return;
+        }
+    } else {
+        f->kind = FINISH_RULE;
     }
-    f->kind = FINISH_RULE;
     const int64_t bound = (int64_t)taps * MAX_PRODUCT;
     if (bound > INT32_MAX) {
         return;
     }
     /* requantization and clamp are monotonic in the sum (multiplier >= 0): equal outputs at
-     * both ends of [bias - bound, bias + bound] mean one output for every sum */
-    const int8_t low = tt_requantize_to_int8(b - bound, f->multiplier, f->shift,
-                                             q->output_zero_point, q->act_min, q->act_max);
-    const int8_t high = tt_requantize_to_int8(b + bound, f->multiplier, f->shift,
-                                              q->output_zero_point, q->act_min, q->act_max);
+     * both ends of [bias - bound, bias + bound] mean one output for every sum (a multiplier
+     * too small for the word form usually gives such a dead channel) */
+    const int8_t low = tt_requantize_to_int8_rule(b - bound, f->multiplier, f->shift,
+                                                  q->output_zero_point, q->act_min, q->act_max);
+    const int8_t high = tt_requantize_to_int8_rule(b + bound, f->multiplier, f->shift,
+                                                   q->output_zero_point, q->act_min, q->act_max);
     if (low == high) {
         f->kind = FINISH_CONSTANT;
         f->bias = 0;
@@ -472,7 +479,40 @@ typedef struct {
     const int8_t *w[2];
     channel_finish f[2];
     int32_t tiled;  /* tile_pass computes the pairs of interior pixels (tiled_pairs) */
+    int32_t rows_done; /* stem_pass computed the interior pixels of rows with every kernel row */
 } regular_conv;
+
+/* A regular conv as tt_conv2d_regular_rows receives it: what the lanes and stem passes need
+ * (a small frame under them: regular_channels builds its regular_conv after they return). */
+typedef struct {
+    const tt_conv_shape *s;
+    const tt_channel_quant *q;
+    const int8_t *input;
+    int8_t *output;
+    const tt_weight_rows *rows;
+    const int32_t *bias;
+    int32_t c;        /* input channels */
+    int32_t x_offset; /* -input_zero_point */
+    size_t taps;      /* int8 values per weight row */
+} fast_conv;
+
+/* The lanes and stem passes compute chunks of PASS_CHUNK output channels below pass_end (a
+ * multiple of four, at most 32 chunks) and report them as a mask: bit i for channels
+ * [i * PASS_CHUNK, (i + 1) * PASS_CHUNK). A chunk they cannot take (a channel without the
+ * word form of its requantization) is left to the tiles. */
+enum { PASS_CHUNK = 8, PASS_MAX_CHUNKS = 32 };
+
+static int32_t pass_end(const tt_conv_shape *s)
+{
+    const int32_t end = s->output_c / 4 * 4;
+    return end < PASS_CHUNK * PASS_MAX_CHUNKS ? end : PASS_CHUNK * PASS_MAX_CHUNKS;
+}
+
+/* 1 when channel o is in a chunk of `mask` (end: pass_end of the conv). */
+static int pass_covers(int32_t end, uint32_t mask, int32_t o)
+{
+    return o < end && ((mask >> (o / PASS_CHUNK)) & 1u) != 0u;
+}
 
 /* The taps of an output row: `runs` kernel rows from kernel row kh_first, the first one at
  * input row pointer x (NULL when runs == 0). */
@@ -504,7 +544,7 @@ static int8_t *regular_out_row(const regular_conv *k, int32_t n, int32_t oh)
  * reads past a run would leave the input are left to the C loops. */
 static int32_t tiled_pairs(const regular_conv *k, const regular_rows *r)
 {
-    if (!k->tiled || r->runs == 0) {
+    if (!k->tiled || r->runs == 0 || (k->rows_done && r->runs == k->s->kernel_h)) {
         return 0;
     }
     int32_t pairs = (k->interior_end - k->interior_first) / 2;
@@ -575,8 +615,8 @@ TT_SEPARATE_FRAME static void regular_pixel_pair(const regular_conv *k, const re
 static void regular_c_pass(const regular_conv *k)
 {
     const int32_t interior = k->interior_end - k->interior_first;
-    if (k->tiled && interior == k->s->output_w && interior % 2 == 0 && k->w_len == k->w_run &&
-        k->s->pad_h == 0) {
+    if (k->tiled && !k->rows_done && interior == k->s->output_w && interior % 2 == 0 &&
+        k->w_len == k->w_run && k->s->pad_h == 0) {
         return; /* tile_pass computes every pixel (e.g. a 1x1 conv on an even width) */
     }
     for (int32_t n = 0; n < k->s->batch; ++n) {
@@ -586,8 +626,9 @@ static void regular_c_pass(const regular_conv *k)
             for (int32_t ow = 0; ow < k->interior_first; ++ow) {
                 regular_pixel(k, &r, ow, out);
             }
-            int32_t ow = k->interior_first + 2 * tiled_pairs(k, &r);
-            if (k->width == 1 && r.runs > 0) {
+            const int done = k->rows_done && r.runs == k->s->kernel_h;
+            int32_t ow = done ? k->interior_end : k->interior_first + 2 * tiled_pairs(k, &r);
+            if (!done && k->width == 1 && r.runs > 0) {
                 for (; ow + 1 < k->interior_end; ow += 2) {
                     regular_pixel_pair(k, &r, ow, out);
                 }
@@ -797,17 +838,605 @@ TT_SEPARATE_FRAME static void tile_pass(const regular_conv *k, const tt_weight_r
         }
     }
 }
+
+/* ..................................................................... few input channels */
+
+/*
+ * 1x1 convs (no padding) with 8 or 16 input channels, such as a bottleneck's expand conv, whose
+ * short weight rows leave the tiles mostly overhead: one pixel at a time against a chunk of up
+ * to LANES_CHUNK output channels. The pixel's input words are split into 16-bit lanes once (4
+ * or 8 registers); each output channel then loads its prepared words with LDM (lanes_prepare:
+ * its sum's start bias - zp * (sum of its weights), as in tile_pass, its weights as lanes, and
+ * channel_finish's word form) and costs its SMLADs, SMMLA, ASR, SSAT and a store.
+ */
+enum { LANES_CHUNK = PASS_CHUNK, LANES_WORDS8 = 8, LANES_WORDS16 = 12 };
+
+/* The arguments of the lanes loops (field offsets are used by the code: keep the order). */
+typedef struct {
+    const int8_t *x;           /* the current pixel's input (advanced by the loop) */
+    int32_t x_step;            /* input bytes from pixel to pixel */
+    int8_t *out;               /* the current pixel's first output of the chunk (advanced) */
+    int32_t out_step;          /* output bytes from pixel to pixel */
+    const uint32_t *table;     /* the chunk's prepared words, LANES_WORDS8 / 16 per channel */
+    const uint32_t *table_end;
+    int32_t pixels;            /* >= 1 */
+    uint32_t act[2];           /* act_min, act_max in each byte */
+} lanes_args;
+
+/* act_min <= r <= act_max on the low byte of r (SSUB8 + SEL on byte lanes; the other bytes
+ * become garbage, and only the low one is stored), the act words at [sp, #at], t0-t2 free.
+ * Not used when the clamp is the full int8 range (SSAT did it). */
+#define LANES_CLAMP_AT(r, t0, t1, t2, at)                                                      \
+    "ldrd   " t0 ", " t1 ", [sp, #" at "]\n\t"                                                 \
+    "ssub8  " t2 ", " r ", " t0 "\n\t"                                                         \
+    "sel    " r ", " r ", " t0 "\n\t"                                                          \
+    "ssub8  " t2 ", " r ", " t1 "\n\t"                                                         \
+    "sel    " r ", " t1 ", " r "\n\t"
+
+/* The pixel loop shared by both widths: [sp] the argument pointer, [sp, #4] pixels left,
+ * [sp, #8] the table's end, [sp, #12] and [sp, #16] the act words, [sp, #20], [sp, #24] the
+ * loop's own; `pixel` loads and splits the pixel, `channels` runs the chunk. r4-r11 and lr are
+ * saved and restored here (see tile_row). */
+#define LANES_ASM(pixel, channels)                                                             \
+    __asm__ volatile(                                                                          \
+        "push   {r4-r11, lr}\n\t"                                                              \
+        "mov    r12, %[args]\n\t"                                                              \
+        "sub    sp, sp, #32\n\t"                                                               \
+        "str    r12, [sp]\n\t"                                                                 \
+        "ldr    r4, [r12, %[pixels]]\n\t"                                                      \
+        "ldr    r5, [r12, %[table_end]]\n\t"                                                   \
+        "strd   r4, r5, [sp, #4]\n\t"                                                          \
+        "ldrd   r4, r5, [r12, %[act]]\n\t"                                                     \
+        "strd   r4, r5, [sp, #12]\n\t"                                                         \
+        "1:\n\t" pixel channels                                                                \
+        "ldr    r4, [sp, #4]\n\t"                                                              \
+        "subs   r4, r4, #1\n\t"                                                                \
+        "str    r4, [sp, #4]\n\t"                                                              \
+        "bne    1b\n\t"                                                                        \
+        "add    sp, sp, #32\n\t"                                                               \
+        "pop    {r4-r11, lr}\n\t"                                                              \
+        :                                                                                      \
+        : [args] "r"(a), [pixels] "i"(offsetof(lanes_args, pixels)),                           \
+          [table_end] "i"(offsetof(lanes_args, table_end)),                                    \
+          [act] "i"(offsetof(lanes_args, act)), [x_step] "i"(offsetof(lanes_args, x_step)),    \
+          [out] "i"(offsetof(lanes_args, out)), [out_step] "i"(offsetof(lanes_args, out_step)), \
+          [table] "i"(offsetof(lanes_args, table))                                             \
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
+
+/* 8 input channels: r0-r3 the pixel's lanes [x0, x2], [x1, x3], [x4, x6], [x5, x7]; lr the
+ * output, r12 the table (per channel: start, 4 weight lanes, multiplier, rounding, shift). */
+#define LANES8_PIXEL                                                                           \
+    "ldr    r12, [sp]\n\t"                                                                     \
+    "ldr    r4, [r12]\n\t"                                                                     \
+    "ldr    r5, [r12, %[x_step]]\n\t"                                                          \
+    "ldr    r0, [r4]\n\t"                                                                      \
+    "ldr    r2, [r4, #4]\n\t"                                                                  \
+    "add    r4, r4, r5\n\t"                                                                    \
+    "str    r4, [r12]\n\t"                                                                     \
+    "sxtb16 r1, r0, ror #8\n\t"                                                                \
+    "sxtb16 r0, r0\n\t"                                                                        \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                \
+    "sxtb16 r2, r2\n\t"                                                                        \
+    "ldr    lr, [r12, %[out]]\n\t"                                                             \
+    "ldr    r5, [r12, %[out_step]]\n\t"                                                        \
+    "add    r5, lr, r5\n\t"                                                                    \
+    "str    r5, [r12, %[out]]\n\t"                                                             \
+    "ldr    r12, [r12, %[table]]\n\t"
+
+#define LANES8_CHANNEL(clamp)                                                                  \
+    "ldm    r12!, {r4-r11}\n\t"                                                                \
+    "smlad  r4, r0, r5, r4\n\t"                                                                \
+    "smlad  r4, r1, r6, r4\n\t"                                                                \
+    "smlad  r4, r2, r7, r4\n\t"                                                                \
+    "smlad  r4, r3, r8, r4\n\t"                                                                \
+    "smmla  r4, r4, r9, r10\n\t"                                                               \
+    "asr    r4, r4, r11\n\t"                                                                   \
+    "ssat   r4, #8, r4\n\t" clamp "strb   r4, [lr], #1\n\t"
+
+/* Four channels per iteration (the chunk holds a multiple of four). */
+#define LANES8_CHANNELS(clamp)                                                                 \
+    "2:\n\t" LANES8_CHANNEL(clamp) LANES8_CHANNEL(clamp) LANES8_CHANNEL(clamp)                  \
+        LANES8_CHANNEL(clamp) "ldr    r5, [sp, #8]\n\t"                                        \
+                              "cmp    r12, r5\n\t"                                             \
+                              "bne    2b\n\t"
+
+/* 16 input channels: r0-r7 the pixel's lanes; lr the table (per channel: 4 weight lanes, the
+ * start, 4 weight lanes, multiplier, rounding, shift), r12 the sum; the outputs of four
+ * channels are gathered at [sp, #24] and stored as one word at [sp, #20], the output. */
+#define LANES16_PIXEL                                                                          \
+    "ldr    r12, [sp]\n\t"                                                                     \
+    "ldr    r8, [r12]\n\t"                                                                     \
+    "ldr    r9, [r12, %[x_step]]\n\t"                                                          \
+    "ldr    r0, [r8]\n\t"                                                                      \
+    "ldr    r2, [r8, #4]\n\t"                                                                  \
+    "ldr    r4, [r8, #8]\n\t"                                                                  \
+    "ldr    r6, [r8, #12]\n\t"                                                                 \
+    "add    r8, r8, r9\n\t"                                                                    \
+    "str    r8, [r12]\n\t"                                                                     \
+    "sxtb16 r1, r0, ror #8\n\t"                                                                \
+    "sxtb16 r0, r0\n\t"                                                                        \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                \
+    "sxtb16 r2, r2\n\t"                                                                        \
+    "sxtb16 r5, r4, ror #8\n\t"                                                                \
+    "sxtb16 r4, r4\n\t"                                                                        \
+    "sxtb16 r7, r6, ror #8\n\t"                                                                \
+    "sxtb16 r6, r6\n\t"                                                                        \
+    "ldr    r8, [r12, %[out]]\n\t"                                                             \
+    "ldr    r9, [r12, %[out_step]]\n\t"                                                        \
+    "add    r9, r8, r9\n\t"                                                                    \
+    "str    r9, [r12, %[out]]\n\t"                                                             \
+    "str    r8, [sp, #20]\n\t"                                                                 \
+    "ldr    lr, [r12, %[table]]\n\t"
+
+#define LANES16_CHANNEL(clamp, byte)                                                           \
+    "ldm    lr!, {r8-r12}\n\t"                                                                 \
+    "smlad  r12, r0, r8, r12\n\t"                                                              \
+    "smlad  r12, r1, r9, r12\n\t"                                                              \
+    "smlad  r12, r2, r10, r12\n\t"                                                             \
+    "smlad  r12, r3, r11, r12\n\t"                                                             \
+    "ldm    lr!, {r8-r11}\n\t"                                                                 \
+    "smlad  r12, r4, r8, r12\n\t"                                                              \
+    "smlad  r12, r5, r9, r12\n\t"                                                              \
+    "smlad  r12, r6, r10, r12\n\t"                                                             \
+    "smlad  r12, r7, r11, r12\n\t"                                                             \
+    "ldm    lr!, {r8-r10}\n\t"                                                                 \
+    "smmla  r12, r12, r8, r9\n\t"                                                              \
+    "asr    r12, r12, r10\n\t"                                                                 \
+    "ssat   r12, #8, r12\n\t" clamp "strb   r12, [sp, #" byte "]\n\t"
+
+#define LANES16_CHANNELS(clamp)                                                                \
+    "2:\n\t" LANES16_CHANNEL(clamp, "24") LANES16_CHANNEL(clamp, "25")                          \
+        LANES16_CHANNEL(clamp, "26") LANES16_CHANNEL(clamp, "27")                               \
+    "ldr    r8, [sp, #24]\n\t"                                                                 \
+    "ldr    r9, [sp, #20]\n\t"                                                                 \
+    "str    r8, [r9], #4\n\t"                                                                  \
+    "str    r9, [sp, #20]\n\t"                                                                 \
+    "ldr    r8, [sp, #8]\n\t"                                                                  \
+    "cmp    lr, r8\n\t"                                                                        \
+    "bne    2b\n\t"
+
+static void lanes8(lanes_args *a)
+{
+    LANES_ASM(LANES8_PIXEL, LANES8_CHANNELS(""));
+}
+
+static void lanes8_clamped(lanes_args *a)
+{
+    LANES_ASM(LANES8_PIXEL, LANES8_CHANNELS(LANES_CLAMP_AT("r4", "r5", "r6", "r7", "12")));
+}
+
+static void lanes16(lanes_args *a)
+{
+    LANES_ASM(LANES16_PIXEL, LANES16_CHANNELS(""));
+}
+
+static void lanes16_clamped(lanes_args *a)
+{
+    LANES_ASM(LANES16_PIXEL, LANES16_CHANNELS(LANES_CLAMP_AT("r12", "r8", "r9", "r10", "12")));
+}
+
+/* The ldr / str of x above use offset 0. */
+typedef char lanes_args_layout[offsetof(lanes_args, x) == 0 ? 1 : -1];
+
+/* Channel o's bias and requantization words (multiplier, rounding with the output zero point
+ * folded in, shift) into *b, words; 0 when it has none: channel_finish_init's word form,
+ * without its struct or calls (a small frame under the lanes and stem tables). */
+static TT_ALWAYS_INLINE int finish_words(const fast_conv *k, int32_t o, int64_t limit,
+                                         int32_t *b, uint32_t words[3])
+{
+    const int32_t bias = k->bias != NULL ? k->bias[o] : 0;
+    const int32_t shift = k->q->shift[o];
+    /* |bias| <= limit in 32 bits (limit is -1 or below 2^31) */
+    const uint32_t magnitude = bias < 0 ? 0u - (uint32_t)bias : (uint32_t)bias;
+    const int fits = limit >= 0 && magnitude <= (uint32_t)limit;
+    if (tt_requant32_applies(shift) && 31 - shift - 32 <= MAX_FOLD_SHIFT && fits) {
+        const tt_requant32 r = tt_requant32_make(k->q->multiplier[o], shift);
+        words[0] = (uint32_t)r.multiplier;
+        words[1] = (uint32_t)(r.rounding + k->q->output_zero_point * (1 << r.shift));
+        words[2] = (uint32_t)r.shift;
+        *b = bias;
+        return 1;
+    }
+    /* a constant channel, as channel_finish_init finds it */
+    const int64_t bound = (int64_t)k->taps * MAX_PRODUCT;
+    if (bound > INT32_MAX) {
+        return 0;
+    }
+    const tt_channel_quant *q = k->q;
+    const int8_t low = tt_requantize_to_int8_rule(bias - bound, q->multiplier[o], shift,
+                                                  q->output_zero_point, q->act_min, q->act_max);
+    const int8_t high = tt_requantize_to_int8_rule(bias + bound, q->multiplier[o], shift,
+                                                   q->output_zero_point, q->act_min, q->act_max);
+    words[0] = 0;
+    words[1] = (uint32_t)(int32_t)low;
+    words[2] = 0;
+    *b = 0;
+    return low == high;
+}
+
+/* Channel o's words for lanes8 (c == 8: start, 4 weight lanes, requantization) or lanes16
+ * (c == 16: 4 lanes, start, 4 lanes, requantization) at t; 0 when it has no word form. */
+static TT_ALWAYS_INLINE int lanes_channel(const fast_conv *k, int32_t c, int32_t o, int64_t limit,
+                                          uint32_t *t)
+{
+    int32_t bias;
+    uint32_t finish[3];
+    if (!finish_words(k, o, limit, &bias, finish)) {
+        return 0;
+    }
+    const int8_t *w = tt_weight_row(k->rows, o);
+    uint32_t lanes[8];
+    uint32_t biased = 0; /* the weights' sum as in weight_sum */
+    for (int32_t i = 0; i < c / 4; ++i) {
+        const uint32_t word = read_word(w + 4 * i);
+        biased = __usada8(word ^ UINT32_C(0x80808080), 0, biased);
+        lanes[2 * i] = lanes_even(0, word);
+        lanes[2 * i + 1] = lanes_odd(0, word);
+    }
+    const uint32_t start = (uint32_t)(bias + k->x_offset * ((int32_t)biased - 128 * c));
+    if (c == 8) {
+        t[0] = start;
+        t[1] = lanes[0], t[2] = lanes[1], t[3] = lanes[2], t[4] = lanes[3];
+        t += 5;
+    } else {
+        t[0] = lanes[0], t[1] = lanes[1], t[2] = lanes[2], t[3] = lanes[3];
+        t[4] = start;
+        t[5] = lanes[4], t[6] = lanes[5], t[7] = lanes[6], t[8] = lanes[7];
+        t += 9;
+    }
+    t[0] = finish[0], t[1] = finish[1], t[2] = finish[2];
+    return 1;
+}
+
+/* The words of output channels [o0, o0 + count) for lanes8 / lanes16 into table; 0 (table
+ * unusable) when one of them lacks channel_finish's word form. */
+static int lanes_prepare(const fast_conv *k, int32_t o0, int32_t count, uint32_t *table)
+{
+    const int64_t limit = bias_limit(k->taps);
+    if (k->c == 8) {
+        for (int32_t j = 0; j < count; ++j, table += LANES_WORDS8) {
+            if (!lanes_channel(k, 8, o0 + j, limit, table)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    for (int32_t j = 0; j < count; ++j, table += LANES_WORDS16) {
+        if (!lanes_channel(k, 16, o0 + j, limit, table)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* 1 when lanes_pass applies: a 1x1 conv without padding on 8 or 16 channels. */
+static int lanes_apply(const tt_conv_shape *s)
+{
+    return s->kernel_h == 1 && s->kernel_w == 1 && s->pad_h == 0 && s->pad_w == 0 &&
+           (s->input_c == 8 || s->input_c == 16) && s->output_c >= 4;
+}
+
+/* The output channels of every chunk it can take (pass_covers) by the lanes loops. */
+TT_SEPARATE_FRAME static uint32_t lanes_pass(const fast_conv *k)
+{
+    const tt_conv_shape *s = k->s;
+    if (!lanes_apply(s)) {
+        return 0;
+    }
+    uint32_t done = 0;
+    uint32_t table[LANES_CHUNK * LANES_WORDS16];
+    const int32_t words = k->c == 8 ? LANES_WORDS8 : LANES_WORDS16;
+    const int clamped = k->q->act_min != -128 || k->q->act_max != 127;
+    const int32_t end = pass_end(s);
+    /* with stride 1 the pixels of every image and row follow each other */
+    const int whole = s->stride_h == 1 && s->stride_w == 1;
+    const int32_t rows_per_call = whole ? 1 : s->output_h;
+    const int32_t calls = whole ? 1 : s->batch * s->output_h;
+    for (int32_t o0 = 0; o0 < end; o0 += LANES_CHUNK) {
+        const int32_t count = end - o0 < LANES_CHUNK ? end - o0 : LANES_CHUNK;
+        if (!lanes_prepare(k, o0, count, table)) {
+            continue;
+        }
+        done |= 1u << (o0 / PASS_CHUNK);
+        lanes_args a;
+        a.x_step = s->stride_w * k->c;
+        a.out_step = s->output_c;
+        a.table = table;
+        a.table_end = table + (size_t)count * (size_t)words;
+        a.pixels = whole ? s->batch * s->output_h * s->output_w : s->output_w;
+        a.act[0] = byte_lanes(k->q->act_min);
+        a.act[1] = byte_lanes(k->q->act_max);
+        for (int32_t r = 0; r < calls; ++r) {
+            const int32_t n = r / rows_per_call, oh = r % rows_per_call;
+            a.x = k->input + tt_nhwc_offset(s->input_h, s->input_w, k->c, n, oh * s->stride_h, 0, 0);
+            a.out = k->output + tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n, oh, 0, o0);
+            if (k->c == 8) {
+                if (clamped) {
+                    lanes8_clamped(&a);
+                } else {
+                    lanes8(&a);
+                }
+            } else if (clamped) {
+                lanes16_clamped(&a);
+            } else {
+                lanes16(&a);
+            }
+        }
+    }
+    return done;
+}
+
+/* ..................................................................... 3-channel 3x3 stems */
+
+/*
+ * A 3x3 conv on 3 input channels (an RGB stem): each kernel row is 9 bytes, two words and a
+ * byte, split into five lanes (the ninth value alone, for SMLABB). Pixels whose nine taps are
+ * all inside the input run one at a time against a chunk of up to STEM_CHUNK output channels,
+ * kernel row by kernel row: the row's lanes in r0-r4, each channel's five weight lanes (with
+ * its sum's start after row 0's, its requantization after row 2's) loaded with LDM, the sums
+ * waiting in the frame between rows. The tiles and C loops compute the other pixels.
+ */
+enum { STEM_CHUNK = PASS_CHUNK, STEM_PAIR_WORDS = 35 }; /* per pair: 11 + 9 + 15 words */
+
+/* The arguments of stem_row (field offsets are used by the code: keep the order). */
+typedef struct {
+    const int8_t *x;         /* the current pixel's first tap (kernel row 0; advanced) */
+    int32_t x_step;          /* input bytes from pixel to pixel */
+    int32_t x_row;           /* input bytes from kernel row to kernel row */
+    int8_t *out;             /* the current pixel's first output of the chunk (advanced) */
+    int32_t out_skip;        /* output bytes from the chunk's end to the next pixel's start */
+    const uint32_t *table;   /* kernel row 0's words of every channel, then row 1's, row 2's */
+    const uint32_t *ends[3]; /* the end of each row's words */
+    int32_t pixels;          /* >= 1 (counted down) */
+    uint32_t act[2];         /* act_min, act_max in each byte */
+} stem_args;
+
+/* A kernel row's lanes from r11: [x0, x2], [x1, x3], [x4, x6], [x5, x7] and x8. */
+#define STEM_LOAD_ROW                                                                          \
+    "ldr    r0, [r11]\n\t"                                                                     \
+    "ldr    r2, [r11, #4]\n\t"                                                                 \
+    "ldrsb  r4, [r11, #8]\n\t"                                                                 \
+    "sxtb16 r1, r0, ror #8\n\t"                                                                \
+    "sxtb16 r0, r0\n\t"                                                                        \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                \
+    "sxtb16 r2, r2\n\t"                                                                        \
+    "add    r11, sp, #4\n\t"
+
+/* The row's nine products into r10; the ninth weight is the bottom (channel A of a pair) or
+ * top (B) half of r9. */
+#define STEM_MACS(half)                                                                        \
+    "smlad  r10, r0, r5, r10\n\t"                                                              \
+    "smlad  r10, r1, r6, r10\n\t"                                                              \
+    "smlad  r10, r2, r7, r10\n\t"                                                              \
+    "smlad  r10, r3, r8, r10\n\t"                                                              \
+    "smlab" half " r10, r4, r9, r10\n\t"
+
+/* A pair of channels A, B in one kernel row: A's words are its four weight lanes, the word of
+ * both ninth weights (r9, kept for B) and its extras, B's its four lanes and its extras. */
+/* Kernel row 0: the weights and the sum's start, the sum to the frame (r11). */
+#define STEM_FIRST                                                                             \
+    "ldm    lr!, {r5-r10}\n\t" STEM_MACS("b") "str    r10, [r11], #4\n\t"                      \
+    "ldm    lr!, {r5-r8, r10}\n\t" STEM_MACS("t") "str    r10, [r11], #4\n\t"
+/* Kernel row 1: the sum from the frame and back. */
+#define STEM_MIDDLE                                                                            \
+    "ldm    lr!, {r5-r9}\n\t"                                                                  \
+    "ldr    r10, [r11]\n\t" STEM_MACS("b") "str    r10, [r11], #4\n\t"                         \
+    "ldm    lr!, {r5-r8}\n\t"                                                                  \
+    "ldr    r10, [r11]\n\t" STEM_MACS("t") "str    r10, [r11], #4\n\t"
+/* Kernel row 2: the sum finished (tt_requantize32 with the zero point folded in, SSAT, the
+ * clamp) and stored at r12. */
+#define STEM_FINISH(clamp)                                                                     \
+    "ldm    lr!, {r5-r7}\n\t"                                                                  \
+    "smmla  r10, r10, r5, r6\n\t"                                                              \
+    "asr    r10, r10, r7\n\t"                                                                  \
+    "ssat   r10, #8, r10\n\t" clamp "strb   r10, [r12], #1\n\t"
+#define STEM_LAST(clamp)                                                                       \
+    "ldm    lr!, {r5-r9}\n\t"                                                                  \
+    "ldr    r10, [r11], #4\n\t" STEM_MACS("b") STEM_FINISH(clamp)                              \
+    "ldm    lr!, {r5-r8}\n\t"                                                                  \
+    "ldr    r10, [r11], #4\n\t" STEM_MACS("t") STEM_FINISH(clamp)
+
+/* act_min <= r10 <= act_max on its low byte (see LANES_CLAMP_AT), the act words from the
+ * arguments. */
+#define STEM_CLAMP                                                                             \
+    "ldr    r5, [sp]\n\t"                                                                      \
+    "ldrd   r5, r6, [r5, %[act]]\n\t"                                                          \
+    "ssub8  r7, r10, r5\n\t"                                                                   \
+    "sel    r10, r10, r5\n\t"                                                                  \
+    "ssub8  r7, r10, r6\n\t"                                                                   \
+    "sel    r10, r6, r10\n\t"
+
+/* Four channels (two pairs) of one kernel row per iteration until the row's end (loaded by
+ * `end`). */
+#define STEM_CHANNELS(label, step, end)                                                        \
+    label ":\n\t" step step end "cmp    lr, r5\n\t"                                            \
+                                          "bne    " label "b\n\t"
+
+/* The frame: [sp] the argument pointer, [sp, #4] the chunk's sums. r12 holds the argument
+ * pointer in kernel rows 0 and 1, the output in row 2. r4-r11 and lr are saved and restored
+ * here (see tile_row). */
+#define STEM_ASM(clamp)                                                                        \
+    __asm__ volatile(                                                                          \
+        "push   {r4-r11, lr}\n\t"                                                              \
+        "mov    r12, %[args]\n\t"                                                              \
+        "sub    sp, sp, #40\n\t"                                                               \
+        "str    r12, [sp]\n\t"                                                                 \
+        "1:\n\t"                                                                               \
+        "ldr    r12, [sp]\n\t"                                                                 \
+        "ldr    lr, [r12, %[table]]\n\t"                                                       \
+        "ldr    r11, [r12]\n\t" STEM_LOAD_ROW                                                  \
+        STEM_CHANNELS("2", STEM_FIRST, "ldr    r5, [r12, %[ends]]\n\t")                        \
+        "ldr    r11, [r12]\n\t"                                                                \
+        "ldr    r5, [r12, %[x_row]]\n\t"                                                       \
+        "add    r11, r11, r5\n\t" STEM_LOAD_ROW                                                \
+        STEM_CHANNELS("3", STEM_MIDDLE, "ldr    r5, [r12, %[ends] + 4]\n\t")                   \
+        "ldr    r11, [r12]\n\t"                                                                \
+        "ldr    r5, [r12, %[x_row]]\n\t"                                                       \
+        "add    r11, r11, r5, lsl #1\n\t" STEM_LOAD_ROW                                        \
+        "ldr    r12, [r12, %[out]]\n\t"                                                        \
+        STEM_CHANNELS("4", STEM_LAST(clamp), "ldr    r5, [sp]\n\t"                             \
+                                             "ldr    r5, [r5, %[ends] + 8]\n\t")               \
+        "ldr    r4, [sp]\n\t"                                                                  \
+        "ldr    r5, [r4, %[out_skip]]\n\t"                                                     \
+        "add    r12, r12, r5\n\t"                                                              \
+        "str    r12, [r4, %[out]]\n\t"                                                         \
+        "ldr    r5, [r4, %[x_step]]\n\t"                                                       \
+        "ldr    r6, [r4]\n\t"                                                                  \
+        "add    r6, r6, r5\n\t"                                                                \
+        "str    r6, [r4]\n\t"                                                                  \
+        "ldr    r5, [r4, %[pixels]]\n\t"                                                       \
+        "subs   r5, r5, #1\n\t"                                                                \
+        "str    r5, [r4, %[pixels]]\n\t"                                                       \
+        "bne    1b\n\t"                                                                        \
+        "add    sp, sp, #40\n\t"                                                               \
+        "pop    {r4-r11, lr}\n\t"                                                              \
+        :                                                                                      \
+        : [args] "r"(a), [pixels] "i"(offsetof(stem_args, pixels)),                            \
+          [ends] "i"(offsetof(stem_args, ends)), [act] "i"(offsetof(stem_args, act)),          \
+          [out] "i"(offsetof(stem_args, out)), [table] "i"(offsetof(stem_args, table)),        \
+          [x_row] "i"(offsetof(stem_args, x_row)), [x_step] "i"(offsetof(stem_args, x_step)), \
+          [out_skip] "i"(offsetof(stem_args, out_skip))                                        \
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
+
+static void stem_row(stem_args *a)
+{
+    STEM_ASM("");
+}
+
+static void stem_row_clamped(stem_args *a)
+{
+    STEM_ASM(STEM_CLAMP);
+}
+
+/* The ldr of x above uses offset 0. */
+typedef char stem_args_layout[offsetof(stem_args, x) == 0 ? 1 : -1];
+
+/* Kernel row kh of weight row w as lanes into t: [w0, w2], [w1, w3], [w4, w6], [w5, w7]. */
+static uint32_t *stem_row_lanes(const int8_t *w, int32_t kh, uint32_t *t)
+{
+    const int8_t *row = w + 9 * kh;
+    const uint32_t word0 = read_word(row), word1 = read_word(row + 4);
+    t[0] = lanes_even(0, word0);
+    t[1] = lanes_odd(0, word0);
+    t[2] = lanes_even(0, word1);
+    t[3] = lanes_odd(0, word1);
+    return t + 4;
+}
+
+/* The words of output channels [o0, o0 + count) (count even) for stem_row into table: kernel
+ * row 0 of every pair, then row 1, then row 2 (STEM_FIRST, STEM_MIDDLE, STEM_LAST); 0 when
+ * one of them lacks channel_finish's word form. One weight row at a time (an assembled row is
+ * valid until the next one is fetched): a pair's second channel puts its ninth weights into
+ * the top halves of the first one's words, which lie 2, 1 and 4 words before its own. */
+TT_SEPARATE_FRAME static int stem_prepare(const fast_conv *k, int32_t o0, int32_t count,
+                                          uint32_t *table)
+{
+    const int64_t limit = bias_limit(k->taps);
+    uint32_t *row0 = table, *row1 = table + 11 * (count / 2), *row2 = table + 20 * (count / 2);
+    for (int32_t j = 0; j < count; ++j) {
+        int32_t bias;
+        uint32_t finish[3];
+        if (!finish_words(k, o0 + j, limit, &bias, finish)) {
+            return 0;
+        }
+        const int8_t *w = tt_weight_row(k->rows, o0 + j);
+        if (j % 2 == 0) {
+            row0 = stem_row_lanes(w, 0, row0);
+            *row0++ = (uint32_t)(uint16_t)w[8];
+            row1 = stem_row_lanes(w, 1, row1);
+            *row1++ = (uint32_t)(uint16_t)w[17];
+            row2 = stem_row_lanes(w, 2, row2);
+            *row2++ = (uint32_t)(uint16_t)w[26];
+        } else {
+            row0[-2] |= (uint32_t)(uint16_t)w[8] << 16;
+            row0 = stem_row_lanes(w, 0, row0);
+            row1[-1] |= (uint32_t)(uint16_t)w[17] << 16;
+            row1 = stem_row_lanes(w, 1, row1);
+            row2[-4] |= (uint32_t)(uint16_t)w[26] << 16;
+            row2 = stem_row_lanes(w, 2, row2);
+        }
+        *row0++ = (uint32_t)(bias + k->x_offset * weight_sum(w, 27));
+        row2[0] = finish[0], row2[1] = finish[1], row2[2] = finish[2];
+        row2 += 3;
+    }
+    return 1;
+}
+
+/* 1 when stem_pass applies: a 3x3 conv on 3 channels. */
+static int stem_apply(const tt_conv_shape *s)
+{
+    return s->kernel_h == 3 && s->kernel_w == 3 && s->input_c == 3 && s->output_c >= 4;
+}
+
+/* The pixels with all nine taps inside (the interior columns of the output rows whose three
+ * kernel rows are inside) of every chunk of output channels it can take (pass_covers) by
+ * stem_row. */
+TT_SEPARATE_FRAME static uint32_t stem_pass(const fast_conv *k)
+{
+    const tt_conv_shape *s = k->s;
+    int32_t interior_first, interior_end;
+    interior_pixels(s, &interior_first, &interior_end);
+    if (!stem_apply(s) || interior_end == interior_first) {
+        return 0;
+    }
+    uint32_t done = 0;
+    uint32_t table[STEM_CHUNK / 2 * STEM_PAIR_WORDS];
+    const int clamped = k->q->act_min != -128 || k->q->act_max != 127;
+    const int32_t end = pass_end(s);
+    for (int32_t o0 = 0; o0 < end; o0 += STEM_CHUNK) {
+        const int32_t count = end - o0 < STEM_CHUNK ? end - o0 : STEM_CHUNK;
+        if (!stem_prepare(k, o0, count, table)) {
+            continue;
+        }
+        done |= 1u << (o0 / PASS_CHUNK);
+        stem_args a;
+        a.x_step = s->stride_w * 3;
+        a.x_row = s->input_w * 3;
+        a.out_skip = s->output_c - count;
+        a.table = table;
+        a.ends[0] = table + 11 * (count / 2);
+        a.ends[1] = table + 20 * (count / 2);
+        a.ends[2] = table + STEM_PAIR_WORDS * (count / 2);
+        a.act[0] = byte_lanes(k->q->act_min);
+        a.act[1] = byte_lanes(k->q->act_max);
+        for (int32_t n = 0; n < s->batch; ++n) {
+            for (int32_t oh = 0; oh < s->output_h; ++oh) {
+                const int32_t ih = oh * s->stride_h - s->pad_h;
+                if (ih < 0 || ih + 3 > s->input_h) {
+                    continue; /* not every kernel row inside */
+                }
+                const int32_t iw = interior_first * s->stride_w - s->pad_w;
+                a.x = k->input + tt_nhwc_offset(s->input_h, s->input_w, 3, n, ih, iw, 0);
+                a.out = k->output + tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n, oh,
+                                                   interior_first, o0);
+                a.pixels = interior_end - interior_first;
+                if (clamped) {
+                    stem_row_clamped(&a);
+                } else {
+                    stem_row(&a);
+                }
+            }
+        }
+    }
+    return done;
+}
 #endif
 
-void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
-                            const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
-                            int8_t *output)
+/* The output channels lanes_pass did not compute (lanes: its mask) by the tiles and C loops,
+ * all their pixels except, for the channels stem_pass covers (stem: its mask), the ones it
+ * computed. */
+TT_SEPARATE_FRAME static void regular_channels(const fast_conv *conv, uint32_t lanes,
+                                               uint32_t stem)
 {
-    const tt_conv_shape *s = shape;
+    const tt_conv_shape *s = conv->s;
+    const tt_channel_quant *quant = conv->q;
+    const int8_t *input = conv->input;
+    const tt_weight_rows *rows = conv->rows;
+    const int32_t *bias = conv->bias;
     regular_conv k;
     k.q = quant;
     k.input = input;
-    k.output = output;
+    k.output = conv->output;
     k.s = s;
     k.c = s->input_c;
     k.x_row = s->input_w * k.c;
@@ -821,13 +1450,27 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     /* rows that stay valid together: a complete weight or an axis-0 split; a last-axis split
      * assembles each row in the same scratch, so its channels are taken one at a time here */
     const int stable = rows->split == NULL || rows->split->axis == 0;
-    for (k.o = 0; k.o < s->output_c; k.o += k.width) {
+    /* the stem's channels need the tiles only on rows with a kernel row outside the input */
+    int partial_rows = 0;
+    for (int32_t oh = 0; oh < s->output_h && stem != 0 && !partial_rows; ++oh) {
+        partial_rows = regular_rows_of(&k, 0, oh).runs != s->kernel_h;
+    }
+    const int32_t end = (lanes | stem) != 0u ? pass_end(s) : 0;
+    int32_t first = 0; /* the channels below it are done */
+    while (pass_covers(end, lanes, first)) {
+        first += PASS_CHUNK < end - first ? PASS_CHUNK : end - first;
+    }
+    for (k.o = first; k.o < s->output_c; k.o += k.width) {
         k.width = k.o + 1 < s->output_c ? 2 : 1;
+        if (pass_covers(end, lanes, k.o)) {
+            continue; /* a pair inside a chunk: both done */
+        }
+        k.rows_done = pass_covers(end, stem, k.o);
         channel_finish_init(&k.f[0], quant, bias, k.o, k.taps, limit);
         channel_finish_init(&k.f[1], quant, bias, k.o + k.width - 1, k.taps, limit);
         k.tiled = 0;
 #if TT_TILE_ASM
-        const int32_t mode = tile_mode(&k, rows);
+        const int32_t mode = k.rows_done && !partial_rows ? -1 : tile_mode(&k, rows);
         if (mode >= 0) {
             k.tiled = 1;
             tile_pass(&k, rows, mode);
@@ -853,6 +1496,20 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
     }
 }
 
+void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
+                            const int8_t *input, const tt_weight_rows *rows, const int32_t *bias,
+                            int8_t *output)
+{
+    const fast_conv k = {shape, quant, input, output, rows, bias, shape->input_c,
+                         -quant->input_zero_point, tt_conv2d_weight_row_size(shape)};
+    uint32_t lanes = 0, stem = 0;
+#if TT_TILE_ASM
+    lanes = lanes_pass(&k);
+    stem = stem_pass(&k);
+#endif
+    regular_channels(&k, lanes, stem);
+}
+
 /* ----------------------------------------------------------------------- depthwise */
 
 /* Largest kernel of the four-channel path: 49 taps (7x7) and 8 rows; larger kernels take the
@@ -868,6 +1525,7 @@ typedef struct {
     int32_t oh_first, oh_end;
     int8_t *out;
     int32_t interior_first, interior_end; /* pixels with every kernel column inside */
+    int32_t dw3_pixels;                   /* pixels with all taps of a 3x3 kernel inside */
 } depthwise_job;
 
 static const int8_t *ring_row(const tt_row_ring *ring, int32_t row)
@@ -1091,13 +1749,165 @@ typedef char dw_row_args_layout[offsetof(dw_row_args, init) == 0 ? 1 : -1];
  * per tap, [w_c0, w_c2] and [w_c1, w_c3] as 16-bit lanes (the pairing of lanes_even /
  * lanes_odd), and the assembly loops' arguments (sums starting at the biases). */
 typedef struct {
+    int32_t start[4]; /* 3x3 kernels: dw3_row's table from here (dw3_prepare) */
     union {
         uint32_t lanes[2 * DW_LANE_TAPS]; /* per tap: [w_c0, w_c2], [w_c1, w_c3] */
         uint32_t bytes[DW_MAX_TAPS];      /* per tap: [w_c0, w_c1, w_c2, w_c3] */
     } w;
     int32_t tap_words; /* 2: lanes, 1: bytes */
+    int32_t dw3;       /* dw3_row applies: a 3x3 kernel, stride_w 1 or 2 */
     dw_row_args row;
 } depthwise_block_data;
+
+/*
+ * The interior pixels of an output row of a 3x3 kernel (all nine taps inside the input), four
+ * channels at a time, with the input offset folded into the sums' start (bias - zp * (sum of
+ * the channel's nine weights), as in tile_pass) and the three kernel rows' pointers in
+ * registers. The table (depthwise_block_data from `start` on, 36 words): the four starts, the
+ * nine taps' weight lanes, multiplier and rounding of each channel, the four shifts, the two
+ * act words.
+ */
+typedef struct {
+    const int8_t *row0;    /* channel c0 of the first pixel's first tap in kernel row 0 */
+    const uint32_t *table;
+    const int8_t *row1, *row2; /* ... in kernel rows 1 and 2 */
+    int32_t channels;      /* C: from one tap (and output pixel) to the next */
+    int8_t *out;           /* channel c0 of the first output pixel */
+    int32_t pixels;        /* >= 1 */
+} dw3_args;
+
+/* 4 + 18 + 8 + 4 + 2 words; worth its preparation from about 6 pixels per block on */
+enum { DW3_TABLE_WORDS = 36, DW3_MIN_PIXELS = 6 };
+
+/* One kernel row (pointer p) of the four sums: three taps at [p], [p + C], [p + 2C]. */
+#define DW3_TAP(load)                                                                          \
+    load "sxtb16 r9, r8\n\t"                                                                   \
+         "sxtb16 r8, r8, ror #8\n\t"                                                           \
+         "ldrd   r10, r11, [r1], #8\n\t"                                                       \
+         "smlabb r4, r9, r10, r4\n\t"                                                          \
+         "smlatt r6, r9, r10, r6\n\t"                                                          \
+         "smlabb r5, r8, r11, r5\n\t"                                                          \
+         "smlatt r7, r8, r11, r7\n\t"
+#define DW3_ROW(p)                                                                             \
+    DW3_TAP("ldr    r8, [" p "]\n\t") DW3_TAP("ldr    r8, [" p ", r2]\n\t")                   \
+        DW3_TAP("ldr    r8, [" p ", r2, lsl #1]\n\t")
+
+/* act_min <= byte <= act_max in each byte of r4, the act words after the shifts. */
+#define DW3_CLAMP                                                                              \
+    "ldrd   r8, r9, [r1, #16]\n\t"                                                             \
+    "ssub8  r10, r4, r8\n\t"                                                                   \
+    "sel    r4, r4, r8\n\t"                                                                    \
+    "ssub8  r10, r4, r9\n\t"                                                                   \
+    "sel    r4, r9, r4\n\t"
+
+/* r0, r3, lr the kernel rows, r1 the table, r2 C, r4-r7 the sums, r12 pixels left, [sp] the
+ * output; `advance` moves the rows to the next pixel, `clamp` is DW3_CLAMP or empty (the full
+ * int8 range). r4-r11 and lr are saved and restored here (see tile_row). */
+#define DW3_ASM(advance, clamp)                                                                \
+    __asm__ volatile(                                                                          \
+        "push   {r4-r11, lr}\n\t"                                                              \
+        "mov    r12, %[args]\n\t"                                                              \
+        "sub    sp, sp, #8\n\t"                                                                \
+        "ldr    r1, [r12, %[out]]\n\t"                                                         \
+        "str    r1, [sp]\n\t"                                                                  \
+        "ldm    r12, {r0, r1, r3, lr}\n\t"                                                     \
+        "ldr    r2, [r12, %[channels]]\n\t"                                                    \
+        "ldr    r12, [r12, %[pixels]]\n\t"                                                     \
+        "1:\n\t"                                                                               \
+        "ldm    r1!, {r4-r7}\n\t" DW3_ROW("r0") DW3_ROW("r3") DW3_ROW("lr")                    \
+        "ldm    r1!, {r8-r11}\n\t"                                                             \
+        "smmla  r4, r4, r8, r9\n\t"                                                            \
+        "smmla  r5, r5, r10, r11\n\t"                                                          \
+        "ldm    r1!, {r8-r11}\n\t"                                                             \
+        "smmla  r6, r6, r8, r9\n\t"                                                            \
+        "smmla  r7, r7, r10, r11\n\t"                                                          \
+        "ldm    r1, {r8-r11}\n\t"                                                              \
+        "asr    r4, r4, r8\n\t"                                                                \
+        "asr    r5, r5, r9\n\t"                                                                \
+        "asr    r6, r6, r10\n\t"                                                               \
+        "asr    r7, r7, r11\n\t"                                                               \
+        "ssat   r4, #8, r4\n\t"                                                                \
+        "ssat   r5, #8, r5\n\t"                                                                \
+        "ssat   r6, #8, r6\n\t"                                                                \
+        "ssat   r7, #8, r7\n\t"                                                                \
+        "bfi    r4, r5, #8, #8\n\t"                                                            \
+        "bfi    r4, r6, #16, #8\n\t"                                                           \
+        "bfi    r4, r7, #24, #8\n\t" clamp "ldr    r8, [sp]\n\t"                                \
+        "str    r4, [r8]\n\t"                                                                  \
+        "add    r8, r8, r2\n\t"                                                                \
+        "str    r8, [sp]\n\t"                                                                  \
+        "sub    r1, r1, #120\n\t" advance "subs   r12, r12, #1\n\t"                             \
+        "bne    1b\n\t"                                                                        \
+        "add    sp, sp, #8\n\t"                                                                \
+        "pop    {r4-r11, lr}\n\t"                                                              \
+        :                                                                                      \
+        : [args] "r"(a), [out] "i"(offsetof(dw3_args, out)),                                   \
+          [channels] "i"(offsetof(dw3_args, channels)),                                        \
+          [pixels] "i"(offsetof(dw3_args, pixels))                                             \
+        : "r0", "r1", "r2", "r3", "r12", "cc", "memory")
+
+#define DW3_STRIDE1                                                                            \
+    "add    r0, r0, r2\n\t"                                                                    \
+    "add    r3, r3, r2\n\t"                                                                    \
+    "add    lr, lr, r2\n\t"
+#define DW3_STRIDE2                                                                            \
+    "add    r0, r0, r2, lsl #1\n\t"                                                            \
+    "add    r3, r3, r2, lsl #1\n\t"                                                            \
+    "add    lr, lr, r2, lsl #1\n\t"
+
+static void dw3_row_s1(dw3_args *a)
+{
+    DW3_ASM(DW3_STRIDE1, "");
+}
+
+static void dw3_row_s1_clamped(dw3_args *a)
+{
+    DW3_ASM(DW3_STRIDE1, DW3_CLAMP);
+}
+
+static void dw3_row_s2(dw3_args *a)
+{
+    DW3_ASM(DW3_STRIDE2, "");
+}
+
+static void dw3_row_s2_clamped(dw3_args *a)
+{
+    DW3_ASM(DW3_STRIDE2, DW3_CLAMP);
+}
+
+/* The ldm above reads row0, table, row1, row2 as the first four words; the table ends where
+ * `sub r1, r1, #120` expects it (the shifts at word 30 of the table). */
+typedef char dw3_args_layout[offsetof(dw3_args, row2) == 12 && offsetof(dw3_args, channels) == 16
+                                 ? 1
+                                 : -1];
+typedef char dw3_table_layout[offsetof(depthwise_block_data, w) == 16 &&
+                                      DW3_TABLE_WORDS * 4 - 24 == 120 && 2 * DW_LANE_TAPS >= 32
+                                  ? 1
+                                  : -1];
+
+/* dw3_row's table of the block (its weights, finish and act words already there): the starts
+ * in front of the lanes, the finish and act words after the nine taps. */
+static void dw3_prepare(const depthwise_job *d, depthwise_block_data *b)
+{
+    const dw_row_args *a = &b->row;
+    const int32_t x_offset = -d->q->input_zero_point;
+    for (int32_t j = 0; j < 4; ++j) {
+        int32_t sum = 0;
+        for (int32_t tap = 0; tap < 9; ++tap) {
+            const uint32_t lanes = b->w.lanes[2 * tap + (j & 1)];
+            sum += (int16_t)(uint16_t)(lanes >> (16 * (j >> 1)));
+        }
+        b->start[j] = a->init[j] + x_offset * sum;
+    }
+    uint32_t *tail = b->w.lanes + 18;
+    for (int32_t j = 0; j < 4; ++j) {
+        tail[2 * j] = (uint32_t)a->mult_round[j][0];
+        tail[2 * j + 1] = (uint32_t)a->mult_round[j][1];
+        tail[8 + j] = (uint32_t)a->shift[j];
+    }
+    tail[12] = a->act[0];
+    tail[13] = a->act[1];
+}
 
 /* Prepares channels c0 .. c0 + 3; 0 (nothing prepared) when one of them lacks the word form. */
 static int depthwise_block_make(const depthwise_job *d, const tt_weight_rows *rows,
@@ -1153,6 +1963,11 @@ static int depthwise_block_make(const depthwise_job *d, const tt_weight_rows *ro
     a->col_step = d->s->stride_w * d->s->input_c;
     a->act[0] = byte_lanes(d->q->act_min);
     a->act[1] = byte_lanes(d->q->act_max);
+    b->dw3 = d->s->kernel_h == 3 && d->s->kernel_w == 3 &&
+             (d->s->stride_w == 1 || d->s->stride_w == 2) && d->dw3_pixels >= DW3_MIN_PIXELS;
+    if (b->dw3) {
+        dw3_prepare(d, b);
+    }
     return 1;
 }
 
@@ -1236,6 +2051,30 @@ static void depthwise_interior(const depthwise_job *d, depthwise_block_data *b,
         }
         return;
     }
+    if (b->dw3 && r->kh_first == 0 && r->kh_end == 3) {
+        dw3_args a3;
+        a3.table = (const uint32_t *)b->start;
+        const int32_t col = (first * s->stride_w - s->pad_w) * s->input_c;
+        a3.row0 = r->row_at[0] + col;
+        a3.row1 = r->row_at[1] + col;
+        a3.row2 = r->row_at[2] + col;
+        a3.channels = s->input_c;
+        a3.out = out + (size_t)first * (size_t)s->input_c;
+        a3.pixels = end - first;
+        const int clamped = d->q->act_min != -128 || d->q->act_max != 127;
+        if (s->stride_w == 1) {
+            if (clamped) {
+                dw3_row_s1_clamped(&a3);
+            } else {
+                dw3_row_s1(&a3);
+            }
+        } else if (clamped) {
+            dw3_row_s2_clamped(&a3);
+        } else {
+            dw3_row_s2(&a3);
+        }
+        return;
+    }
     dw_row_args *a = &b->row;
     a->w = b->w.lanes + b->tap_words * r->kh_first * s->kernel_w;
     a->rows = r->row_at + r->kh_first;
@@ -1286,8 +2125,14 @@ void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant
                        const tt_row_ring *input, const tt_weight_rows *rows, const int32_t *bias,
                        int32_t oh_first, int32_t oh_end, int8_t *output)
 {
-    depthwise_job d = {shape, quant, input, oh_first, oh_end, output, 0, 0};
+    depthwise_job d = {shape, quant, input, oh_first, oh_end, output, 0, 0, 0};
     interior_pixels(shape, &d.interior_first, &d.interior_end);
+    for (int32_t oh = oh_first; oh < oh_end; ++oh) {
+        const int32_t ih0 = oh * shape->stride_h - shape->pad_h;
+        if (ih0 >= 0 && ih0 + 3 <= shape->input_h) {
+            d.dw3_pixels += d.interior_end - d.interior_first;
+        }
+    }
     const int32_t channels = shape->input_c;
 #if TT_TILE_ASM
     const int32_t taps = shape->kernel_h * shape->kernel_w;

@@ -6,6 +6,9 @@
  * tt_conv_s8.c; grouped convs keep a one-output-channel-at-a-time loop here. Integer sums are
  * exact, so every loop gives the same bits, and each reads a weight row through tt_weight_row,
  * which is what lets split weights assemble their rows.
+ *
+ * Layer: above tt_conv_s8.c and tt_numerics.c; tt_bottleneck.c, tt_backward.c and tt_split.c
+ * call it.
  */
 #include <math.h>
 #include <string.h>

@@ -107,6 +107,16 @@ static inline int64_t tt_requantize_rule(int64_t acc, int32_t multiplier, int32_
     return tt_floor_shift_right(acc * (int64_t)multiplier + rounding, total);
 }
 
+/* The rule plus the output zero point, clamped to [act_min, act_max] (tt_requantize_to_int8 is
+ * this function). */
+static inline int8_t tt_requantize_to_int8_rule(int64_t acc, int32_t multiplier, int32_t shift,
+                                                int32_t zero_point, int32_t act_min,
+                                                int32_t act_max)
+{
+    const int64_t value = tt_requantize_rule(acc, multiplier, shift) + zero_point;
+    return (int8_t)tt_clamp_i64(value, act_min, act_max);
+}
+
 /*
  * The same rule for an int32 accumulator when t = 31 - shift >= 33 (shift <= -2, i.e. a real
  * multiplier below 1/4, every conv layer in practice), in 32-bit steps. With P = acc *
@@ -164,7 +174,7 @@ typedef struct {
     int8_t *scratch;              /* row_size bytes when split->axis != 0, else unused */
 } tt_weight_rows;
 
-/* Row o of a split weight (tt_split.c). */
+/* Row o of a split weight (tt_split_rows.c). */
 const int8_t *tt_split_row(const tt_weight_rows *rows, int32_t o);
 
 static inline tt_weight_rows tt_complete_rows(const int8_t *weight, size_t row_size)
@@ -230,6 +240,14 @@ static inline float tt_mla(float acc, float a, float b)
     return acc + a * b;
 #endif
 }
+
+/* 1 where the float kernels' assembly loops build: GCC or clang for Thumb-2 with a VFP that
+ * has single precision (the Cortex-M7's FPv5); the plain C loops elsewhere, same bits. */
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__ARM_FP) && (__ARM_FP & 4)
+#define TT_FLOAT_ASM 1
+#else
+#define TT_FLOAT_ASM 0
+#endif
 
 /* Keeps a hot inner function out of its caller, so that the compiler allocates its registers
  * for the inner loop alone (GCC, clang; elsewhere a no-op). */
@@ -327,8 +345,21 @@ static inline uint32_t tt_hash32_inline(uint32_t x)
     return x;
 }
 
+/* The factor of every element's delta: (learning_rate * grad_scale), formed first. */
+static inline float tt_sgd_rate(const tt_sgd *sgd)
+{
+    return sgd->learning_rate * sgd->grad_scale;
+}
+
+/* The element updates (tt_sgd.c), below the fused kernels of tt_update.c and tt_backward.c. */
+
 /* The counter after an update of `count` elements (advanced only by stochastic rounding). */
 void tt_sgd_advance(const tt_sgd *sgd, size_t count);
+
+/* bias[j] for j < count updated by grad[j] * scale[j] ^ power with u(counter + j) (the element
+ * update of tt_sgd_update_s32); the caller advances the counter. */
+void tt_sgd_update_bias(int32_t *bias, const float *grad, const float *scale, int32_t count,
+                        int32_t power, const tt_sgd *sgd, uint32_t counter);
 
 /* Channel `channel` of tt_bias_update given its gradient (the sum tt_bias_grad_channel returns):
  * scaled by bias_scale[channel] ^ power and applied to bias[channel] with u(counter + channel),
@@ -336,6 +367,24 @@ void tt_sgd_advance(const tt_sgd *sgd, size_t count);
  * `channels` once every channel is done). */
 void tt_bias_update_channel(int32_t channels, int32_t channel, float grad, const float *bias_scale,
                             int32_t power, const tt_sgd *sgd, uint32_t counter, int32_t *bias);
+
+/* A block of weight-gradient sums to apply: element (i, j) (RNG u(counter + i * row_elements
+ * + j)) updates param[i * row_step + (columns ? columns[j] : j)] with delta = rate *
+ * ((sums[i * cols + j] * input_scale) * scale[i] ^ power), as tt_conv2d_grad_weight ->
+ * tt_scale_grad -> tt_sgd_update_s8 would. */
+typedef struct {
+    int8_t *param;
+    size_t row_step;
+    const int32_t *columns;
+    const float *sums;
+    const float *scale;
+    int32_t rows, cols;
+    uint32_t counter;
+    uint32_t row_elements;
+} tt_sgd_block;
+
+void tt_sgd_update_block(const tt_sgd_block *block, float input_scale, int32_t power, float rate,
+                         tt_rounding rounding);
 
 /* Where a fused update writes element (row, tap, col) of its gradient [rows, taps, cols]:
  *     param[(row_map ? row_map[row] : row) * row_stride + tap * tap_stride
@@ -362,10 +411,10 @@ void tt_conv2d_weight_update_into(const tt_conv_shape *shape, float input_scale,
 
 /* ----------------------------------------------------------------------- split weights */
 
-/* The position of `channel` in split->channels (sorted), or -1 (tt_split.c). */
+/* The position of `channel` in split->channels (sorted), or -1 (tt_split_rows.c). */
 int32_t tt_split_channel_index(const tt_split_weight *split, int32_t channel);
 
-/* The first position in split->channels whose channel is >= `channel` (tt_split.c). */
+/* The first position in split->channels whose channel is >= `channel` (tt_split_rows.c). */
 int32_t tt_split_channel_lower_bound(const tt_split_weight *split, int32_t channel);
 
 #endif /* TT_INTERNAL_H */

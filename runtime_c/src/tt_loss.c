@@ -1,5 +1,7 @@
 /*
  * tt_loss.c - softmax cross-entropy (mean over the batch) and its gradient, float32, fixed order.
+ *
+ * Layer: above tt_numerics.c (exp, log); nothing in the runtime calls it.
  */
 #include <math.h>
 

@@ -1,5 +1,7 @@
 /*
  * tt_numerics.c - the requantization rule, the update RNG hash, and deterministic exp / log.
+ *
+ * Layer: bottom (calls no other runtime file).
  */
 #include <math.h>
 #include <string.h>
@@ -14,8 +16,7 @@ int64_t tt_requantize(int64_t acc, int32_t multiplier, int32_t shift)
 int8_t tt_requantize_to_int8(int64_t acc, int32_t multiplier, int32_t shift, int32_t zero_point,
                              int32_t act_min, int32_t act_max)
 {
-    const int64_t value = tt_requantize(acc, multiplier, shift) + zero_point;
-    return (int8_t)tt_clamp_i64(value, act_min, act_max);
+    return tt_requantize_to_int8_rule(acc, multiplier, shift, zero_point, act_min, act_max);
 }
 
 uint32_t tt_hash32(uint32_t x)

@@ -3,6 +3,8 @@
  * version, the model's layout hash, CRC-32) for export / import, and a power-fail-safe store in
  * two flash slots (tt_checkpoint_save / tt_checkpoint_load). No heap; flash goes through the
  * caller's callbacks (tt_flash), a small stack buffer at a time.
+ *
+ * Layer: bottom (calls no other runtime file).
  */
 #include <string.h>
 

@@ -2,70 +2,16 @@
  * tt_split.c - kernels on split weights (tt_split_weight: a const frozen weight in flash plus
  * an SRAM slice of the updated channels).
  *
+ * Layer: top (calls tt_forward.c, tt_backward.c and tt_update.c; nothing calls it). The rows
+ * of a split weight come from tt_split_rows.c, at the bottom.
+ *
  * No loop of its own: the forward and input-gradient kernels run the loops of tt_conv2d,
  * tt_linear, tt_conv2d_grad_input and tt_linear_grad_input (tt_*_rows), which read the weight
- * one row (output channel) at a time through tt_weight_row; this file supplies the rows of a
- * split weight. The fused updates run the loops of tt_conv2d_weight_update and
+ * one row (output channel) at a time through tt_weight_row; this file hands them the split
+ * weight's row accessor. The fused updates run the loops of tt_conv2d_weight_update and
  * tt_linear_weight_update with the slice as a dense parameter.
  */
-#include <string.h>
-
 #include "tt_internal.h"
-
-/* ----------------------------------------------------------------------- rows */
-
-int32_t tt_split_channel_lower_bound(const tt_split_weight *split, int32_t channel)
-{
-    int32_t low = 0;
-    int32_t high = split->count;
-    while (low < high) {
-        const int32_t middle = low + (high - low) / 2;
-        if (split->channels[middle] < channel) {
-            low = middle + 1;
-        } else {
-            high = middle;
-        }
-    }
-    return low;
-}
-
-int32_t tt_split_channel_index(const tt_split_weight *split, int32_t channel)
-{
-    const int32_t low = tt_split_channel_lower_bound(split, channel);
-    return low < split->count && split->channels[low] == channel ? low : -1;
-}
-
-/* Row o assembled in scratch: the frozen row [taps, cols], then the slice row [taps, count]
- * written over the updated channels of each tap. */
-static const int8_t *assembled_row(const tt_weight_rows *rows, int32_t o)
-{
-    const tt_split_weight *w = rows->split;
-    const size_t taps = rows->row_size / (size_t)rows->cols;
-    const int8_t *slice_row = w->slice + (size_t)o * taps * (size_t)w->count;
-    int8_t *row = rows->scratch;
-    memcpy(row, w->frozen + (size_t)o * rows->row_size, rows->row_size);
-    for (size_t t = 0; t < taps; ++t) {
-        int8_t *tap = row + t * (size_t)rows->cols;
-        const int8_t *values = slice_row + t * (size_t)w->count;
-        for (int32_t j = 0; j < w->count; ++j) {
-            tap[w->channels[j]] = values[j];
-        }
-    }
-    return row;
-}
-
-const int8_t *tt_split_row(const tt_weight_rows *rows, int32_t o)
-{
-    const tt_split_weight *w = rows->split;
-    if (w->axis != 0) {
-        return assembled_row(rows, o);
-    }
-    const int32_t index = tt_split_channel_index(w, o);
-    if (index < 0) {
-        return w->frozen + (size_t)o * rows->row_size;
-    }
-    return w->slice + (size_t)index * rows->row_size;
-}
 
 static tt_weight_rows split_rows(const tt_split_weight *weight, size_t row_size, int32_t cols,
                                  int8_t *scratch)

@@ -3,6 +3,8 @@
  * schedules and the divergence watch (loss not finite or rising, logits or weights stuck at the
  * int8 limits). Float results use only +, -, * and / in a fixed order (the cosine is the
  * runtime's own polynomial), so host and Cortex-M7 agree bit for bit.
+ *
+ * Layer: bottom (calls no other runtime file).
  */
 #include <math.h>
 

@@ -58,7 +58,7 @@ class ConvSpec:
     groups: int = 1
     act: tuple[int, int] | None = None  # None: ReLU at the output zero point
     bias: str = "random"  # random | none | dead (INT32_MIN / INT32_MAX on some channels)
-    scales: str = "spread"  # spread | mixed (shifts -1, 0..2, and below -25 on some channels)
+    scales: str = "spread"  # spread | mixed | mixed_after_8 | mixed_8_to_16 (see _weight_scales)
     x_zp: int | None = None
     y_zp: int | None = None
     numerics: str = "tt"  # tflite: TFLite's multipliers and rounding (marked shifts)
@@ -109,10 +109,46 @@ CONVS = {
     "3x3_c3_dead_channels": ConvSpec(1, 9, 9, 3, 8, (3, 3), (2, 2), (1, 1), bias="dead"),
     "3x3_mixed_shifts": ConvSpec(1, 6, 6, 8, 8, (3, 3), (1, 1), (1, 1), scales="mixed"),
     "1x1_mixed_shifts": ConvSpec(1, 4, 6, 16, 8, (1, 1), (1, 1), (0, 0), scales="mixed", act=FULL),
+    # 1x1 convs on 8 or 16 channels: the lanes loops (chunks of 8 output channels, the last
+    # multiple of 4), the channels they leave to the tiles, clamped and full range, strides
+    "1x1_c8_o20_lanes": ConvSpec(1, 5, 6, 8, 20, (1, 1), (1, 1), (0, 0)),
+    "1x1_c16_o13_lanes_batch2": ConvSpec(2, 3, 5, 16, 13, (1, 1), (1, 1), (0, 0), act=FULL),
+    "1x1_c8_s2_lanes": ConvSpec(1, 7, 9, 8, 12, (1, 1), (2, 2), (0, 0)),
+    "1x1_c16_s2x1_lanes": ConvSpec(2, 5, 7, 16, 8, (1, 1), (2, 1), (0, 0), act=FULL),
+    "1x1_c8_lanes_act_band": ConvSpec(1, 4, 5, 8, 8, (1, 1), (1, 1), (0, 0), act=(-20, 50)),
+    "1x1_c16_lanes_act_band": ConvSpec(1, 4, 5, 16, 12, (1, 1), (1, 1), (0, 0), act=(-40, 30)),
+    "1x1_c8_lanes_dead": ConvSpec(1, 4, 4, 8, 12, (1, 1), (1, 1), (0, 0), bias="dead"),
+    "1x1_c16_lanes_zp_extremes": ConvSpec(
+        1, 4, 4, 16, 8, (1, 1), (1, 1), (0, 0), act=FULL, x_zp=-128, y_zp=127
+    ),
+    "1x1_c8_lanes_zp_extremes": ConvSpec(
+        1, 4, 4, 8, 8, (1, 1), (1, 1), (0, 0), act=FULL, x_zp=127, y_zp=-128
+    ),
+    # 3x3 convs on 3 channels: the stem loop on pixels with all nine taps (chunks of 8 output
+    # channels, the last multiple of 4), the tiles and C loops on the others
+    "3x3_c3_o16_stem_batch2": ConvSpec(2, 9, 10, 3, 16, (3, 3), (2, 2), (1, 1), act=FULL),
+    "3x3_c3_o12_stem_s1": ConvSpec(1, 6, 8, 3, 12, (3, 3), (1, 1), (1, 1)),
+    "3x3_c3_o9_stem_p0": ConvSpec(1, 7, 9, 3, 9, (3, 3), (2, 1), (0, 0), act=(-30, 60)),
+    "3x3_c3_stem_mixed_middle": ConvSpec(
+        1, 5, 7, 3, 28, (3, 3), (2, 1), (1, 1), scales="mixed_8_to_16", act=FULL
+    ),
+    "3x3_c3_stem_then_mixed": ConvSpec(
+        1, 7, 7, 3, 20, (3, 3), (2, 2), (1, 1), scales="mixed_after_8", act=FULL
+    ),
+    "1x1_c16_lanes_mixed_middle": ConvSpec(
+        1, 3, 4, 16, 30, (1, 1), (1, 1), (0, 0), scales="mixed_8_to_16", act=FULL
+    ),
+    "1x1_c8_lanes_then_mixed": ConvSpec(
+        1, 3, 4, 8, 24, (1, 1), (1, 1), (0, 0), scales="mixed_after_8", act=FULL
+    ),
     # depthwise: blocks of 4, tail channels, border-only images, tall / wide / large kernels
     "dw3x3_c12_batch2": dw(2, 6, 7, 12, (3, 3), (1, 1), (1, 1)),
     "dw3x3_c10_s2": dw(1, 7, 9, 10, (3, 3), (2, 2), (1, 1)),
     "dw3x3_c4_p0": dw(1, 5, 6, 4, (3, 3), (1, 1), (0, 0)),
+    # 3x3 interior pixels: dw3_row, stride 1 and 2, full range and clamped (ReLU, the others)
+    "dw3x3_c16_s1_full": dw(1, 5, 12, 16, (3, 3), (1, 1), (1, 1), act=FULL),
+    "dw3x3_c8_s2_full": dw(1, 9, 10, 8, (3, 3), (2, 2), (1, 1), act=FULL),
+    "dw3x3_c8_s2x1_band": dw(2, 7, 8, 8, (3, 3), (2, 1), (1, 1), act=(-50, 60)),
     "dw5x5_4x4_all_border": dw(1, 4, 4, 8, (5, 5), (1, 1), (2, 2)),
     "dw7x7_8x8": dw(1, 8, 8, 16, (7, 7), (1, 1), (3, 3)),
     "dw7x7_s2": dw(1, 8, 9, 8, (7, 7), (2, 2), (3, 3)),
@@ -168,10 +204,13 @@ class ConvProblem:
 
 def _weight_scales(rng: np.random.Generator, spec: ConvSpec, xq: Q, y_scale: float) -> np.ndarray:
     """Per-channel scales; `mixed` gives channel o % 4 == 1, 2, 3 a real multiplier in
-    [0.25, 0.5), [1, 4) and about 2^-27 (shifts -1, 1..2 and -26)."""
+    [0.25, 0.5), [1, 4) and about 2^-27 (shifts -1, 1..2 and -26); `mixed_after_8` the same
+    from channel 8 on, `mixed_8_to_16` on channels 8 to 15 only."""
     scales = rng.uniform(0.5, 2.0, size=spec.o) / 128.0
-    if spec.scales == "mixed":
-        for o in range(spec.o):
+    if spec.scales in ("mixed", "mixed_after_8", "mixed_8_to_16"):
+        first = 0 if spec.scales == "mixed" else 8
+        last = 16 if spec.scales == "mixed_8_to_16" else spec.o
+        for o in range(first, min(last, spec.o)):
             target = {1: rng.uniform(0.26, 0.49), 2: rng.uniform(1.1, 3.9), 3: 2.0**-27}.get(o % 4)
             if target is not None:
                 scales[o] = target * y_scale / xq.scale
@@ -271,8 +310,19 @@ def test_conv_problems_reach_their_paths() -> None:
     assert min(shifts) <= -25
     marked = conv_problem("tflite_1x1_c24_mixed_shifts").shift - nx.C_TFLITE_SHIFT
     assert {-1, 1} <= set(marked.tolist()) or {-1, 2} <= set(marked.tolist())
-    for name in ("3x3_c16_o8", "dw7x7_8x8", "1x1_c24_batch2"):
+    for name in ("3x3_c16_o8", "dw7x7_8x8", "1x1_c24_batch2", "1x1_c8_o20_lanes", "1x1_c16_o13_lanes_batch2"):
         assert len(np.unique(conv_problem(name).expected)) > 20
+    for name in ("3x3_c3_o16_stem_batch2", "3x3_c3_o12_stem_s1"):
+        assert len(np.unique(conv_problem(name).expected)) > 20
+    for name in ("3x3_c3_stem_mixed_middle", "1x1_c16_lanes_mixed_middle"):
+        middle = conv_problem(name).shift  # chunks 0, 2 (and 3) for the passes, chunk 1 not
+        assert max(middle[:8]) <= -2 and max(middle[16:]) <= -2 and max(middle[8:16]) >= -1
+    stem_late = conv_problem("3x3_c3_stem_then_mixed").shift
+    assert max(stem_late[:8]) <= -2 and max(stem_late[8:]) >= -1
+    late = conv_problem("1x1_c8_lanes_then_mixed").shift
+    assert max(late[:8]) <= -2 and max(late[8:]) >= -1  # a first chunk for the lanes, then the tiles
+    lanes_dead = conv_problem("1x1_c8_lanes_dead").expected
+    assert np.all(lanes_dead[..., 0] == lanes_dead[0, 0, 0, 0])  # a constant channel
 
 
 # --------------------------------------------------------------------------- split weights
@@ -287,6 +337,10 @@ class SplitSpec:
 
 SPLITS = {
     "split_1x1_last_axis_copied": SplitSpec("1x1_c24_batch2", 3, (0, 5, 6, 23)),
+    "split_1x1_c8_lanes_last_axis": SplitSpec("1x1_c8_o20_lanes", 3, (1, 2, 7)),
+    "split_3x3_c3_stem_last_axis": SplitSpec("3x3_c3_o16_stem_batch2", 3, (1,)),
+    "split_3x3_c3_stem_axis0": SplitSpec("3x3_c3_o12_stem_s1", 0, (0, 3, 4, 11)),
+    "split_1x1_c16_lanes_axis0": SplitSpec("1x1_c16_o13_lanes_batch2", 0, (0, 6, 12)),
     "split_3x3_last_axis_long_rows": SplitSpec("3x3_c64_long", 3, tuple(range(0, 64, 3))),
     "split_3x3_c5_last_axis_padded": SplitSpec("3x3_c5_o7_odd_width_batch2", 3, (1, 4)),
     "split_3x3_axis0": SplitSpec("3x3_c16_o8", 0, (1, 2, 7)),
