@@ -3,7 +3,7 @@ runs a bounded slice). Prints a table per tool (cases, accepted, refused, traceb
 signals, wrong statuses, bad input accepted, leftovers) and writes the `fuzz` section of
 docs/benchmarks.md; failing cases are kept in build/fuzz-failures/ to replay by hand.
 
-Usage: python -m bench.fuzz [--per-tool N] [--seed S]
+Usage: python -m bench.fuzz [--per-tool N] [--searches N] [--seed S]
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--per-tool", type=int, default=400, help="cases per tool (default 400)")
+    parser.add_argument(
+        "--searches", type=int, default=60, help="cases of tt-search-scheme, each a tiny search (default 60)"
+    )
     parser.add_argument("--seed", type=int, default=2026, help="fuzzer seed (default 2026)")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -36,7 +39,7 @@ def main() -> int:
     failed: list[Outcome] = []
 
     def record(outcome: Outcome) -> None:
-        count = counts.setdefault(outcome.case.tool, Counter())
+        count = counts.setdefault(outcome.case.generator, Counter())
         count["cases"] += 1
         count["accepted" if outcome.status == 0 else "refused"] += 1
         for failure in outcome.failures():
@@ -48,7 +51,7 @@ def main() -> int:
         if count["cases"] % 50 == 0:
             print(f"  {outcome.case.tool}: {count['cases']} cases", flush=True)
 
-    fuzz(args.seed, args.per_tool, record)
+    fuzz(args.seed, args.per_tool, record, per_generator={"tt-search-scheme": args.searches})
     for outcome in failed:
         keep(outcome, REPO / "build" / "fuzz-failures")
     headers = ["tool", "cases", "accepted (valid output)", "refused (status 1/2)", *KINDS]
@@ -64,7 +67,8 @@ def main() -> int:
             [
                 "## Fuzzing the tools (bench/fuzz.py)",
                 "",
-                f"Machine: {machine()}; seed {args.seed}, {args.per_tool} cases per tool, {seconds:.0f} s.",
+                f"Machine: {machine()}; seed {args.seed}, {args.per_tool} cases per generator",
+                f"({args.searches} for tt-search-scheme, whose cases are small searches), {seconds:.0f} s.",
                 "Seeded mutations of valid inputs (tests/fuzzing.py): bytes, lines, tokens, numbers, shapes,",
                 "attributes and scales of IR; npz keys, shapes, dtypes and bytes; JSON schemes; CSV buffer",
                 "lists; zoo model files; option values. A case fails on a traceback or internal error, a",

@@ -16,6 +16,7 @@ valid input may succeed; its outputs must then be complete and readable.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import random
@@ -26,7 +27,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ class Case:
     outputs: list[str]
     mutation: str
     timeout: float = TIMEOUT_S  # seconds before the case counts as a hang
+    generator: str = ""  # the GENERATORS key that made it
 
 
 @dataclass
@@ -97,6 +99,7 @@ def _tools() -> dict[str, Callable[[list[str]], None]]:
 def _child(main: Callable[[list[str]], None], argv: list[str], folder: Path) -> None:
     """In the forked child: run the tool as its console script would, then exit."""
     code = 0
+    faulthandler.disable()  # pytest's handler writes to the terminal, not to the case's stderr
     try:
         os.chdir(folder)
         with open(folder.parent / "stdout", "wb") as out, open(folder.parent / "stderr", "wb") as err:
@@ -560,17 +563,23 @@ GENERATORS: dict[str, tuple[str, Callable[[random.Random, Corpus], Case]]] = {
 }
 
 
-def cases(corpus: Corpus, seed: int, per_tool: int, only: str | None = None) -> Iterator[Case]:
-    """`per_tool` cases of each generator (or of `only`); a generator falling back to another
-    tool (the zoo import without the zoo) gives none."""
+def cases(
+    corpus: Corpus,
+    seed: int,
+    per_tool: int,
+    only: str | None = None,
+    per_generator: dict[str, int] | None = None,
+) -> Iterator[Case]:
+    """`per_tool` cases of each generator (or of `only`; `per_generator` overrides the count of
+    some); a generator falling back to another tool (the zoo import without the zoo) gives none."""
     rng = random.Random(seed)
     for name, (tool, generate) in GENERATORS.items():
         if only is not None and name != only:
             continue
-        for _ in range(per_tool):
+        for _ in range((per_generator or {}).get(name, per_tool)):
             case = generate(rng, corpus)
             if case.tool == tool:
-                yield case
+                yield replace(case, generator=name)
 
 
 def fuzz(
@@ -578,15 +587,16 @@ def fuzz(
     per_tool: int,
     on_outcome: Callable[[Outcome], None] | None = None,
     only: str | None = None,
+    per_generator: dict[str, int] | None = None,
 ) -> list[Outcome]:
-    """Run `per_tool` cases of every generator (or of `only`, a GENERATORS key); every outcome
-    (failures() says what went wrong)."""
+    """Run the cases of `cases` (per_tool of every generator, or of `only`, a GENERATORS key;
+    `per_generator` overrides some counts); every outcome (failures() says what went wrong)."""
     import torch
 
     torch.set_num_threads(1)  # no thread pools to inherit across fork
     tools, corpus = _tools(), Corpus.build()
     outcomes = []
-    for case in cases(corpus, seed, per_tool, only):
+    for case in cases(corpus, seed, per_tool, only, per_generator):
         outcomes.append(run_case(case, tools, case.timeout))
         if on_outcome is not None:
             on_outcome(outcomes[-1])
