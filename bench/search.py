@@ -9,7 +9,11 @@ SRAM fits. The three schemes are then trained with bench/accuracy.py's protocol 
 cached (build/), so an interrupted run resumes. Writes the `search` section of
 docs/benchmarks.md.
 
+With --scaling it instead times the whole search for the first preset from an empty trial cache
+with 1 worker (in process) and with 2 Ray workers, and writes the `search-scaling` section.
+
 Usage: python -m bench.search [--presets mcunet-5fps/99kb ...] [--workers N] [--lr 0.001]
+       python -m bench.search --scaling [--presets mcunet-5fps/99kb]
 """
 
 from __future__ import annotations
@@ -66,7 +70,6 @@ def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]
     model_name = preset.split("/")[0]
     model = tt.load(model_name, num_classes=10, new_head=True)
     budget = model.training_step(preset).memory_report().total_sram_bytes
-    start = time.perf_counter()
     scheme, report = search_scheme(
         model_name,
         _search_data(model),
@@ -99,10 +102,73 @@ def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]
                 f"{label}: {shown}",
                 f"{total / 1024:.1f}",
                 f"{accuracies.mean():.1f} ± {accuracies.std():.1f}",
-                f"{time.perf_counter() - start:.0f}" if label == "searched" else "",
+                f"{report.seconds:.0f}" if label == "searched" else "",
             ]
         )
     return rows
+
+
+def scaling(preset: str) -> list[list[str]]:
+    """Wall time of one search from an empty trial cache, 1 worker then 2 Ray workers."""
+    import tempfile
+
+    import tt
+    from tt.search import search_scheme
+
+    model_name = preset.split("/")[0]
+    model = tt.load(model_name, num_classes=10, new_head=True)
+    budget = model.training_step(preset).memory_report().total_sram_bytes
+    data = _search_data(model)
+    rows = []
+    for workers in (1, 2):
+        marks = {"start": time.perf_counter()}
+
+        def progress(what: str, done: int, total: int, marks: dict = marks, workers: int = workers) -> None:
+            if what == "trials" and done == total:
+                marks.setdefault("trials", time.perf_counter())
+            print(f"  {workers} worker(s): {what} {done}/{total}", flush=True)
+
+        with tempfile.TemporaryDirectory(prefix="tt-search-scaling-") as work:
+            _, report = search_scheme(
+                model_name, data, budget, cache=Path(work) / "trials.json", workers=workers, progress=progress
+            )
+        end = time.perf_counter()
+        trials_end = marks.get("trials", end)
+        rows.append(
+            [
+                preset,
+                "1 (in process)" if workers == 1 else f"{workers} (Ray, local)",
+                str(len(report.contributions) + 1),  # and the baseline
+                f"{trials_end - marks['start']:.0f}",
+                f"{end - trials_end:.0f}",
+                f"{end - marks['start']:.0f}",
+            ]
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def _write_scaling(preset: str) -> None:
+    rows = scaling(preset)
+    headers = ["preset", "workers", "trials", "trials s", "memory and search s", "wall s"]
+    table = markdown_table(headers, rows)
+    print(table)
+    write_section(
+        "search-scaling",
+        "\n".join(
+            [
+                "## Search wall time with Ray workers (bench/search.py --scaling)",
+                "",
+                f"Machine: {machine()}; nothing else running. One search (the default setup of",
+                "tt/search.py: 500 training and 500 validation images per trial, the last 8 convs at 4",
+                "ratios and 4 bias groups) from an empty trial cache. The trials run in parallel; the",
+                "compiled memory of the schemes the evolutionary search considers is found in the main",
+                "process after them.",
+                "",
+                table,
+            ]
+        ),
+    )
 
 
 def main() -> int:
@@ -113,8 +179,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--lr", type=float, default=0.001)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--scaling", action="store_true", help="time the search with 1 and 2 workers")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.scaling:
+        _write_scaling(args.presets[0])
+        return 0
     start = time.perf_counter()
     rows = [row for preset in args.presets for row in compare(preset, args.workers, args.lr, args.seeds)]
     headers = ["preset (budget)", "budget KB", "scheme", "total SRAM KB", "test accuracy %", "search s"]
@@ -131,7 +201,8 @@ def main() -> int:
                 "Budget: the preset's planned total SRAM. Search: contributions from 500-image runs, 500",
                 "validation images (apart from the accuracy bench's), compiled memory of every scheme",
                 "considered. last-k: the largest k that fits. Accuracy: bench/accuracy.py's protocol,",
-                f"int8+QAS at lr {args.lr}, {args.seeds} seeds, 2000 test images.",
+                f"int8+QAS at lr {args.lr}, {args.seeds} seeds, 2000 test images. search s: the search's",
+                "wall time in this run (trials cached by an earlier run are not rerun).",
                 "",
                 table,
             ]
