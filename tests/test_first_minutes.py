@@ -14,7 +14,7 @@ import pytest
 from ttdialect.importers.tiny_training import default_zoo_dir
 
 REPO = Path(__file__).resolve().parents[1]
-TOOLS = ("tt-opt", "tt-import", "tt-compile", "tt-train", "tt-run", "tt-plan-memory")
+TOOLS = ("tt-opt", "tt-import", "tt-compile", "tt-train", "tt-run", "tt-plan-memory", "tt-search-scheme")
 HELP_BOUND_S = 3.0  # generous: about 0.4-0.9 s on the CI machine (README)
 
 
