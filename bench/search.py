@@ -53,7 +53,8 @@ def _scheme_file(name: str, scheme: dict) -> Path:
 
 
 def last_k_at(model, budget: int) -> tuple[str, int]:
-    """The largest last-k whose compiled total SRAM fits `budget`, and that figure."""
+    """The largest last-k whose compiled total SRAM fits `budget`, and that figure (last-1 when
+    none fits; the table marks it over budget)."""
     best = ("last-1", model.training_step("last-1").memory_report().total_sram_bytes)
     for k in range(2, 60):
         total = model.training_step(f"last-{k}").memory_report().total_sram_bytes
@@ -95,6 +96,8 @@ def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]
     for (scheme_name, total), label in zip(candidates, ("preset", "searched", "last-k"), strict=True):
         accuracies = np.array([results[t]["accuracy"] for t in trials if t.scheme == scheme_name]) * 100
         shown = report.chosen["label"] if label == "searched" else scheme_name
+        if total > budget:
+            shown += " (over budget: no last-k fits)"
         rows.append(
             [
                 preset,
