@@ -64,13 +64,20 @@ def last_k_at(model, budget: int) -> tuple[str, int]:
     return best
 
 
-def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]:
+def _preset_budget(preset: str):
+    """The preset's model name, the model with a fresh 10-class head, and the preset's compiled
+    total SRAM (the budget)."""
     import tt
-    from tt.search import search_scheme
 
     model_name = preset.split("/")[0]
     model = tt.load(model_name, num_classes=10, new_head=True)
-    budget = model.training_step(preset).memory_report().total_sram_bytes
+    return model_name, model, model.training_step(preset).memory_report().total_sram_bytes
+
+
+def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]:
+    from tt.search import search_scheme
+
+    model_name, model, budget = _preset_budget(preset)
     scheme, report = search_scheme(
         model_name,
         _search_data(model),
@@ -115,12 +122,9 @@ def scaling(preset: str) -> list[list[str]]:
     """Wall time of one search from an empty trial cache, 1 worker then 2 Ray workers."""
     import tempfile
 
-    import tt
     from tt.search import search_scheme
 
-    model_name = preset.split("/")[0]
-    model = tt.load(model_name, num_classes=10, new_head=True)
-    budget = model.training_step(preset).memory_report().total_sram_bytes
+    model_name, model, budget = _preset_budget(preset)
     data = _search_data(model)
     rows = []
     for workers in (1, 2):
