@@ -255,19 +255,21 @@ def test_damaged_files_give_one_clear_error(tmp_path: Path) -> None:
             data[int(at)] ^= 1 << int(rng.integers(0, 8))
         damaged[f"flipped {k}"] = bytes(data)
     failures = []
-    for what, data in damaged.items():
-        path = tmp_path / "m.tflite"
+    for index, (what, data) in enumerate(damaged.items()):
+        folder = tmp_path / f"case{index}"  # a folder of its own: no case sees another's output
+        folder.mkdir()
+        path = folder / "m.tflite"
         path.write_bytes(data)
         try:
-            import_tflite(path, tmp_path / "m.mlir")
+            import_tflite(path, folder / "m.mlir")
         except TTError as error:
             if "\n" in str(error) or not str(error).startswith(str(path)):
                 failures.append(f"{what}: {error}")
+            left = sorted(p.name for p in folder.iterdir() if p != path)
+            if left:
+                failures.append(f"{what}: a refused import left {left}")
         except Exception as error:  # noqa: BLE001 - this is what the test looks for
             failures.append(f"{what}: {type(error).__name__}: {error}")
-        for output in tmp_path.glob("m.*"):
-            if output.suffix != ".tflite":
-                output.unlink()
     assert not failures, "\n".join(failures)
     for what in ("empty", "text", "truncated", "no identifier"):
         (tmp_path / "m.tflite").write_bytes(damaged[what])
