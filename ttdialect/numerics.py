@@ -13,6 +13,7 @@ model computes bit for bit what TFLite's reference kernels compute.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -40,10 +41,16 @@ def quantize_multiplier(real_scale: float) -> tuple[int, int]:
 
     multiplier is in [2**30, 2**31) (or 0 for scales too small to matter).
     """
+    return _fixed_point(real_scale, round)  # the mantissa's ties to even
+
+
+def _fixed_point(real_scale: float, round_mantissa: Callable[[float], int]) -> tuple[int, int]:
+    """(multiplier, shift) of `real_scale`, the mantissa times 2**31 rounded by `round_mantissa`
+    (the one place where tt's and TFLite's derivations differ)."""
     if not real_scale > 0:
         raise NumericsError(f"requantization scale must be positive, got {real_scale}")
     mantissa, exponent = math.frexp(real_scale)
-    multiplier = round(mantissa * (1 << 31))
+    multiplier = round_mantissa(mantissa * (1 << 31))
     if multiplier == 1 << 31:
         multiplier //= 2
         exponent += 1
@@ -56,7 +63,13 @@ def quantize_multiplier(real_scale: float) -> tuple[int, int]:
 
 def quantize_multipliers(real_scales: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`quantize_multiplier` for each element, as int64 arrays."""
-    pairs = [quantize_multiplier(float(s)) for s in np.ravel(real_scales)]
+    return _multiplier_arrays(real_scales, quantize_multiplier)
+
+
+def _multiplier_arrays(
+    real_scales: np.ndarray, derive: Callable[[float], tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [derive(float(s)) for s in np.ravel(real_scales)]
     multipliers = np.array([m for m, _ in pairs], dtype=np.int64).reshape(np.shape(real_scales))
     shifts = np.array([s for _, s in pairs], dtype=np.int64).reshape(np.shape(real_scales))
     return multipliers, shifts
@@ -97,28 +110,14 @@ def tflite_quantize_multiplier(real_scale: float) -> tuple[int, int]:
     """TFLite's QuantizeMultiplier: real ~= multiplier * 2**(shift - 31), the mantissa rounded
     half away from zero (tt's quantize_multiplier rounds ties to even); scales below 2**-32
     give (0, 0)."""
-    if not real_scale > 0:
-        raise NumericsError(f"requantization scale must be positive, got {real_scale}")
-    mantissa, exponent = math.frexp(real_scale)
-    multiplier = math.floor(mantissa * (1 << 31) + 0.5)
-    if multiplier == 1 << 31:
-        multiplier //= 2
-        exponent += 1
-    if exponent > 30:
-        raise NumericsError(f"requantization scale {real_scale} is too large (at most 2**30)")
-    if exponent < -31:
-        return 0, 0
-    return multiplier, exponent
+    return _fixed_point(real_scale, lambda value: math.floor(value + 0.5))  # value > 0
 
 
 def multipliers_for(real_scales: np.ndarray, numerics: str = TT) -> tuple[np.ndarray, np.ndarray]:
     """(multiplier, shift) int64 arrays of `real_scales` by tt's or TFLite's derivation."""
     if check_numerics(numerics) == TT:
         return quantize_multipliers(real_scales)
-    pairs = [tflite_quantize_multiplier(float(s)) for s in np.ravel(real_scales)]
-    multipliers = np.array([m for m, _ in pairs], dtype=np.int64).reshape(np.shape(real_scales))
-    shifts = np.array([s for _, s in pairs], dtype=np.int64).reshape(np.shape(real_scales))
-    return multipliers, shifts
+    return _multiplier_arrays(real_scales, tflite_quantize_multiplier)
 
 
 def _truncating_shift(values: np.ndarray, bits: int) -> np.ndarray:
