@@ -12,10 +12,12 @@ Data: Fashion-MNIST (Debian's dataset-fashion-mnist): TRAIN training images (the
 train split), VALIDATION further ones to pick the learning rate, TEST images of the test split
 to report; 128x128, 3 channels, [-1, 1] (ttdialect/datasets.py). Batch 1, EPOCHS epochs, each
 in a seeded random order (the same for every method), constant learning rate.
-Per method the rate is chosen on the validation images (seed 0) from a small grid, then SEEDS
-seeds run at that rate; the table gives the test accuracy's mean and spread over the seeds. On
-each preset, int8+QAS also runs at the rate chosen for fp32 (a row of its own), which separates
-the method from a rate picked on one seed's validation run.
+Per method the rate is chosen on the validation images (seed 0) from a small grid, then 3 seeds
+(10 on the preset's int8+QAS and fp32 rows) run at that rate; the table gives the test
+accuracy's mean and spread over the seeds, and the gap to fp32 both as a difference of means and
+paired by seed (same sample order), with its standard error. On each preset, int8+QAS also runs
+at the rate chosen for fp32 (a row of its own), which separates the method from a rate picked on
+one seed's validation run.
 
 Trials run in parallel (--jobs) and are cached in build/accuracy-cache.json, so an interrupted
 run resumes. Prints the table and writes the `accuracy` section of docs/benchmarks.md.
@@ -71,6 +73,7 @@ class Setup:
     test: int = 2000
     epochs: int = 3
     seeds: int = 3
+    preset_seeds: int = 10  # the preset's int8+QAS and fp32 rows: enough to resolve the gap
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,10 @@ class Trial:
     evaluate_on: str  # "validation" or "test"
 
     def key(self, setup: Setup) -> str:
-        return json.dumps([asdict(self), asdict(setup)], sort_keys=True)
+        """The cache key: the trial and the sizes that change its result (not the seed counts)."""
+        counts = ("seeds", "preset_seeds")
+        sizes = {name: value for name, value in asdict(setup).items() if name not in counts}
+        return json.dumps([asdict(self), sizes], sort_keys=True)
 
 
 # ----------------------------------------------------------------------- one trial (a worker)
@@ -251,7 +257,7 @@ def main() -> int:
     if not fashion_mnist_available():
         print(f"accuracy: Fashion-MNIST is missing: apt-get install {FASHION_MNIST_PACKAGE}", file=sys.stderr)
         return 1
-    setup = Setup(200, 200, 500, 3, 1) if args.quick else Setup()
+    setup = Setup(200, 200, 500, 3, 1, 1) if args.quick else Setup()
     cache = Cache(CACHE)
     start = time.perf_counter()
     configs = configurations(args.models)
@@ -262,9 +268,14 @@ def main() -> int:
     rows_wanted += [  # the same rate for both: is a gap the rate chosen on one seed or the method?
         (m, PRESET[m], "int8+QAS", SAME_RATE, chosen[m, PRESET[m], "fp32"]) for m in args.models
     ]
-    final = [
-        Trial(m, s, k, lr, seed, "test") for m, s, k, _, lr in rows_wanted for seed in range(setup.seeds)
-    ]
+    final = sorted(  # the preset's rows first: the ones the target is about
+        (
+            Trial(m, s, k, lr, seed, "test")
+            for m, s, k, _, lr in rows_wanted
+            for seed in range(_seeds(setup, m, s, k))
+        ),
+        key=lambda t: (t.scheme != PRESET[t.model] or t.method not in ("int8+QAS", "fp32"), t.seed),
+    )
     results = run_all(final, setup, cache, args.jobs)
     rows = _table_rows(rows_wanted, results)
     headers = [
@@ -272,8 +283,9 @@ def main() -> int:
         "scheme",
         "method",
         "lr (chosen)",
-        "test accuracy %",
+        "test accuracy % (seeds)",
         "vs fp32",
+        "paired vs fp32",
         "s per run",
         "warnings",
     ]
@@ -283,34 +295,50 @@ def main() -> int:
     return 0
 
 
+def _seeds(setup: Setup, model: str, scheme: str, method: str) -> int:
+    preset_row = scheme == PRESET[model] and method in ("int8+QAS", "fp32")
+    return setup.preset_seeds if preset_row else setup.seeds
+
+
 def _table_rows(rows_wanted, results: dict[Trial, dict]) -> list[list[str]]:
     """One row per (model, scheme, method, label, lr): its seeds' test accuracy, the gap to the
-    fp32 row of the same scheme (at fp32's chosen rate)."""
-    by_run: dict[tuple[str, str, str, float], list[dict]] = {}
+    fp32 row of the same scheme (at fp32's chosen rate) in means and paired by seed."""
+    by_run: dict[tuple[str, str, str, float], dict[int, dict]] = {}
     for trial, result in results.items():
-        by_run.setdefault((trial.model, trial.scheme, trial.method, trial.lr), []).append(result)
+        by_run.setdefault((trial.model, trial.scheme, trial.method, trial.lr), {})[trial.seed] = result
     fp32_rate = {(m, s): lr for m, s, k, _, lr in rows_wanted if k == "fp32"}
     rows = []
     for model, scheme, method, label, lr in rows_wanted:
         runs = by_run[model, scheme, method, lr]
-        accuracies = np.array([r["accuracy"] for r in runs]) * 100
-        fp32_runs = by_run.get((model, scheme, "fp32", fp32_rate.get((model, scheme), -1.0)), [])
-        fp32 = np.array([r["accuracy"] for r in fp32_runs]) * 100
-        delta = f"{accuracies.mean() - fp32.mean():+.1f}" if method != "fp32" and len(fp32) else ""
-        warned = sum(bool(r["warnings"]) for r in runs)
+        accuracies = np.array([r["accuracy"] for r in runs.values()]) * 100
+        fp32_runs = by_run.get((model, scheme, "fp32", fp32_rate.get((model, scheme), -1.0)), {})
+        fp32 = np.array([r["accuracy"] for r in fp32_runs.values()]) * 100
+        against = method != "fp32" and len(fp32)
+        warned = sum(bool(r["warnings"]) for r in runs.values())
         rows.append(
             [
                 model,
                 scheme,
                 label,
                 f"{lr:g}",
-                f"{accuracies.mean():.1f} ± {accuracies.std():.1f}",
-                delta,
-                f"{np.mean([r['seconds'] for r in runs]):.0f}",
+                f"{accuracies.mean():.1f} ± {accuracies.std():.1f} ({len(runs)})",
+                f"{accuracies.mean() - fp32.mean():+.1f}" if against else "",
+                _paired_gap(runs, fp32_runs) if against else "",
+                f"{np.mean([r['seconds'] for r in runs.values()]):.0f}",
                 f"{warned}/{len(runs)}" if warned else "",
             ]
         )
     return rows
+
+
+def _paired_gap(runs: dict[int, dict], fp32_runs: dict[int, dict]) -> str:
+    """Mean and standard error of (this run - fp32's run) over the seeds both have: each seed
+    is one sample order, so pairing removes the spread between orders."""
+    seeds = sorted(set(runs) & set(fp32_runs))
+    gaps = np.array([runs[s]["accuracy"] - fp32_runs[s]["accuracy"] for s in seeds]) * 100
+    if len(gaps) < 2:
+        return ""
+    return f"{gaps.mean():+.1f} ± {gaps.std(ddof=1) / np.sqrt(len(gaps)):.1f}"
 
 
 def _section(setup: Setup, table: str, seconds: float) -> str:
@@ -321,9 +349,12 @@ def _section(setup: Setup, table: str, seconds: float) -> str:
             f"Machine: {machine()}; {seconds / 60:.0f} min (cached trials not rerun).",
             f"{setup.train} training images x {setup.epochs} epochs, batch 1; rate chosen on "
             f"{setup.validation} validation images; test accuracy on {setup.test} test images, mean ± std "
-            f"over {setup.seeds} seeds "
+            f"over {setup.seeds} seeds, {setup.preset_seeds} on the preset's int8+QAS and fp32 rows "
             "(sample order and rounding seed). Fresh seeded 10-class head, ImageNet-pretrained int8 "
-            "backbone. `vs fp32`: points against the fp32 twin on the same scheme (at fp32's rate). "
+            "backbone. `vs fp32`: points against the fp32 twin on the same scheme (at fp32's rate), "
+            "difference of the means. `paired vs fp32`: the mean ± standard error of the per-seed "
+            "differences (same sample order; seeds both rows ran), which removes the spread between "
+            "sample orders. "
             "`lr`: the chosen rate, or fp32's on the `at fp32's rate` rows. `warnings`: runs where "
             "the divergence watch warned.",
             "",

@@ -15,7 +15,8 @@ Every bad argument has a documented result code (UPPER_ERROR_*) and changes noth
 call's result is in ctx->status.
 
 The arena belongs to the caller: UPPER_ARENA_BYTES bytes aligned to UPPER_ARENA_ALIGNMENT. `seed`
-starts the stochastic-rounding counter (0 reproduces `tt-run`). The trained parameters are the
+chooses where the stochastic-rounding counter starts (tt_rounding_counter_start; 0 reproduces
+`tt-run`). The trained parameters are the
 updated arrays in declaration order behind a header (format version, the model's layout hash,
 CRC-32), UPPER_PARAMS_BYTES bytes in the target's byte order; import refuses anything else.
 """
@@ -227,7 +228,7 @@ def _init_and_inference(name: str, forward: list[str]) -> list[str]:
         f"        return {upper}_ERROR_ARENA_ALIGNMENT;",
         "    }",
         "    ctx->arena = (uint8_t *)arena;",
-        "    ctx->rng_counter = seed;",
+        "    ctx->rng_counter = tt_rounding_counter_start(seed);",
         f"    ctx->magic = {upper}_CONTEXT_MAGIC;",
         f"    ctx->status = {upper}_OK;",
         "    ctx->saturated_steps = 0;",

@@ -227,6 +227,13 @@ def hash32(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def rounding_counter_start(seed: int) -> int:
+    """The update counter at the start of a run with this seed (C: tt_rounding_counter_start):
+    seed * 0x9E3779B9 mod 2**32, so seeds start 2**32 / golden ratio apart on the counter (seeds
+    0-9 at least 239 M draws apart) rather than one draw apart; seed 0 starts at 0."""
+    return (seed * 0x9E3779B9) & 0xFFFFFFFF
+
+
 def uniform_from_counter(counter: int, count: int) -> np.ndarray:
     """`count` uniforms in [0, 1): hash32(counter + i) / 2**32, computed exactly in float64."""
     indices = (np.uint64(counter) + np.arange(count, dtype=np.uint64)) & np.uint64(0xFFFFFFFF)

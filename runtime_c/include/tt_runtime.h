@@ -67,6 +67,13 @@ int8_t tt_requantize_to_int8(int64_t acc, int32_t multiplier, int32_t shift, int
 uint32_t tt_hash32(uint32_t x);
 
 /*
+ * The update RNG's counter at the start of a run with this seed (numerics.rounding_counter_start):
+ * seed * 0x9E3779B9 mod 2^32, so seeds start 2^32 / golden ratio apart (seeds 0-9 at least 239 M
+ * draws apart) instead of one draw apart; seed 0 starts at 0, as tt-run and the interpreter do.
+ */
+uint32_t tt_rounding_counter_start(uint32_t seed);
+
+/*
  * Deterministic float32 exp and natural log (Cody-Waite range reduction and a polynomial, only
  * +, -, *, / and exact bit manipulation), so that the loss is the same on every C library.
  * Error below 2 ulp over the ranges the loss uses (exp on (-inf, 0], log on [1, 2^24]).

@@ -24,6 +24,11 @@ uint32_t tt_hash32(uint32_t x)
     return tt_hash32_inline(x);
 }
 
+uint32_t tt_rounding_counter_start(uint32_t seed)
+{
+    return seed * 0x9E3779B9u;
+}
+
 /* ----------------------------------------------------------------------- exp and log */
 
 static float float_from_bits(uint32_t bits)

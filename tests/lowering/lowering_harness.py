@@ -12,8 +12,10 @@ from lowering.build import AppRun, build_and_run
 from lowering.c_model import ModelFiles, emit_model, trained_arrays
 from passes import apply_pipeline
 from passes.memory.report import memory_report
-from ttdialect.interpreter import make_interpreter
+from ttdialect.interpreter import ParamState, make_interpreter
 from ttdialect.ir_io import load_module
+from ttdialect.numerics import rounding_counter_start
+from ttdialect.weights import WeightStore
 
 TRAINING_PASSES = "tt-training-pipeline{{scheme={scheme} lr={lr}}}"
 """The whole training pipeline (autodiff through memory planning)."""
@@ -43,9 +45,11 @@ def run_host(out: Path, steps: int, sanitize: bool = True) -> AppRun:
     return build_and_run(out, "host", steps=steps, trace=True, extra_cflags=SANITIZE if sanitize else "")
 
 
-def interpreter_run(module: ModuleOp, base_dir: Path, samples: Samples, steps: int):
-    """Losses of `steps` train steps on the samples in order, then logits of the held-out ones."""
-    interpreter, state = make_interpreter(module, base_dir)
+def interpreter_run(module: ModuleOp, base_dir: Path, samples: Samples, steps: int, seed: int = 0):
+    """Losses of `steps` train steps on the samples in order, then logits of the held-out ones;
+    the update counter starts where C's init puts it for `seed`."""
+    state = ParamState(WeightStore(module, base_dir), rng_counter=rounding_counter_start(seed))
+    interpreter, state = make_interpreter(module, base_dir, state)
     losses = []
     for step in range(steps):
         index = step % len(samples.train_y)

@@ -36,15 +36,16 @@ def runner(tmp_path_factory: pytest.TempPathFactory):
     return module, work, HostDataRunner(module, work, work / "build", extra_cflags=SANITIZE)
 
 
-def test_streamed_training_matches_interpreter(runner, task) -> None:
+@pytest.mark.parametrize("seed", [0, 7])
+def test_streamed_training_matches_interpreter(runner, task, seed: int) -> None:
     module, work, host = runner
     order = [5, 0, 3, 3, 7, 1, 6, 2]  # any order, repeats included
     train_x, train_y = task.train_x[:8], task.train_y[:8]
     run = host.run((train_x, train_y), (task.test_x[:12], task.test_y[:12]), learning_rate=0.05,
-                   order=order, trace=True, window=4)  # fmt: skip
+                   order=order, trace=True, window=4, seed=seed)  # fmt: skip
     assert run.status == 0 and len(run.losses) == STEPS
     ordered = Samples(train_x[order], train_y[order], task.test_x[:12], task.test_y[:12], STEPS)
-    losses, logits, state = interpreter_run(module, work, ordered, STEPS)
+    losses, logits, state = interpreter_run(module, work, ordered, STEPS, seed)
     np.testing.assert_allclose(run.losses, losses, rtol=1e-5, atol=1e-5)
     assert run.logits == [list(map(int, row)) for row in logits]
     assert_params_close(host.model, run, state)  # type: ignore[arg-type]
