@@ -537,9 +537,9 @@ def _tt_search_scheme(rng: random.Random, corpus: Corpus) -> Case:
     """Budgets, options and scheme outputs a search must refuse or honour (tiny searches)."""
     argv = ["bundled", "--data", "samples.npz", "--train", "4", "--validation", "2", "--weight-convs", "1"]
     files = {"samples.npz": npz_bytes(corpus.samples)}
-    option = rng.choice(["--budget", "--budget-kind", "-o", "--workers", "--epochs", "--data"])
+    option = rng.choice(["--budget", "--budget-kind", "-o", "--workers", "--epochs", "--data", "--finalists"])
     value = rng.choice(
-        ["256KB", "0", "-5KB", "1e99", "KB", "x", "arena", "out.txt", "samples.npz", "nope.npz"]
+        ["256KB", "0", "-5KB", "1e99", "KB", "x", "arena", "out.txt", "samples.npz", "nope.npz", "2"]
     )
     budget = value if option == "--budget" else "64KB"
     output = value if option == "-o" else "scheme.json"

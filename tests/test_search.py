@@ -1,6 +1,8 @@
 """The scheme search (tt/search.py): the evolutionary search against brute force on a made-up
-contribution table, every returned scheme compiled within its budget, the trial cache, and a few
-real trials on Ray in local mode giving what the single-process path gives."""
+contribution table, the finalists chosen by measured accuracy when the summed contributions
+mislead, the weight candidates against the published presets' layers, every returned scheme
+compiled within its budget, the trial cache, and a few real trials on Ray in local mode giving
+what the single-process path gives."""
 
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ from pathlib import Path
 import pytest
 
 import tt
+from passes.schemes import PRESETS
+from passes.sparse_update import backbone_convs
 from tt import search
-from tt.search import Candidate, Contributions, Data, Setup, evolve, parse_budget, units
+from tt.search import Candidate, Contributions, Data, Setup, evolve, parse_budget, units, weight_candidates
 from ttdialect.bundled import new_task
+from ttdialect.importers.tiny_training import default_zoo_dir
+from ttdialect.ir_io import find_function
 
 
 def test_evolve_finds_the_brute_force_optimum() -> None:
@@ -35,10 +41,22 @@ def test_evolve_finds_the_brute_force_optimum() -> None:
         for choice in itertools.product(*[[(conv, r) for r in ratios] for conv in layers])
     ]
     best = max((c for c in space if memory(c) <= budget), key=contributions.score)
-    found = evolve(contributions, lambda c: memory(c) <= budget, grid, contributions.weight, seed=3,
-                   population=30, generations=40)  # fmt: skip
-    assert memory(found) <= budget
-    assert contributions.score(found) == pytest.approx(contributions.score(best))
+    ranked = evolve(contributions, lambda c: memory(c) <= budget, grid, contributions.weight, seed=3,
+                    population=30, generations=40, keep=5)  # fmt: skip
+    assert len(set(ranked)) == 5 and all(memory(c) <= budget for c in ranked)
+    scores = [contributions.score(c) for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] == pytest.approx(contributions.score(best))
+
+
+@pytest.mark.skipif(not (default_zoo_dir() / "mbv2-w0.35.pkl").is_file(), reason="../shared/models is absent")
+@pytest.mark.parametrize("largest", ["mbv2-w0.35/138kb", "mcunet-5fps/148kb", "proxyless-w0.3/148kb"])
+def test_weight_candidates_hold_the_layers_the_largest_preset_updates(largest: str) -> None:
+    model = tt.load(largest.split("/")[0], num_classes=10, new_head=True)
+    forward = find_function(model.module, "forward")
+    assert forward is not None
+    candidates = weight_candidates(backbone_convs(forward), 8)
+    assert len(candidates) == 8 and set(PRESETS[largest][1]) <= set(candidates)
 
 
 def test_units_and_budgets() -> None:
@@ -82,7 +100,45 @@ def test_every_returned_scheme_compiles_within_its_budget(
     assert report.chosen["total_sram_bytes"] == memory.total_sram_bytes
     assert report.predicted_accuracy >= report.baseline_accuracy
     cached = json.loads((tmp_path / "c.json").read_text())
-    assert len(cached) == 1 + len(units(10, SMALL))  # baseline + every unit, on disk for a resume
+    ran = (
+        {"bias last 0"}
+        | {row["unit"] for row in report.contributions}
+        | {f["label"] for f in report.finalists}
+    )
+    assert len(cached) == len(ran)  # the baseline, every unit and finalist, on disk for a resume
+
+
+def overlapping_gains(source, candidate: Candidate, data, setup, work) -> float:
+    """A made-up model whose units overlap: a scheme is worth its best unit, less a cost per
+    weight layer, so summing the units' gains overstates schemes of many layers."""
+    best = max([0.01 * candidate.biases, *(0.03 * r * (c - 6) for c, r in candidate.weights)])
+    return 0.5 + best - 0.02 * max(0, len(candidate.weights) - 1)
+
+
+def _candidate(scheme: dict) -> Candidate:
+    pairs = zip(scheme["manual_weight_idx"], scheme["weight_update_ratio"], strict=True)
+    return Candidate(scheme["n_bias_update"], tuple(sorted(pairs)))
+
+
+def test_finalists_are_chosen_by_measured_accuracy(tmp_path: Path, data: Data, monkeypatch) -> None:
+    monkeypatch.setattr(search, "trial_accuracy", overlapping_gains)
+    cache = tmp_path / "c.json"
+    trusting, trusting_report = search.search_scheme(
+        "bundled", data, 8 * 1024, setup=SMALL, cache=cache, finalists=0
+    )
+    scheme, report = search.search_scheme("bundled", data, 8 * 1024, setup=SMALL, cache=cache)
+    assert trusting_report.measured_accuracy is None
+    truth = {
+        row["label"]: overlapping_gains("", _candidate(row["scheme"]), None, None, None)
+        for row in report.finalists
+    }
+    assert [row["measured_accuracy"] for row in report.finalists] == list(truth.values())
+    assert len(truth) >= 5  # 4 predicted, last-k and a bias group (some may coincide)
+    assert report.chosen["label"] == max(truth, key=truth.__getitem__)
+    assert report.measured_accuracy == max(truth.values())
+    assert overlapping_gains("", _candidate(scheme), None, None, None) > overlapping_gains(
+        "", _candidate(trusting), None, None, None
+    )
 
 
 def test_a_cache_that_is_not_ours_is_refused(tmp_path: Path, data: Data) -> None:

@@ -1,17 +1,23 @@
-"""Search an update scheme for a memory budget: contribution analysis, then an evolutionary search.
+"""Search an update scheme for a memory budget: contribution analysis, an evolutionary search,
+then the finalists measured.
 
 The published system's third idea, with tt's own memory figures:
 
 1. Contribution analysis. The frozen baseline trains only the classifier. Each unit is one short
    fine-tuning run of the generated C on this machine (lowering/data_runner.py, bit identical to
    the device): the biases of the last k convs (k on a grid), and the weight (with its bias) of
-   each of the last few convs at each ratio of input channels (1/8, 1/4, 1/2, 1; channels by
-   weight norm as tt-sparse-update picks them). A unit's contribution is its validation accuracy
-   minus the baseline's.
+   each weight candidate at each ratio of input channels (1/8, 1/4, 1/2, 1; channels by weight
+   norm as tt-sparse-update picks them). The weight candidates are the last few block-expanding
+   convs (a pointwise conv feeding a depthwise one: the layers the published presets update),
+   or the last few convs of a model without such blocks. A unit's contribution is its
+   validation accuracy minus the baseline's.
 2. Memory. Every scheme considered is compiled with tt-training-pipeline and planned: its total
    SRAM (arena + trained parameters + runtime state) and its arena, the real figures.
-3. Search. A seeded evolutionary search over (k, {conv: ratio}) maximises the summed
-   contributions among schemes whose compiled memory fits the budget.
+3. Search. A seeded evolutionary search over (k, {conv: ratio}) ranks the schemes that fit the
+   budget by their summed contributions.
+4. Finalists. Summed contributions overstate schemes of many units (the units' gains overlap),
+   so the best few by that prediction, the largest last-k and the largest bias group that fit
+   are each fine-tuned like a unit, and the best measured one is chosen.
 
 Trials are independent: they run in this process (workers=1), or as Ray tasks on this machine's
 cores or an existing cluster (`address`). Results are cached in a JSON file, so an interrupted
@@ -65,8 +71,8 @@ class Setup:
     validation: int = 500
     epochs: int = 1
     learning_rate: float = 0.001
-    bias_grid: tuple[int, ...] = (2, 4, 8, 16)
-    weight_convs: int = 8  # the last N backbone convs are weight candidates
+    bias_grid: tuple[int, ...] = (2, 4, 8, 16, 24, 32)
+    weight_convs: int = 8  # how many weight candidates (the last block-expanding convs)
     ratios: tuple[float, ...] = RATIOS
     seed: int = 0
 
@@ -79,11 +85,29 @@ class Data:
     validation: tuple[np.ndarray, np.ndarray]
 
 
-def units(num_convs: int, setup: Setup) -> list[Candidate]:
-    """The contribution units: every bias group on the grid, every (conv, ratio) candidate."""
+def weight_candidates(convs: Sequence, count: int) -> list[int]:
+    """Indices of the last `count` block-expanding convs (a regular conv whose output feeds a
+    depthwise conv), or of the last `count` convs when the model has none."""
+    from ttdialect import dialect as tt
+
+    def depthwise(op) -> bool:
+        return isinstance(op, tt.Conv2DOp) and op.conv_params()[2] > 1
+
+    expanding = [
+        index
+        for index, conv in enumerate(convs)
+        if conv.conv_params()[2] == 1 and any(depthwise(use.operation) for use in conv.output.uses)
+    ]
+    return (expanding or list(range(len(convs))))[-count:]
+
+
+def units(num_convs: int, setup: Setup, candidates: Sequence[int] | None = None) -> list[Candidate]:
+    """The contribution units: every bias group on the grid, every (conv, ratio) of the weight
+    candidates (default: the last setup.weight_convs convs)."""
     found = [Candidate(k) for k in setup.bias_grid if k <= num_convs]
-    first = max(0, num_convs - setup.weight_convs)
-    found += [Candidate(0, ((conv, ratio),)) for conv in range(first, num_convs) for ratio in setup.ratios]
+    if candidates is None:
+        candidates = range(max(0, num_convs - setup.weight_convs), num_convs)
+    found += [Candidate(0, ((conv, ratio),)) for conv in candidates for ratio in setup.ratios]
     return found
 
 
@@ -250,9 +274,10 @@ def evolve(
     seed: int = 0,
     population: int = 24,
     generations: int = 20,
-) -> Candidate:
-    """The best-scoring candidate that fits, by a seeded evolutionary search (mutation of the
-    bias group and of single layers, crossover of two parents' layers)."""
+    keep: int = 1,
+) -> list[Candidate]:
+    """The `keep` best-scoring candidates that fit, best first, by a seeded evolutionary search
+    (mutation of the bias group and of single layers, crossover of two parents' layers)."""
     rng = random.Random(seed)
     grid = [0, *sorted(bias_grid)]
     by_conv: dict[int, list[float]] = {}
@@ -277,11 +302,14 @@ def evolve(
     def fitness(c: Candidate) -> float:
         return contributions.score(c) if fits(c) else -math.inf
 
-    best = Candidate(0)
+    def order(c: Candidate) -> tuple:
+        return (-fitness(c), c.biases, c.weights)
+
+    seen = {Candidate(0)}
     pool = [Candidate(0)] + [mutate(Candidate(rng.choice(grid))) for _ in range(population - 1)]
     for _ in range(generations):
-        ranked = sorted(set(pool), key=lambda c: (-fitness(c), c.biases, c.weights))
-        best = max(best, ranked[0], key=fitness)
+        seen.update(pool)
+        ranked = sorted(set(pool), key=order)
         parents = ranked[: max(2, population // 4)]
         pool = parents + [
             mutate(
@@ -291,7 +319,7 @@ def evolve(
             )
             for _ in range(population - len(parents))
         ]
-    return best
+    return [c for c in sorted(seen, key=order) if fits(c)][:keep]
 
 
 @dataclass
@@ -306,6 +334,7 @@ class SearchReport:
     baseline_accuracy: float
     contributions: list[dict]
     candidates: list[dict]
+    finalists: list[dict]
     chosen: dict
     predicted_accuracy: float
     measured_accuracy: float | None = None
@@ -324,6 +353,13 @@ class SearchReport:
                 f"{row['unit']:<28} {row['gain']:+.3f}  {row['total_sram_bytes'] / 1024:>10.1f}  "
                 f"{row['arena_bytes'] / 1024:>9.1f}"
             )
+        if any(row["measured_accuracy"] is not None for row in self.finalists):
+            lines += ["", "finalist                                  predicted  measured  total SRAM KB"]
+            for row in self.finalists:
+                lines.append(
+                    f"{row['label']:<40}  {row['predicted_accuracy']:>8.1%}  "
+                    f"{row['measured_accuracy']:>8.1%}  {row['total_sram_bytes'] / 1024:>13.1f}"
+                )
         lines += [
             "",
             f"chosen: {self.chosen['label']} ({self.chosen['total_sram_bytes'] / 1024:.1f} KB total SRAM, "
@@ -345,16 +381,27 @@ class SearchReport:
         import matplotlib.pyplot as plt
 
         figure, axes = plt.subplots(figsize=(7, 4))
-        memory = [
-            c[f"{self.budget_kind}_bytes" if self.budget_kind == "arena" else "total_sram_bytes"] / 1024
-            for c in self.candidates
-        ]
+        key = "arena_bytes" if self.budget_kind == "arena" else "total_sram_bytes"
+        memory = [c[key] / 1024 for c in self.candidates]
         axes.scatter(
-            memory, [c["predicted_accuracy"] for c in self.candidates], s=10, label="schemes compiled"
+            memory,
+            [c["predicted_accuracy"] for c in self.candidates],
+            s=10,
+            label="schemes compiled, predicted",
         )
+        measured = [row for row in self.finalists if row["measured_accuracy"] is not None]
+        if measured:
+            axes.scatter(
+                [row[key] / 1024 for row in measured],
+                [row["measured_accuracy"] for row in measured],
+                s=30,
+                marker="x",
+                color="red",
+                label="finalists, measured",
+            )
         axes.axvline(self.budget_bytes / 1024, color="black", linestyle="--", linewidth=0.8, label="budget")
         axes.set_xlabel(f"{self.budget_kind} memory (KB)")
-        axes.set_ylabel("predicted validation accuracy")
+        axes.set_ylabel("validation accuracy")
         axes.legend()
         figure.tight_layout()
         image = io.BytesIO()
@@ -373,11 +420,13 @@ def search_scheme(
     cache: Path,
     workers: int = 1,
     address: str | None = None,
-    verify: bool = False,
+    finalists: int = 4,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[dict, SearchReport]:
     """Search a scheme for `model_source` under `budget_bytes` of total SRAM (or arena): the
-    scheme (tt-sparse-update's JSON form) and the report. See the module docstring."""
+    scheme (tt-sparse-update's JSON form) and the report. `finalists`: how many of the best
+    predicted schemes are measured (0: choose by the prediction alone, measuring nothing more).
+    See the module docstring."""
     import tempfile
 
     import tt
@@ -393,24 +442,16 @@ def search_scheme(
         else tt.load(model_source)
     )
     forward = find_function(model.module, "forward")
-    num_convs = len(backbone_convs(forward)) if forward is not None else 0
-    if num_convs == 0:
+    convs = backbone_convs(forward) if forward is not None else []
+    if not convs:
         raise TTError(f"{model_source}: no backbone convs to choose from")
-    candidates = units(num_convs, setup)
+    candidates = units(len(convs), setup, weight_candidates(convs, setup.weight_convs))
     trials = Trials(model_source, data, setup, cache, workers, address)
     report_progress = progress or (lambda what, done, total: None)
     accuracy = trials.run([Candidate(0), *candidates], lambda d, n: report_progress("trials", d, n))
     if Candidate(0) not in accuracy:
         raise TTError("the baseline trial failed: " + "; ".join(trials.failures))
-    baseline = accuracy[Candidate(0)]
-    contributions = Contributions(baseline)
-    for unit in candidates:
-        if unit in accuracy:
-            gain = accuracy[unit] - baseline
-            if unit.weights:
-                contributions.weight[unit.weights[0]] = gain
-            else:
-                contributions.bias[unit.biases] = gain
+    contributions = _contributions(accuracy, candidates)
     with tempfile.TemporaryDirectory(prefix="tt-search-memory-") as work:
         memory = Memory(model, Path(work))
         index = 0 if budget_kind == "total" else 1
@@ -423,46 +464,90 @@ def search_scheme(
             total, arena = memory(unit)
             gain = contributions.score(unit)
             rows.append({"unit": unit.label(), "gain": gain, "total_sram_bytes": total, "arena_bytes": arena})
-        grid = [k for k in setup.bias_grid if k <= num_convs]
-        chosen = evolve(contributions, fits, grid, contributions.weight, seed=setup.seed)
-        if not fits(chosen):
+        grid = [k for k in setup.bias_grid if k <= len(convs)]
+        ranked = evolve(
+            contributions, fits, grid, contributions.weight, seed=setup.seed, keep=max(1, finalists)
+        )
+        if not ranked:
             raise TTError(
                 f"no scheme fits {budget_bytes / 1024:.1f} KB ({budget_kind}); the classifier alone "
                 f"needs {memory(Candidate(0))[index] / 1024:.1f} KB"
             )
+        final = ranked + _references(len(convs), grid, fits) if finalists else ranked[:1]
+        measured = trials.run(final, lambda d, n: report_progress("finalists", d, n)) if finalists else {}
+        chosen = max(
+            dict.fromkeys(final),
+            key=lambda c: (measured.get(c, -math.inf), contributions.score(c)),
+        )
         compiled = [
             {
                 "label": c.label(),
                 "total_sram_bytes": m[0],
                 "arena_bytes": m[1],
-                "predicted_accuracy": baseline + contributions.score(c),
+                "predicted_accuracy": contributions.baseline + contributions.score(c),
             }
             for c, m in memory.figures.items()
         ]
+        finalist_rows = [
+            {
+                "label": c.label(),
+                "scheme": c.scheme(),
+                "total_sram_bytes": memory(c)[0],
+                "arena_bytes": memory(c)[1],
+                "predicted_accuracy": contributions.baseline + contributions.score(c),
+                "measured_accuracy": measured.get(c),
+            }
+            for c in dict.fromkeys(final)
+        ]
         total, arena = memory(chosen)
-    measured = None
-    if verify:
-        measured = Trials(model_source, data, setup, cache, workers, address).run([chosen]).get(chosen)
     report = SearchReport(
         model=model_source,
         budget_bytes=budget_bytes,
         budget_kind=budget_kind,
         setup=asdict(setup),
-        baseline_accuracy=baseline,
+        baseline_accuracy=contributions.baseline,
         contributions=rows,
         candidates=compiled,
+        finalists=finalist_rows,
         chosen={
             "label": chosen.label(),
             "scheme": chosen.scheme(),
             "total_sram_bytes": total,
             "arena_bytes": arena,
         },
-        predicted_accuracy=baseline + contributions.score(chosen),
-        measured_accuracy=measured,
+        predicted_accuracy=contributions.baseline + contributions.score(chosen),
+        measured_accuracy=measured.get(chosen),
         failures=trials.failures,
         seconds=time.perf_counter() - start,
     )
     return chosen.scheme(), report
+
+
+def _contributions(accuracy: dict[Candidate, float], units: list[Candidate]) -> Contributions:
+    """Each measured unit's gain over the baseline (Candidate(0))."""
+    baseline = accuracy[Candidate(0)]
+    contributions = Contributions(baseline)
+    for unit in units:
+        if unit in accuracy:
+            gain = accuracy[unit] - baseline
+            if unit.weights:
+                contributions.weight[unit.weights[0]] = gain
+            else:
+                contributions.bias[unit.biases] = gain
+    return contributions
+
+
+def _references(num_convs: int, grid: Sequence[int], fits: Callable[[Candidate], bool]) -> list[Candidate]:
+    """The simple schemes a finalist must beat: the largest last-k and the largest bias group on
+    the grid that fit the budget."""
+    found = []
+    for k in range(1, num_convs + 1):
+        last_k = Candidate(k, tuple((conv, 1.0) for conv in range(num_convs - k, num_convs)))
+        if not fits(last_k):
+            break
+        found[:1] = [last_k]
+    biases = [Candidate(k) for k in grid if fits(Candidate(k))]
+    return found + biases[-1:]
 
 
 _BUDGET = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(kib|kb|k|mib|mb|m|b)?\s*", re.I)

@@ -4,13 +4,16 @@ MODEL is a zoo name, a tiny-training `.pkl`, a `.mlir` holding `@forward`, or `b
 `fashion-mnist` (Debian's dataset-fashion-mnist) or a samples `.npz` (train_x, train_y, test_x,
 test_y as the model takes them; test_* serve as validation). The contribution of every unit (a
 bias group, a conv's weight at a ratio) is measured by a short fine-tuning run of the generated C
-on this machine, every scheme considered is compiled and planned for its real memory, and an
-evolutionary search picks the best under the budget. Trials run here (--workers 1), on this
+on this machine, every scheme considered is compiled and planned for its real memory, an
+evolutionary search ranks the schemes under the budget by their summed contributions, and the
+best few (--finalists, with the largest last-k and bias group that fit) are fine-tuned the same
+way and the best measured one is chosen. Trials run here (--workers 1), on this
 machine's cores with Ray (--workers N), or on a Ray cluster (--address); they are cached beside
 the output (OUT.trials.json), so an interrupted search resumes.
 
 Writes OUT (the scheme: tt-sparse-update and tt-compile --scheme read it as is), OUT.report.json,
-OUT.report.txt and OUT.png (predicted accuracy vs memory of the schemes compiled).
+OUT.report.txt and OUT.png (predicted accuracy vs memory of the schemes compiled, and the
+finalists' measured accuracy).
 """
 
 from __future__ import annotations
@@ -57,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=positive_int, default=1, help="parallel trials on Ray (1: no Ray)")
     parser.add_argument("--address", help="join an existing Ray cluster (ray://host:port or auto)")
     parser.add_argument(
-        "--verify", action="store_true", help="fine-tune the chosen scheme and report its accuracy"
+        "--finalists",
+        type=non_negative_int,
+        default=4,
+        help="the best N predicted schemes (with the largest last-k and bias group that fit) are "
+        "fine-tuned and the best measured is chosen (4; 0: trust the summed contributions)",
     )
     return parser
 
@@ -129,7 +136,7 @@ def search(args: argparse.Namespace) -> None:
         cache=Path(f"{stem}.trials.json"),
         workers=args.workers,
         address=args.address,
-        verify=args.verify,
+        finalists=args.finalists,
         progress=Progress(),
     )
     with Outputs() as outputs:
