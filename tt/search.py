@@ -356,9 +356,11 @@ class SearchReport:
         if any(row["measured_accuracy"] is not None for row in self.finalists):
             lines += ["", "finalist                                  predicted  measured  total SRAM KB"]
             for row in self.finalists:
+                measured = row["measured_accuracy"]
                 lines.append(
                     f"{row['label']:<40}  {row['predicted_accuracy']:>8.1%}  "
-                    f"{row['measured_accuracy']:>8.1%}  {row['total_sram_bytes'] / 1024:>13.1f}"
+                    f"{'failed' if measured is None else f'{measured:.1%}':>8}  "
+                    f"{row['total_sram_bytes'] / 1024:>13.1f}"
                 )
         lines += [
             "",
