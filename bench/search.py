@@ -19,6 +19,7 @@ Usage: python -m bench.search [--presets mcunet-5fps/99kb ...] [--workers N] [--
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -47,7 +48,10 @@ def _search_data(model):
 
 
 def _scheme_file(name: str, scheme: dict) -> Path:
-    path = WORK / f"{name.replace('/', '-')}.json"
+    """The scheme in a file named by its content: the accuracy cache keys trials by that path, so
+    another search's scheme must not reuse the name."""
+    digest = hashlib.sha256(json.dumps(scheme, sort_keys=True).encode()).hexdigest()[:12]
+    path = WORK / f"{name.replace('/', '-')}-{digest}.json"
     path.write_text(json.dumps(scheme, indent=1) + "\n")
     return path
 
