@@ -7,7 +7,10 @@ each method trains the same parameters on the same samples in the same order:
   (lowering/data_runner.py: bit identical to the Cortex-M7 build);
 - `fp32` the float twin of the model in PyTorch (ttdialect/float_twin.py), its gradients masked
   to the elements the int8 step updates;
-- `int8 no-QAS` and `int8+QAS truncate` (the published engine's rounding), preset only.
+- `int8 no-QAS` and `int8+QAS truncate` (the published engine's rounding), preset only;
+- `fp32-trained, int8 inference` (preset only, at fp32's rate): the fp32 run's parameters rounded
+  to the int8 model's scales and evaluated by int8 inference (the interpreter). Its gap to fp32
+  is what int8 inference costs the same network, a part of int8+QAS's gap no training removes.
 Data: Fashion-MNIST (Debian's dataset-fashion-mnist): TRAIN training images (the first of the
 train split), VALIDATION further ones to pick the learning rate, TEST images of the test split
 to report; 128x128, 3 channels, [-1, 1] (ttdialect/datasets.py). Batch 1, EPOCHS epochs, each
@@ -50,6 +53,7 @@ PRESET = {
 }
 LAST_K = "last-4"
 SAME_RATE = "int8+QAS at fp32's rate"
+FP32_AS_INT8 = "fp32-trained, int8 inference"
 GRIDS = {  # learning rates tried per method (QAS makes int8 steps comparable to fp32 SGD's)
     "int8+QAS": (0.0002, 0.0005, 0.001, 0.002, 0.005),
     "fp32": (0.0002, 0.0005, 0.001, 0.002, 0.005),
@@ -61,6 +65,7 @@ PIPELINE_OPTIONS = {
     "fp32": "rounding=stochastic qas=true",  # compiled only for its masks
     "int8+QAS truncate": "rounding=truncate qas=true",
     "int8 no-QAS": "rounding=stochastic qas=false",
+    FP32_AS_INT8: "rounding=stochastic qas=true",  # compiled only for its masks
 }
 
 
@@ -139,8 +144,14 @@ def run_trial(trial: Trial, setup: Setup) -> dict:
         apply_pipeline(module, pipeline, work)
         order = _order(setup, trial.seed)
         held_out = evaluation[trial.evaluate_on]
-        if trial.method == "fp32":
-            accuracy = _fp32(source, work, trained_masks(module), train, held_out, order, trial.lr)
+        if trial.method in ("fp32", FP32_AS_INT8):
+            trainer = _fp32(source, work, trained_masks(module), train, order, trial.lr)
+            if trainer is None:
+                accuracy = float("nan")
+            elif trial.method == "fp32":
+                accuracy = trainer.accuracy(*held_out)
+            else:
+                accuracy = _int8_inference(source, work, trainer, held_out)
             warnings: list[str] = []
         else:
             runner = HostDataRunner(module, work, work / "build")
@@ -151,7 +162,8 @@ def run_trial(trial: Trial, setup: Setup) -> dict:
     return {"accuracy": accuracy, "seconds": time.perf_counter() - start, "warnings": warnings}
 
 
-def _fp32(source: Path, work: Path, masks, train, held_out, order: list[int], lr: float) -> float:
+def _fp32(source: Path, work: Path, masks, train, order: list[int], lr: float):
+    """The fp32 twin trained on the samples in order (None if its loss stopped being finite)."""
     from ttdialect.float_twin import FloatTrainer, FloatTwin
     from ttdialect.ir_io import load_module
 
@@ -160,8 +172,34 @@ def _fp32(source: Path, work: Path, masks, train, held_out, order: list[int], lr
     for index in order:
         loss = trainer.step(images[index], int(labels[index]), lr)
         if not np.isfinite(loss):
-            return float("nan")
-    return trainer.accuracy(*held_out)
+            return None
+    return trainer
+
+
+def _int8_inference(source: Path, work: Path, trainer, held_out) -> float:
+    """Accuracy of the int8 model (the interpreter, tt's reference semantics) holding the fp32
+    twin's trained parameters rounded to the nearest integer at the model's own scales: what
+    int8 inference costs the fp32-trained network, which no int8 training removes."""
+    from ttdialect.interpreter import ParamState, make_interpreter
+    from ttdialect.ir_io import load_module
+    from ttdialect.weights import WeightStore
+
+    module = load_module(source)
+    state = ParamState(WeightStore(module, work))
+    for symbol in trainer.masks:
+        real = trainer.twin.param(symbol).detach().numpy().astype(np.float64)
+        stored = state.value(symbol)
+        limits = np.iinfo(stored.dtype)
+        low = -127 if stored.dtype == np.int8 else limits.min  # int8 weights are symmetric
+        integers = np.rint(real / state.scales(symbol).reshape((-1,) + (1,) * (real.ndim - 1)))
+        state.values[symbol] = np.clip(integers, low, limits.max).astype(stored.dtype)
+    interpreter, _ = make_interpreter(module, work, state)
+    images, labels = held_out
+    hits = sum(
+        int(np.argmax(interpreter.call_op("forward", (image[None],))[0][0]) == label)
+        for image, label in zip(images, labels, strict=True)
+    )
+    return hits / len(labels)
 
 
 # ----------------------------------------------------------------------- orchestration
@@ -267,6 +305,9 @@ def main() -> int:
     rows_wanted = [(m, s, k, k, chosen[m, s, k]) for m, s, k in configs]
     rows_wanted += [  # the same rate for both: is a gap the rate chosen on one seed or the method?
         (m, PRESET[m], "int8+QAS", SAME_RATE, chosen[m, PRESET[m], "fp32"]) for m in args.models
+    ]
+    rows_wanted += [  # how much of a gap is int8 inference, not int8 training
+        (m, PRESET[m], FP32_AS_INT8, FP32_AS_INT8, chosen[m, PRESET[m], "fp32"]) for m in args.models
     ]
     final = sorted(  # the preset's rows first: the ones the target is about
         (
