@@ -182,17 +182,16 @@ def _int8_inference(source: Path, work: Path, trainer, held_out) -> float:
     int8 inference costs the fp32-trained network, which no int8 training removes."""
     from ttdialect.interpreter import ParamState, make_interpreter
     from ttdialect.ir_io import load_module
+    from ttdialect.numerics import param_limits, saturate
     from ttdialect.weights import WeightStore
 
     module = load_module(source)
     state = ParamState(WeightStore(module, work))
     for symbol in trainer.masks:
         real = trainer.twin.param(symbol).detach().numpy().astype(np.float64)
-        stored = state.value(symbol)
-        limits = np.iinfo(stored.dtype)
-        low = -127 if stored.dtype == np.int8 else limits.min  # int8 weights are symmetric
+        dtype = state.value(symbol).dtype
         integers = np.rint(real / state.scales(symbol).reshape((-1,) + (1,) * (real.ndim - 1)))
-        state.values[symbol] = np.clip(integers, low, limits.max).astype(stored.dtype)
+        state.values[symbol] = saturate(integers, *param_limits(dtype), dtype)
     interpreter, _ = make_interpreter(module, work, state)
     images, labels = held_out
     hits = sum(

@@ -525,8 +525,7 @@ class TTFunctions(InterpreterFunctions):
             uniforms = nx.uniform_from_counter(self.state.rng_counter, delta.size)
             self.state.rng_counter = (self.state.rng_counter + delta.size) & 0xFFFFFFFF
         step = nx.round_update(delta, op.rounding.data, uniforms)
-        integer = np.iinfo(value.dtype)
-        low, high = (nx.WEIGHT_MIN, nx.WEIGHT_MAX) if value.dtype == np.int8 else (integer.min, integer.max)
+        low, high = nx.param_limits(value.dtype)
         value[index] = nx.saturate(value[index].astype(np.float64) - step, low, high, value.dtype)
 
     def _fused(

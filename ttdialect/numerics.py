@@ -203,6 +203,15 @@ def saturate(values: np.ndarray, low: int, high: int, dtype: type) -> np.ndarray
     return np.clip(values, low, high).astype(dtype)
 
 
+def param_limits(dtype: np.dtype) -> tuple[int, int]:
+    """The range a stored parameter saturates to: [-127, 127] for int8 weights (symmetric, as the
+    source models), the whole integer range otherwise (int32 biases)."""
+    if dtype == np.int8:
+        return WEIGHT_MIN, WEIGHT_MAX
+    integer = np.iinfo(dtype)
+    return int(integer.min), int(integer.max)
+
+
 def quantize(real: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     """Float to int8: round half to even of real / scale, plus zero point, saturated."""
     q = np.rint(np.asarray(real, dtype=np.float64) / scale) + zero_point
