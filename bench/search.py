@@ -59,13 +59,16 @@ def _scheme_file(name: str, scheme: dict) -> Path:
 def last_k_at(model, budget: int) -> tuple[str, int]:
     """The largest last-k whose compiled total SRAM fits `budget`, and that figure (last-1 when
     none fits; the table marks it over budget)."""
-    best = ("last-1", model.training_step("last-1").memory_report().total_sram_bytes)
-    for k in range(2, 60):
-        total = model.training_step(f"last-{k}").memory_report().total_sram_bytes
-        if total > budget:
-            break
-        best = (f"last-{k}", total)
-    return best
+    from passes.sparse_update import backbone_convs
+    from tt.search import largest_last_k
+    from ttdialect.ir_io import find_function
+
+    def total(k: int) -> int:
+        return model.training_step(f"last-{k}").memory_report().total_sram_bytes
+
+    num_convs = len(backbone_convs(find_function(model.module, "forward")))
+    k = max(1, largest_last_k(num_convs, lambda k: total(k) <= budget))
+    return f"last-{k}", total(k)
 
 
 def _preset_budget(preset: str):

@@ -542,14 +542,23 @@ def _contributions(accuracy: dict[Candidate, float], units: list[Candidate]) -> 
 def _references(num_convs: int, grid: Sequence[int], fits: Callable[[Candidate], bool]) -> list[Candidate]:
     """The simple schemes a finalist must beat: the largest last-k and the largest bias group on
     the grid that fit the budget."""
-    found = []
-    for k in range(1, num_convs + 1):
-        last_k = Candidate(k, tuple((conv, 1.0) for conv in range(num_convs - k, num_convs)))
-        if not fits(last_k):
-            break
-        found[:1] = [last_k]
+    def last(k: int) -> Candidate:  # the scheme last-k: weights and biases of the last k convs
+        return Candidate(k, tuple((conv, 1.0) for conv in range(num_convs - k, num_convs)))
+
+    k = largest_last_k(num_convs, lambda k: fits(last(k)))
     biases = [Candidate(k) for k in grid if fits(Candidate(k))]
-    return found + biases[-1:]
+    return ([last(k)] if k else []) + biases[-1:]
+
+
+def largest_last_k(num_convs: int, fits: Callable[[int], bool]) -> int:
+    """The largest k whose last-k scheme fits (0 if last-1 does not), trying k = 1, 2, ... until
+    one does not fit (memory grows with k)."""
+    best = 0
+    for k in range(1, num_convs + 1):
+        if not fits(k):
+            break
+        best = k
+    return best
 
 
 _BUDGET = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(kib|kb|k|mib|mb|m|b)?\s*", re.I)
