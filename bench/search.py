@@ -32,6 +32,7 @@ from bench.report import machine, markdown_table, write_section
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "build" / "search"
+ROWS = WORK / "rows.json"
 SEARCH_IMAGES = (2000, 2500, 3000)  # contribution training [2000, 2500), validation [2500, 3000)
 
 
@@ -188,6 +189,32 @@ def _write_scaling(preset: str) -> None:
     )
 
 
+def store_rows(preset: str, args: argparse.Namespace, rows: list[list[str]], seconds: float) -> None:
+    """Keep a preset's rows (build/search/rows.json), so the table gathers presets benched by
+    separate runs; a rerun of the preset at the same rate and seeds replaces them."""
+    stored = json.loads(ROWS.read_text()) if ROWS.is_file() else {}
+    run = f"{seconds / 60:.0f} min on {args.workers} worker(s)"
+    stored[json.dumps([preset, args.lr, args.seeds])] = {"rows": rows, "run": run}
+    temporary = ROWS.with_name(ROWS.name + ".tmp")
+    temporary.write_text(json.dumps(stored, indent=1))
+    temporary.replace(ROWS)
+
+
+def stored_rows(args: argparse.Namespace) -> tuple[list[list[str]], str]:
+    """Every stored preset's rows at this rate and seed count, in the presets' order, and a note
+    of the run that produced each."""
+    from passes.schemes import PRESETS
+
+    stored = json.loads(ROWS.read_text()) if ROWS.is_file() else {}
+    rows, notes = [], []
+    for preset in PRESETS:
+        entry = stored.get(json.dumps([preset, args.lr, args.seeds]))
+        if entry is not None:
+            rows += entry["rows"]
+            notes.append(f"{preset} {entry['run']}")
+    return rows, "; ".join(notes)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -202,8 +229,11 @@ def main() -> int:
     if args.scaling:
         _write_scaling(args.presets[0])
         return 0
-    start = time.perf_counter()
-    rows = [row for preset in args.presets for row in compare(preset, args.workers, args.lr, args.seeds)]
+    for preset in args.presets:
+        start = time.perf_counter()
+        rows = compare(preset, args.workers, args.lr, args.seeds)
+        store_rows(preset, args, rows, time.perf_counter() - start)
+    rows, notes = stored_rows(args)
     headers = [
         "preset (budget)",
         "budget KB",
@@ -221,8 +251,7 @@ def main() -> int:
             [
                 "## Searched schemes vs the presets at equal memory (bench/search.py)",
                 "",
-                f"Machine: {machine()}; {(time.perf_counter() - start) / 60:.0f} min, "
-                f"{args.workers} worker(s).",
+                f"Machine: {machine()}. Runs (presets benched by earlier runs keep their rows): {notes}.",
                 "Budget: the preset's planned total SRAM. Search: contributions from 500-image runs, 500",
                 "validation images (apart from the accuracy bench's), compiled memory of every scheme",
                 "considered, the 4 best predicted schemes and 2 references measured the same way",
