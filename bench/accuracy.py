@@ -156,8 +156,9 @@ def run_trial(trial: Trial, setup: Setup) -> dict:
         else:
             runner = HostDataRunner(module, work, work / "build")
             run = runner.run(
-                train, held_out, learning_rate=trial.lr, order=order, seed=trial.seed, window=250
-            )
+                train, held_out, learning_rate=trial.lr, order=order, seed=trial.seed, window=250,
+                evaluate_before=False,
+            )  # fmt: skip
             accuracy, warnings = run.accuracy.get("after", float("nan")), run.warnings
     return {"accuracy": accuracy, "seconds": time.perf_counter() - start, "warnings": warnings}
 

@@ -112,9 +112,11 @@ class HostDataRunner:
         seed: int = 0,
         window: int = 50,
         trace: bool = False,
+        evaluate_before: bool = True,
         on_report: Callable[[WindowReport], None] | None = None,
     ) -> DataRun:
-        """Train on `train` (in `order`, else file order `epochs` times); evaluate on `test`."""
+        """Train on `train` (in `order`, else file order `epochs` times); evaluate on `test`
+        after training, and before it too unless `evaluate_before` is False."""
         if schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule '{schedule}' ({', '.join(SCHEDULES)})")
         write_samples(self.work / "train.bin", *train)
@@ -128,6 +130,7 @@ class HostDataRunner:
         command += ["--epochs", str(epochs), "--lr", repr(float(learning_rate)), "--schedule", schedule]
         command += ["--decay", repr(float(decay)), "--period", str(period), "--seed", str(seed)]
         command += ["--window", str(window)] + (["--trace"] if trace else [])
+        command += [] if evaluate_before else ["--no-before"]
         return self._execute(command, on_report)
 
     def _execute(self, command: list[str], on_report: Callable[[WindowReport], None] | None) -> DataRun:

@@ -286,9 +286,10 @@ class TrainingStep(_HasForward):
         return list(run.results), run.params
 
     def train(self, train, test=None, *, epochs: int = 1, lr: float | None = None, schedule: str = "constant",
-              seed: int = 0, window: int = 50, on_report=None):  # fmt: skip
+              seed: int = 0, window: int = 50, on_report=None, evaluate_before: bool = True):  # fmt: skip
         """Train with the generated C on this machine (lowering/data_runner.py: samples streamed
-        from files, each epoch in a seeded random order); the run's DataRun."""
+        from files, each epoch in a seeded random order); the run's DataRun (the accuracy on
+        `test` after training, and before it unless `evaluate_before` is False)."""
         from lowering.data_runner import HostDataRunner
 
         with tempfile.TemporaryDirectory(prefix="tt-train-") as work:
@@ -297,7 +298,7 @@ class TrainingStep(_HasForward):
             order = [int(i) for _ in range(epochs) for i in rng.permutation(len(train[1]))]
             return runner.run(
                 train, test, learning_rate=lr or self.learning_rate, order=order, schedule=schedule,
-                seed=seed, window=window, on_report=on_report,
+                seed=seed, window=window, on_report=on_report, evaluate_before=evaluate_before,
             )  # fmt: skip
 
 

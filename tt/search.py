@@ -137,7 +137,9 @@ def trial_accuracy(source: str, candidate: Candidate, data: Data, setup: Setup, 
     scheme.write_text(json.dumps(candidate.scheme()))
     model = tt.load(source, num_classes=10, new_head=True) if source != "bundled" else tt.load(source)
     step = model.training_step(str(scheme), lr=setup.learning_rate)
-    run = step.train(data.train, data.validation, epochs=setup.epochs, seed=setup.seed, window=100)
+    run = step.train(
+        data.train, data.validation, epochs=setup.epochs, seed=setup.seed, window=100, evaluate_before=False
+    )
     return float(run.accuracy.get("after", math.nan))
 
 
@@ -542,6 +544,7 @@ def _contributions(accuracy: dict[Candidate, float], units: list[Candidate]) -> 
 def _references(num_convs: int, grid: Sequence[int], fits: Callable[[Candidate], bool]) -> list[Candidate]:
     """The simple schemes a finalist must beat: the largest last-k and the largest bias group on
     the grid that fit the budget."""
+
     def last(k: int) -> Candidate:  # the scheme last-k: weights and biases of the last k convs
         return Candidate(k, tuple((conv, 1.0) for conv in range(num_convs - k, num_convs)))
 

@@ -4,7 +4,7 @@
  *
  *   ./train_data --train TRAIN.bin [--test TEST.bin] [--order ORDER.bin | --epochs N]
  *                [--lr RATE] [--schedule constant|step|cosine] [--decay F] [--period N]
- *                [--seed S] [--window N] [--trace]
+ *                [--seed S] [--window N] [--trace] [--no-before]
  *
  * Samples files (lowering/data_runner.py writes them): "TTSMPL01", uint32 count, uint32 image
  * bytes, then per sample an int32 label and the int8 NHWC image (little endian). ORDER.bin:
@@ -13,9 +13,9 @@
  * tt_lr_at(schedule, k): constant, step (times --decay every --period steps) or cosine (down
  * to --decay x the rate at the last step). The same build is bit identical to the Cortex-M7's.
  *
- * Prints the held-out accuracy before and after, a report every --window steps (mean loss, the
- * share of the sample's logits and of the trained weights at the int8 limits) and a warning the
- * first time the divergence watch (tt_runtime.h) raises a flag; stops at a non-finite loss
+ * Prints the held-out accuracy before (unless --no-before) and after, a report every --window
+ * steps (mean loss, the share of the sample's logits and of the trained weights at the int8
+ * limits) and a warning the first time the divergence watch (tt_runtime.h) raises a flag; stops at a non-finite loss
  * (exit status 3). --trace prints every loss, the held-out logits and the trained parameters
  * exactly, as main.c does. Exit status 2: bad arguments or files.
  */
@@ -39,7 +39,7 @@ typedef struct {
     uint32_t epochs, period, seed, window;
     float lr, decay;
     tt_lr_kind schedule;
-    int trace;
+    int trace, before;
 } options;
 
 static union {
@@ -237,13 +237,17 @@ static void print_params(void)
 
 static int parse_options(int argc, char **argv, options *opt)
 {
-    const options defaults = {NULL, NULL, NULL, 1, 0, 0, 50, @UPPER@_LEARNING_RATE, 0.0f, TT_LR_CONSTANT, 0};
+    const options defaults = {NULL, NULL, NULL, 1, 0, 0, 50, @UPPER@_LEARNING_RATE, 0.0f, TT_LR_CONSTANT, 0, 1};
     *opt = defaults;
     for (int i = 1; i < argc; ++i) {
         const char *name = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(name, "--trace") == 0) {
             opt->trace = 1;
+            continue;
+        }
+        if (strcmp(name, "--no-before") == 0) {
+            opt->before = 0;
             continue;
         }
         if (value == NULL) {
@@ -310,7 +314,7 @@ int main(int argc, char **argv)
     if (status == 0 && @MODEL@_init(&ctx, arena.bytes, sizeof arena.bytes, opt.seed) != @UPPER@_OK) {
         status = fail("@MODEL@_init failed", "");
     }
-    if (status == 0 && opt.test != NULL) {
+    if (status == 0 && opt.test != NULL && opt.before) {
         status = evaluate(&ctx, &test_set, "before training", 0);
     }
     if (status == 0) {
