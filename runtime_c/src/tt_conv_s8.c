@@ -7,12 +7,15 @@
  * each loaded word: a tile of four int32 sums. On Cortex-M7 (DSP) the tile is an assembly loop
  * (SMLAD, operands sign-extended pairwise by SXTAB16 with the input offset added), elsewhere a
  * plain C loop; pixels at the left and right borders and a last odd channel or pixel take the
- * one-shared-operand kernel (pair_sums).
+ * one-shared-operand kernel (pair_sums). Without DSP, the pixels with every tap inside take the
+ * dot pass instead: eight output channels per pixel, each a dot product of its weight row with
+ * the pixel's taps.
  *
  * Depthwise convs: four channels are one word of an NHWC pixel; their weights are packed per
  * tap in a small stack buffer (16-bit lanes), and SMLABB / SMLATT accumulate each channel on
  * its own. Channels beyond a multiple of four, and kernels above DW_MAX_TAPS taps, take a plain
- * per-channel loop.
+ * per-channel loop. Without DSP, kernels up to DW_LANE_TAPS taps take eight channels of a pixel
+ * side by side (one run of NHWC bytes), larger ones the per-channel loop.
  *
  * Every sum is exact in int32, so the order of the products does not matter; every output goes
  * through the rule of tt_requantize (tt_requantize32 when it applies, see tt_internal.h).
@@ -1422,9 +1425,99 @@ TT_SEPARATE_FRAME static uint32_t stem_pass(const fast_conv *k)
 }
 #endif
 
+#if !TT_TILE_ASM
+/* ..................................................................... the dot pass */
+
+/* Largest weight row the dot pass takes: its two partial sums stay far inside int32. */
+enum { DOT_MAX_TAPS = 16384 };
+
+/* Up to PASS_CHUNK output channels from o0: their weight rows (valid together), the sum of each
+ * row and their requantization. */
+typedef struct {
+    const int8_t *w[PASS_CHUNK];
+    int32_t weight_sum[PASS_CHUNK];
+    channel_finish f[PASS_CHUNK];
+    int32_t o0, count;
+} dot_chunk;
+
+/* One pixel's outputs of the chunk's channels, its kernel rows from x: per channel the dot
+ * product of the taps with the weight row, plus the input offset times the row's sum (the
+ * same integer as the sum of (x + offset) * w). */
+static void dot_pixel(const fast_conv *k, const dot_chunk *g, const int8_t *x, int8_t *out)
+{
+    const tt_conv_shape *s = k->s;
+    const int32_t run = s->kernel_w * k->c;
+    const size_t x_row = (size_t)s->input_w * (size_t)k->c;
+    for (int32_t j = 0; j < g->count; ++j) {
+        int32_t sum = k->x_offset * g->weight_sum[j];
+        for (int32_t kh = 0; kh < s->kernel_h; ++kh) {
+            const int8_t *xk = x + (size_t)kh * x_row;
+            const int8_t *wk = g->w[j] + (size_t)kh * (size_t)run;
+            for (int32_t i = 0; i < run; ++i) {
+                sum += xk[i] * wk[i];
+            }
+        }
+        out[j] = channel_finish_apply(sum, &g->f[j], k->q);
+    }
+}
+
+/* The chunk's outputs at the interior columns [first, end) of every output row whose kernel
+ * rows are all inside the input. */
+static void dot_rows(const fast_conv *k, const dot_chunk *g, int32_t first, int32_t end)
+{
+    const tt_conv_shape *s = k->s;
+    for (int32_t n = 0; n < s->batch; ++n) {
+        for (int32_t oh = 0; oh < s->output_h; ++oh) {
+            const int32_t ih = oh * s->stride_h - s->pad_h;
+            if (ih < 0 || ih + s->kernel_h > s->input_h) {
+                continue;
+            }
+            const int8_t *x = k->input + tt_nhwc_offset(s->input_h, s->input_w, k->c, n, ih, 0, 0);
+            int8_t *out =
+                k->output + tt_nhwc_offset(s->output_h, s->output_w, s->output_c, n, oh, 0, g->o0);
+            for (int32_t ow = first; ow < end; ++ow) {
+                dot_pixel(k, g, x + (size_t)(ow * s->stride_w - s->pad_w) * (size_t)k->c,
+                          out + (size_t)ow * (size_t)s->output_c);
+            }
+        }
+    }
+}
+
+/* Without the assembly loops: the pixels with every tap inside, as stem_pass, by chunks of
+ * PASS_CHUNK output channels below pass_end (all of them: every requantization is taken),
+ * when the weight rows stay valid together (a complete weight or an axis-0 split). */
+TT_SEPARATE_FRAME static uint32_t dot_pass(const fast_conv *k)
+{
+    int32_t interior_first, interior_end;
+    interior_pixels(k->s, &interior_first, &interior_end);
+    const int stable = k->rows->split == NULL || k->rows->split->axis == 0;
+    if (!stable || k->taps > DOT_MAX_TAPS || interior_end == interior_first) {
+        return 0;
+    }
+    const int64_t limit = bias_limit(k->taps);
+    const int32_t end = pass_end(k->s);
+    uint32_t done = 0;
+    dot_chunk g;
+    for (g.o0 = 0; g.o0 < end; g.o0 += PASS_CHUNK) {
+        g.count = end - g.o0 < PASS_CHUNK ? end - g.o0 : PASS_CHUNK;
+        for (int32_t j = 0; j < g.count; ++j) {
+            g.w[j] = tt_weight_row(k->rows, g.o0 + j);
+            g.weight_sum[j] = 0;
+            for (size_t t = 0; t < k->taps; ++t) {
+                g.weight_sum[j] += g.w[j][t];
+            }
+            channel_finish_init(&g.f[j], k->q, k->bias, g.o0 + j, k->taps, limit);
+        }
+        dot_rows(k, &g, interior_first, interior_end);
+        done |= 1u << (g.o0 / PASS_CHUNK);
+    }
+    return done;
+}
+#endif
+
 /* The output channels lanes_pass did not compute (lanes: its mask) by the tiles and C loops,
- * all their pixels except, for the channels stem_pass covers (stem: its mask), the ones it
- * computed. */
+ * all their pixels except, for the channels stem_pass or dot_pass covers (stem: its mask),
+ * the ones it computed. */
 TT_SEPARATE_FRAME static void regular_channels(const fast_conv *conv, uint32_t lanes,
                                                uint32_t stem)
 {
@@ -1506,6 +1599,8 @@ void tt_conv2d_regular_rows(const tt_conv_shape *shape, const tt_channel_quant *
 #if TT_TILE_ASM
     lanes = lanes_pass(&k);
     stem = stem_pass(&k);
+#else
+    stem = dot_pass(&k);
 #endif
     regular_channels(&k, lanes, stem);
 }
@@ -2121,6 +2216,76 @@ TT_SEPARATE_FRAME static int depthwise_block(const depthwise_job *d, const tt_we
 }
 #endif
 
+#if !TT_TILE_ASM
+/* Channels of the plain C depthwise chunk: side by side in an NHWC pixel. */
+enum { DW_CHUNK = 8 };
+
+/* Channels c0 .. c0 + count - 1 (count <= DW_CHUNK): their weights by tap (w[tap][j]) and
+ * their requantization. */
+typedef struct {
+    int8_t w[DW_LANE_TAPS][DW_CHUNK];
+    channel_finish f[DW_CHUNK];
+    int32_t c0, count;
+} dw_chunk;
+
+/* The chunk's outputs at pixel ow of an output row whose kernel rows [kh_first, kh_end) start
+ * at row_at[kh] (channel c0 of column 0). */
+static void dw_chunk_pixel(const depthwise_job *d, const dw_chunk *g, const int8_t *const *row_at,
+                           int32_t kh_first, int32_t kh_end, int32_t ow, int8_t *out)
+{
+    const tt_conv_shape *s = d->s;
+    const int32_t iw0 = ow * s->stride_w - s->pad_w, x_offset = -d->q->input_zero_point;
+    int32_t kw_first, kw_end;
+    valid_taps(iw0, s->kernel_w, s->input_w, &kw_first, &kw_end);
+    int32_t sums[DW_CHUNK] = {0};
+    for (int32_t kh = kh_first; kh < kh_end; ++kh) {
+        for (int32_t kw = kw_first; kw < kw_end; ++kw) {
+            const int8_t *x = row_at[kh] + (size_t)(iw0 + kw) * (size_t)s->input_c;
+            const int8_t *w = g->w[kh * s->kernel_w + kw];
+            for (int32_t j = 0; j < g->count; ++j) {
+                sums[j] += (x[j] + x_offset) * w[j];
+            }
+        }
+    }
+    for (int32_t j = 0; j < g->count; ++j) {
+        out[j] = channel_finish_apply(sums[j], &g->f[j], d->q);
+    }
+}
+
+/* Without the assembly loops: the chunk's channels of every output row (kernels up to
+ * DW_LANE_TAPS taps and DW_MAX_ROWS rows), pixel by pixel, reading each pixel's channels as
+ * one run instead of one channel across the row at a time. */
+TT_SEPARATE_FRAME static void depthwise_chunk(const depthwise_job *d, const tt_weight_rows *rows,
+                                              const int32_t *bias, int32_t c0, int32_t count)
+{
+    const tt_conv_shape *s = d->s;
+    const int32_t taps = s->kernel_h * s->kernel_w;
+    dw_chunk g;
+    g.c0 = c0;
+    g.count = count;
+    for (int32_t j = 0; j < count; ++j) {
+        const int8_t *w = tt_weight_row(rows, c0 + j);
+        for (int32_t t = 0; t < taps; ++t) {
+            g.w[t][j] = w[t];
+        }
+        channel_finish_init(&g.f[j], d->q, bias, c0 + j, (size_t)taps, bias_limit((size_t)taps));
+    }
+    for (int32_t oh = d->oh_first; oh < d->oh_end; ++oh) {
+        const int32_t ih0 = oh * s->stride_h - s->pad_h;
+        int32_t kh_first, kh_end;
+        valid_taps(ih0, s->kernel_h, s->input_h, &kh_first, &kh_end);
+        const int8_t *row_at[DW_MAX_ROWS];
+        for (int32_t kh = kh_first; kh < kh_end; ++kh) {
+            row_at[kh] = ring_row(d->in, ih0 + kh) + c0;
+        }
+        int8_t *out = d->out + (size_t)(oh - d->oh_first) * (size_t)s->output_w * s->input_c + c0;
+        for (int32_t ow = 0; ow < s->output_w; ++ow) {
+            dw_chunk_pixel(d, &g, row_at, kh_first, kh_end, ow, out + (size_t)ow * s->input_c);
+        }
+    }
+}
+#endif
+
 void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant,
                        const tt_row_ring *input, const tt_weight_rows *rows, const int32_t *bias,
                        int32_t oh_first, int32_t oh_end, int8_t *output)
@@ -2134,15 +2299,24 @@ void tt_depthwise_rows(const tt_conv_shape *shape, const tt_channel_quant *quant
         }
     }
     const int32_t channels = shape->input_c;
-#if TT_TILE_ASM
     const int32_t taps = shape->kernel_h * shape->kernel_w;
+#if TT_TILE_ASM
     const int blocks = taps <= DW_MAX_TAPS && shape->kernel_h <= DW_MAX_ROWS;
+#else
+    const int chunks = taps <= DW_LANE_TAPS && shape->kernel_h <= DW_MAX_ROWS;
 #endif
     for (int32_t c = 0; c < channels;) {
         const int32_t end = c + 4 <= channels ? c + 4 : channels;
 #if TT_TILE_ASM
         if (blocks && end == c + 4 && depthwise_block(&d, rows, bias, c)) {
             c = end;
+            continue;
+        }
+#else
+        if (chunks) {
+            const int32_t count = channels - c < DW_CHUNK ? channels - c : DW_CHUNK;
+            depthwise_chunk(&d, rows, bias, c, count);
+            c += count;
             continue;
         }
 #endif

@@ -12,6 +12,9 @@ its rounding when the shift allows), the 64-bit rule (large multipliers, huge bi
 constant channel (a dead channel whose every sum gives the same output). tt_add has a 32-bit
 path and the 64-bit one.
 
+Without DSP (the host) the pixels with every tap inside take a dot pass (eight output channels
+per pixel) and depthwise kernels up to 25 taps eight channels side by side.
+
 Each problem below is run
 - on the host, in the sanitized kernel driver (the plain C path), against the interpreter;
 - on the Cortex-M7 in QEMU (the DSP and assembly path), all problems in one program built by
@@ -95,6 +98,9 @@ CONVS = {
     "3x1_c8_rows_padded_s2": ConvSpec(2, 5, 8, 8, 4, (3, 1), (2, 1), (3, 0)),
     "1x1_c3": ConvSpec(1, 5, 6, 3, 4, (1, 1), (1, 1), (0, 0)),
     "1x1_c36_row": ConvSpec(1, 1, 9, 36, 6, (1, 1), (1, 1), (0, 0)),
+    # the host's dot pass: channels beyond its 256 (pass_end), rows beyond its 16384 taps
+    "1x1_c4_o262_beyond_pass": ConvSpec(1, 2, 3, 4, 262, (1, 1), (1, 1), (0, 0)),
+    "1x1_c16400_beyond_dot_taps": ConvSpec(1, 1, 2, 16400, 3, (1, 1), (1, 1), (0, 0)),
     "grouped_2": ConvSpec(1, 6, 5, 4, 6, (3, 3), (1, 1), (1, 1), groups=2),
     "channel_multiplier_2": ConvSpec(1, 6, 6, 3, 6, (3, 3), (1, 1), (1, 1), groups=3),
     # quantization: clamps, zero points, no bias, dead channels, every kind of shift
