@@ -536,8 +536,21 @@ def _tt_train(rng: random.Random, corpus: Corpus) -> Case:
 def _tt_search_scheme(rng: random.Random, corpus: Corpus) -> Case:
     """Budgets, options and scheme outputs a search must refuse or honour (tiny searches)."""
     argv = ["bundled", "--data", "samples.npz", "--train", "4", "--validation", "2", "--weight-convs", "1"]
+    argv += ["--finalist-epochs", "1", "--finalist-seeds", "1"]  # quick (a later option overrides)
     files = {"samples.npz": npz_bytes(corpus.samples)}
-    option = rng.choice(["--budget", "--budget-kind", "-o", "--workers", "--epochs", "--data", "--finalists"])
+    option = rng.choice(
+        [
+            "--budget",
+            "--budget-kind",
+            "-o",
+            "--workers",
+            "--epochs",
+            "--data",
+            "--finalists",
+            "--finalist-epochs",
+            "--finalist-seeds",
+        ]
+    )
     value = rng.choice(
         ["256KB", "0", "-5KB", "1e99", "KB", "x", "arena", "out.txt", "samples.npz", "nope.npz", "2"]
     )

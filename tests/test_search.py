@@ -1,8 +1,8 @@
 """The scheme search (tt/search.py): the evolutionary search against brute force on a made-up
 contribution table, the finalists chosen by measured accuracy when the summed contributions
-mislead, the weight candidates against the published presets' layers, every returned scheme
-compiled within its budget, the trial cache, and a few real trials on Ray in local mode giving
-what the single-process path gives."""
+mislead (and trained longer, over several sample orders), the weight candidates against the
+published presets' layers, every returned scheme compiled within its budget, the trial cache,
+and a few real trials on Ray in local mode giving what the single-process path gives."""
 
 from __future__ import annotations
 
@@ -100,12 +100,9 @@ def test_every_returned_scheme_compiles_within_its_budget(
     assert report.chosen["total_sram_bytes"] == memory.total_sram_bytes
     assert report.predicted_accuracy >= report.baseline_accuracy
     cached = json.loads((tmp_path / "c.json").read_text())
-    ran = (
-        {"bias last 0"}
-        | {row["unit"] for row in report.contributions}
-        | {f["label"] for f in report.finalists}
-    )
-    assert len(cached) == len(ran)  # the baseline, every unit and finalist, on disk for a resume
+    units_ran = {"bias last 0"} | {row["unit"] for row in report.contributions}
+    finalist_runs = len(report.finalists) * SMALL.finalist_seeds
+    assert len(cached) == len(units_ran) + finalist_runs  # every run on disk for a resume
 
 
 def overlapping_gains(source, candidate: Candidate, data, setup, work) -> float:
@@ -139,6 +136,37 @@ def test_finalists_are_chosen_by_measured_accuracy(tmp_path: Path, data: Data, m
     assert overlapping_gains("", _candidate(scheme), None, None, None) > overlapping_gains(
         "", _candidate(trusting), None, None, None
     )
+
+
+def test_finalists_train_longer_and_average_their_sample_orders(
+    tmp_path: Path, data: Data, monkeypatch
+) -> None:
+    runs: list[tuple[str, int, int]] = []
+
+    def order_dependent(source, candidate: Candidate, data, setup: Setup, work) -> float:
+        runs.append((candidate.label(), setup.epochs, setup.seed))
+        return overlapping_gains(source, candidate, data, setup, work) + 0.01 * setup.seed
+
+    monkeypatch.setattr(search, "trial_accuracy", order_dependent)
+    setup = Setup(**{**SMALL.trial_key(), "seed": 4, "finalist_epochs": 5, "finalist_seeds": 3})
+    _, report = search.search_scheme("bundled", data, 8 * 1024, setup=setup, cache=tmp_path / "c.json")
+    for row in report.finalists:
+        mine = sorted((epochs, seed) for label, epochs, seed in runs if label == row["label"] and epochs == 5)
+        assert mine == [(5, 4), (5, 5), (5, 6)]
+        expected = overlapping_gains("", _candidate(row["scheme"]), None, None, None) + 0.05
+        assert row["measured_accuracy"] == pytest.approx(expected)
+    units_ran = {label for label, epochs, _ in runs if epochs == 1}
+    assert {(epochs, seed) for label, epochs, seed in runs if label in units_ran and epochs == 1} == {(1, 4)}
+
+
+def test_a_budget_nothing_fits_is_refused_before_any_trial(tmp_path: Path, data: Data, monkeypatch) -> None:
+    def no_trials(*args) -> float:
+        raise AssertionError("a trial ran")
+
+    monkeypatch.setattr(search, "trial_accuracy", no_trials)
+    with pytest.raises(tt.TTError, match="no scheme fits 0.1 KB .total.; the classifier alone needs"):
+        search.search_scheme("bundled", data, 100, setup=SMALL, cache=tmp_path / "c.json")
+    assert not (tmp_path / "c.json").exists()
 
 
 def test_a_cache_that_is_not_ours_is_refused(tmp_path: Path, data: Data) -> None:

@@ -17,7 +17,8 @@ The published system's third idea, with tt's own memory figures:
    budget by their summed contributions.
 4. Finalists. Summed contributions overstate schemes of many units (the units' gains overlap),
    so the best few by that prediction, the largest last-k and the largest bias group that fit
-   are each fine-tuned like a unit, and the best measured one is chosen.
+   are each fine-tuned on the same data for longer (finalist_epochs) and with several sample
+   orders (finalist_seeds), and the one with the best mean validation accuracy is chosen.
 
 Trials are independent: they run in this process (workers=1), or as Ray tasks on this machine's
 cores or an existing cluster (`address`). Results are cached in a JSON file, so an interrupted
@@ -33,7 +34,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,20 @@ class Setup:
     weight_convs: int = 8  # how many weight candidates (the last block-expanding convs)
     ratios: tuple[float, ...] = RATIOS
     seed: int = 0
+    finalist_epochs: int = 3  # finalists train longer than units: schemes this close need it
+    finalist_seeds: int = 2  # and with as many sample orders (seed, seed + 1, ...)
+
+    def trial_key(self) -> dict:
+        """What identifies a trial in the cache: the sizes, as keyed before the finalist fields
+        existed (so earlier caches stay valid)."""
+        return {k: v for k, v in asdict(self).items() if k not in ("finalist_epochs", "finalist_seeds")}
+
+    def finalist_runs(self) -> list[Setup]:
+        """The setups a finalist is trained with: finalist_epochs, one per sample order."""
+        return [
+            replace(self, epochs=self.finalist_epochs, seed=self.seed + offset)
+            for offset in range(self.finalist_seeds)
+        ]
 
 
 @dataclass
@@ -154,48 +169,58 @@ class Trials:
         self.results: dict[str, float] = _read_cache(cache)
         self.failures: list[str] = []
 
-    def key(self, candidate: Candidate) -> str:
-        return json.dumps([self.source, candidate.scheme(), asdict(self.setup)], sort_keys=True)
+    def key(self, candidate: Candidate, setup: Setup | None = None) -> str:
+        setup = setup or self.setup
+        return json.dumps([self.source, candidate.scheme(), setup.trial_key()], sort_keys=True)
 
-    def _store(self, candidate: Candidate, accuracy: float) -> None:
-        self.results[self.key(candidate)] = accuracy
+    def _store(self, job: tuple[Candidate, Setup], accuracy: float) -> None:
+        self.results[self.key(*job)] = accuracy
         self.cache.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.cache.with_name(f".{self.cache.name}.tmp")
         temporary.write_text(json.dumps(self.results, indent=0))
         os.replace(temporary, self.cache)
 
     def run(
-        self, candidates: Sequence[Candidate], progress: Callable[[int, int], None] | None = None
+        self,
+        candidates: Sequence[Candidate],
+        progress: Callable[[int, int], None] | None = None,
+        setups: Sequence[Setup] | None = None,
     ) -> dict:
-        """Accuracy of every candidate (cached ones are not rerun); failures after a retry are
-        listed in self.failures and left out of the result."""
-        todo = [c for c in dict.fromkeys(candidates) if self.key(c) not in self.results]
+        """Accuracy of every candidate, the mean over its runs with `setups` (default: the
+        search's setup); cached runs are not rerun. A candidate with a run that failed twice
+        is listed in self.failures and left out of the result."""
+        setups = list(setups or [self.setup])
+        jobs = [(c, s) for c in dict.fromkeys(candidates) for s in setups]
+        todo = [job for job in jobs if self.key(*job) not in self.results]
         if todo:
             runner = self._run_ray if (self.workers > 1 or self.address) else self._run_here
             runner(todo, progress or (lambda done, total: None))
-        return {c: self.results[self.key(c)] for c in candidates if self.key(c) in self.results}
+        return {
+            c: float(np.mean([self.results[self.key(c, s)] for s in setups]))
+            for c in candidates
+            if all(self.key(c, s) in self.results for s in setups)
+        }
 
-    def _run_here(self, todo: list[Candidate], progress: Callable[[int, int], None]) -> None:
+    def _run_here(self, todo: list[tuple[Candidate, Setup]], progress: Callable[[int, int], None]) -> None:
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="tt-search-") as work:
-            for index, candidate in enumerate(todo):
+            for index, job in enumerate(todo):
                 self._attempt(
-                    candidate,
-                    lambda c=candidate: trial_accuracy(self.source, c, self.data, self.setup, Path(work)),
+                    job, lambda c=job[0], s=job[1]: trial_accuracy(self.source, c, self.data, s, Path(work))
                 )
                 progress(index + 1, len(todo))
 
-    def _attempt(self, candidate: Candidate, call: Callable[[], float]) -> None:
+    def _attempt(self, job: tuple[Candidate, Setup], call: Callable[[], float]) -> None:
         for attempt in (1, 2):
             try:
-                self._store(candidate, call())
+                self._store(job, call())
                 return
             except Exception as error:  # a trial that fails twice is reported, not dropped silently
                 if attempt == 2:
-                    self.failures.append(f"{candidate.label()}: {type(error).__name__}: {error}")
+                    self.failures.append(f"{_job_label(job)}: {type(error).__name__}: {error}")
 
-    def _run_ray(self, todo: list[Candidate], progress: Callable[[int, int], None]) -> None:
+    def _run_ray(self, todo: list[tuple[Candidate, Setup]], progress: Callable[[int, int], None]) -> None:
         try:
             import ray
         except ImportError:
@@ -211,20 +236,25 @@ class Trials:
         try:
             remote = ray.remote(max_retries=1, retry_exceptions=True)(_ray_trial)
             data = ray.put(self.data)
-            pending = {remote.remote(self.source, c, data, self.setup): c for c in todo}
+            pending = {remote.remote(self.source, c, data, s): (c, s) for c, s in todo}
             done = 0
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
-                candidate = pending.pop(ready[0])
+                job = pending.pop(ready[0])
                 try:
-                    self._store(candidate, ray.get(ready[0]))
+                    self._store(job, ray.get(ready[0]))
                 except Exception as error:
-                    self.failures.append(f"{candidate.label()}: {type(error).__name__}: {error}")
+                    self.failures.append(f"{_job_label(job)}: {type(error).__name__}: {error}")
                 done += 1
                 progress(done, len(todo))
         finally:
             if started_here:
                 ray.shutdown()
+
+
+def _job_label(job: tuple[Candidate, Setup]) -> str:
+    candidate, setup = job
+    return f"{candidate.label()} ({setup.epochs} epoch(s), seed {setup.seed})"
 
 
 def _ray_trial(source: str, candidate: Candidate, data: Data, setup: Setup) -> float:
@@ -450,18 +480,24 @@ def search_scheme(
     if not convs:
         raise TTError(f"{model_source}: no backbone convs to choose from")
     candidates = units(len(convs), setup, weight_candidates(convs, setup.weight_convs))
-    trials = Trials(model_source, data, setup, cache, workers, address)
-    report_progress = progress or (lambda what, done, total: None)
-    accuracy = trials.run([Candidate(0), *candidates], lambda d, n: report_progress("trials", d, n))
-    if Candidate(0) not in accuracy:
-        raise TTError("the baseline trial failed: " + "; ".join(trials.failures))
-    contributions = _contributions(accuracy, candidates)
     with tempfile.TemporaryDirectory(prefix="tt-search-memory-") as work:
         memory = Memory(model, Path(work))
         index = 0 if budget_kind == "total" else 1
 
         def fits(candidate: Candidate) -> bool:
             return memory(candidate)[index] <= budget_bytes
+
+        if not fits(Candidate(0)):  # before any trial: nothing could be chosen
+            raise TTError(
+                f"no scheme fits {budget_bytes / 1024:.1f} KB ({budget_kind}); the classifier alone "
+                f"needs {memory(Candidate(0))[index] / 1024:.1f} KB"
+            )
+        trials = Trials(model_source, data, setup, cache, workers, address)
+        report_progress = progress or (lambda what, done, total: None)
+        accuracy = trials.run([Candidate(0), *candidates], lambda d, n: report_progress("trials", d, n))
+        if Candidate(0) not in accuracy:
+            raise TTError("the baseline trial failed: " + "; ".join(trials.failures))
+        contributions = _contributions(accuracy, candidates)
 
         rows = []
         for unit in candidates:
@@ -472,13 +508,12 @@ def search_scheme(
         ranked = evolve(
             contributions, fits, grid, contributions.weight, seed=setup.seed, keep=max(1, finalists)
         )
-        if not ranked:
-            raise TTError(
-                f"no scheme fits {budget_bytes / 1024:.1f} KB ({budget_kind}); the classifier alone "
-                f"needs {memory(Candidate(0))[index] / 1024:.1f} KB"
-            )
         final = ranked + _references(len(convs), grid, fits) if finalists else ranked[:1]
-        measured = trials.run(final, lambda d, n: report_progress("finalists", d, n)) if finalists else {}
+        measured = (
+            trials.run(final, lambda d, n: report_progress("finalists", d, n), setup.finalist_runs())
+            if finalists
+            else {}
+        )
         chosen = max(
             dict.fromkeys(final),
             key=lambda c: (measured.get(c, -math.inf), contributions.score(c)),

@@ -6,10 +6,11 @@ test_y as the model takes them; test_* serve as validation). The contribution of
 bias group, a conv's weight at a ratio) is measured by a short fine-tuning run of the generated C
 on this machine, every scheme considered is compiled and planned for its real memory, an
 evolutionary search ranks the schemes under the budget by their summed contributions, and the
-best few (--finalists, with the largest last-k and bias group that fit) are fine-tuned the same
-way and the best measured one is chosen. Trials run here (--workers 1), on this
-machine's cores with Ray (--workers N), or on a Ray cluster (--address); they are cached beside
-the output (OUT.trials.json), so an interrupted search resumes.
+best few (--finalists, with the largest last-k and bias group that fit) are fine-tuned longer
+(--finalist-epochs) with several sample orders (--finalist-seeds) and the best mean is chosen.
+Trials run here (--workers 1), on this machine's cores with Ray (--workers N), or on a Ray
+cluster (--address); they are cached beside the output (OUT.trials.json), so an interrupted
+search resumes.
 
 Writes OUT (the scheme: tt-sparse-update and tt-compile --scheme read it as is), OUT.report.json,
 OUT.report.txt and OUT.png (predicted accuracy vs memory of the schemes compiled, and the
@@ -65,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         help="the best N predicted schemes (with the largest last-k and bias group that fit) are "
         "fine-tuned and the best measured is chosen (4; 0: trust the summed contributions)",
+    )
+    parser.add_argument("--finalist-epochs", type=positive_int, default=3, help="epochs per finalist run (3)")
+    parser.add_argument(
+        "--finalist-seeds",
+        type=positive_int,
+        default=2,
+        help="sample orders per finalist; its accuracy is their mean (2)",
     )
     return parser
 
@@ -126,6 +134,8 @@ def search(args: argparse.Namespace) -> None:
         learning_rate=args.lr or tt.default_learning_rate(args.model),
         weight_convs=args.weight_convs,
         seed=args.seed,
+        finalist_epochs=args.finalist_epochs,
+        finalist_seeds=args.finalist_seeds,
     )
     scheme, report = search_scheme(
         args.model,
