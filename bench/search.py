@@ -12,7 +12,11 @@ docs/benchmarks.md.
 With --scaling it instead times the whole search for the first preset from an empty trial cache
 with 1 worker (in process) and with 2 Ray workers, and writes the `search-scaling` section.
 
+Each preset's rows are kept in build/search/rows.json, so presets benched by separate runs share
+the table; --table only rewrites it from them.
+
 Usage: python -m bench.search [--presets mcunet-5fps/99kb ...] [--workers N] [--lr 0.001]
+       python -m bench.search --table
        python -m bench.search --scaling [--presets mcunet-5fps/99kb]
 """
 
@@ -224,15 +228,45 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=0.001)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--scaling", action="store_true", help="time the search with 1 and 2 workers")
+    parser.add_argument("--table", action="store_true", help="only rewrite the table from stored rows")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     if args.scaling:
         _write_scaling(args.presets[0])
         return 0
-    for preset in args.presets:
+    for preset in [] if args.table else args.presets:
         start = time.perf_counter()
         rows = compare(preset, args.workers, args.lr, args.seeds)
         store_rows(preset, args, rows, time.perf_counter() - start)
+    _write_table(args)
+    return 0
+
+
+def _mean(cell: str) -> float:
+    return float(cell.split(" ± ")[0])
+
+
+def summary(rows: list[list[str]]) -> str:
+    """How many presets the searched scheme matches or beats (mean test accuracy), against the
+    preset and against the largest last-k that fits."""
+    by_preset: dict[str, dict[str, list[str]]] = {}
+    for row in rows:
+        by_preset.setdefault(row[0], {})[row[2].split(":")[0]] = row
+    versus_preset = versus_last_k = last_k_fits = 0
+    for found in by_preset.values():
+        searched = _mean(found["searched"][4])
+        versus_preset += searched >= _mean(found["preset"][4])
+        if "over budget" not in found["last-k"][2]:
+            last_k_fits += 1
+            versus_last_k += searched >= _mean(found["last-k"][4])
+    return (
+        f"Searched >= preset (mean over seeds) on {versus_preset} of {len(by_preset)} presets; "
+        f">= the largest last-k that fits on {versus_last_k} of {last_k_fits} (no last-k fits the "
+        f"other {len(by_preset) - last_k_fits} budgets)."
+    )
+
+
+def _write_table(args: argparse.Namespace) -> None:
     rows, notes = stored_rows(args)
     headers = [
         "preset (budget)",
@@ -252,19 +286,21 @@ def main() -> int:
                 "## Searched schemes vs the presets at equal memory (bench/search.py)",
                 "",
                 f"Machine: {machine()}. Runs (presets benched by earlier runs keep their rows): {notes}.",
-                "Budget: the preset's planned total SRAM. Search: contributions from 500-image runs, 500",
-                "validation images (apart from the accuracy bench's), compiled memory of every scheme",
-                "considered, the 4 best predicted schemes and 2 references measured the same way",
-                "(`search validation %`: the chosen one's). last-k: the largest k that fits.",
-                "Accuracy: bench/accuracy.py's protocol,",
-                f"int8+QAS at lr {args.lr}, {args.seeds} seeds, 2000 test images. search s: the search's",
-                "wall time in this run (trials cached by an earlier run are not rerun).",
+                "Budget: the preset's planned total SRAM. Search (tt/search.py's defaults): contributions",
+                "from 1-epoch runs on 500 images, validated on 500 others (apart from the accuracy",
+                "bench's); compiled memory of every scheme considered; the 4 best predicted schemes and",
+                "2 references (the largest last-k and bias group that fit) each trained 3 epochs on the",
+                "same images with 2 sample orders, the best mean chosen (`search validation %`). last-k:",
+                "the largest k that fits. Accuracy: bench/accuracy.py's protocol, int8+QAS at lr",
+                f"{args.lr}, {args.seeds} seeds, 2000 test images. search s: the search's wall time in",
+                "its run (trials cached by an earlier run are not rerun, so it can be short).",
                 "",
                 table,
+                "",
+                summary(rows),
             ]
         ),
     )
-    return 0
 
 
 if __name__ == "__main__":
