@@ -155,6 +155,7 @@ def test_finalists_train_longer_and_average_their_sample_orders(
         assert mine == [(5, 4), (5, 5), (5, 6)]
         expected = overlapping_gains("", _candidate(row["scheme"]), None, None, None) + 0.05
         assert row["measured_accuracy"] == pytest.approx(expected)
+    assert "finalist (measured: mean of 3 runs of 5 epochs)" in report.text()
     units_ran = {label for label, epochs, _ in runs if epochs == 1}
     assert {(epochs, seed) for label, epochs, seed in runs if label in units_ran and epochs == 1} == {(1, 4)}
 

@@ -386,7 +386,9 @@ class SearchReport:
                 f"{row['arena_bytes'] / 1024:>9.1f}"
             )
         if any(row["measured_accuracy"] is not None for row in self.finalists):
-            lines += ["", "finalist                                  predicted  measured  total SRAM KB"]
+            seeds, epochs = self.setup["finalist_seeds"], self.setup["finalist_epochs"]
+            runs = f"measured: mean of {seeds} runs of {epochs} epochs"
+            lines += ["", f"finalist ({runs})", f"{'':<40}  predicted  measured  total SRAM KB"]
             for row in self.finalists:
                 measured = row["measured_accuracy"]
                 lines.append(
