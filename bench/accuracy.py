@@ -89,12 +89,15 @@ class Trial:
     lr: float
     seed: int
     evaluate_on: str  # "validation" or "test"
+    schedule: str = "constant"  # of the learning rate (lowering/data_runner.py's SCHEDULES)
 
     def key(self, setup: Setup) -> str:
-        """The cache key: the trial and the sizes that change its result (not the seed counts)."""
+        """The cache key: the trial (its schedule only when not constant, as keyed before there
+        was one) and the sizes that change its result (not the seed counts)."""
         counts = ("seeds", "preset_seeds")
         sizes = {name: value for name, value in asdict(setup).items() if name not in counts}
-        return json.dumps([asdict(self), sizes], sort_keys=True)
+        trial = {k: v for k, v in asdict(self).items() if k != "schedule" or v != "constant"}
+        return json.dumps([trial, sizes], sort_keys=True)
 
 
 # ----------------------------------------------------------------------- one trial (a worker)
@@ -145,7 +148,7 @@ def run_trial(trial: Trial, setup: Setup) -> dict:
         order = _order(setup, trial.seed)
         held_out = evaluation[trial.evaluate_on]
         if trial.method in ("fp32", FP32_AS_INT8):
-            trainer = _fp32(source, work, trained_masks(module), train, order, trial.lr)
+            trainer = _fp32(source, work, trained_masks(module), train, order, trial.lr, trial.schedule)
             if trainer is None:
                 accuracy = float("nan")
             elif trial.method == "fp32":
@@ -157,21 +160,24 @@ def run_trial(trial: Trial, setup: Setup) -> dict:
             runner = HostDataRunner(module, work, work / "build")
             run = runner.run(
                 train, held_out, learning_rate=trial.lr, order=order, seed=trial.seed, window=250,
-                evaluate_before=False,
+                evaluate_before=False, schedule=trial.schedule,
             )  # fmt: skip
             accuracy, warnings = run.accuracy.get("after", float("nan")), run.warnings
     return {"accuracy": accuracy, "seconds": time.perf_counter() - start, "warnings": warnings}
 
 
-def _fp32(source: Path, work: Path, masks, train, order: list[int], lr: float):
-    """The fp32 twin trained on the samples in order (None if its loss stopped being finite)."""
+def _fp32(source: Path, work: Path, masks, train, order: list[int], lr: float, schedule: str):
+    """The fp32 twin trained on the samples in order, its rate following the schedule as the
+    generated C's does (None if its loss stopped being finite)."""
+    from lowering.data_runner import learning_rate_at
     from ttdialect.float_twin import FloatTrainer, FloatTwin
     from ttdialect.ir_io import load_module
 
     trainer = FloatTrainer(FloatTwin(load_module(source), work), masks)
     images, labels = train
-    for index in order:
-        loss = trainer.step(images[index], int(labels[index]), lr)
+    for step, index in enumerate(order):
+        rate = learning_rate_at(schedule, lr, step, len(order))
+        loss = trainer.step(images[index], int(labels[index]), rate)
         if not np.isfinite(loss):
             return None
     return trainer

@@ -3,9 +3,9 @@
 The runner streams its samples from files; built with ASan + UBSan here. Oracle: the reference
 interpreter trained on the same samples in the same order (losses 1e-5, held-out logits after
 training bit-exact, parameters as in tests/lowering/test_c_bundled.py), with and without the
-evaluation before training. Also: the learning-rate
-schedules against their formulas, the divergence watch on a rate that breaks training, and bad
-files rejected with a message.
+evaluation before training. Also: the learning-rate schedules against their formulas (and
+against lowering.data_runner.learning_rate_at, the Python rule), the divergence watch on a rate
+that breaks training, and bad files rejected with a message.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from lowering_harness import SANITIZE, TRAINING_PASSES, assert_params_close, compiled, interpreter_run
 
 from lowering.app import Samples
-from lowering.data_runner import HostDataRunner, write_samples
+from lowering.data_runner import HostDataRunner, learning_rate_at, write_samples
 from ttdialect.bundled import copy_model, new_task
 
 STEPS = 8
@@ -69,6 +69,8 @@ def test_learning_rate_schedules(runner, task, schedule, decay, period, expected
     assert len(run.reports) == 10
     for report in run.reports:
         assert report.learning_rate == pytest.approx(expected(report.step - 1, 10), rel=2e-5)
+        python_rule = learning_rate_at(schedule, 0.04, report.step - 1, 10, decay, period)
+        assert report.learning_rate == pytest.approx(python_rule, rel=2e-5)  # the fp32 twin's
 
 
 def test_divergence_is_reported(runner, task) -> None:
