@@ -14,7 +14,9 @@ each method trains the same parameters on the same samples in the same order:
 Data: Fashion-MNIST (Debian's dataset-fashion-mnist): TRAIN training images (the first of the
 train split), VALIDATION further ones to pick the learning rate, TEST images of the test split
 to report; 128x128, 3 channels, [-1, 1] (ttdialect/datasets.py). Batch 1, EPOCHS epochs, each
-in a seeded random order (the same for every method), constant learning rate.
+in a seeded random order (the same for every method), constant learning rate (--schedule
+cosine: from the rate to 0 at the last step, in its own section; --preset-only: only the
+preset's rows).
 Per method the rate is chosen on the validation images (seed 0) from a small grid, then 3 seeds
 (8 on the preset's int8+QAS and fp32 rows) run at that rate; the table gives the test
 accuracy's mean and spread over the seeds, and the gap to fp32 both as a difference of means and
@@ -25,7 +27,8 @@ one seed's validation run.
 Trials run in parallel (--jobs) and are cached in build/accuracy-cache.json, so an interrupted
 run resumes. Prints the table and writes the `accuracy` section of docs/benchmarks.md.
 
-Usage: python -m bench.accuracy [--models NAME ...] [--jobs N] [--quick]
+Usage: python -m bench.accuracy [--models NAME ...] [--jobs N] [--quick] [--schedule cosine]
+                                [--preset-only]
 """
 
 from __future__ import annotations
@@ -263,12 +266,16 @@ def _as_completed(futures):
     return as_completed(futures)
 
 
-def configurations(models: list[str]) -> list[tuple[str, str, str]]:
+def configurations(models: list[str], preset_only: bool = False) -> list[tuple[str, str, str]]:
+    """(model, scheme, method) of every row whose rate is chosen: with `preset_only`, the preset's
+    int8+QAS and fp32 (the rows the target is about)."""
     rows = []
     for model in models:
         preset = PRESET[model]
-        for method in ("int8+QAS", "fp32", "int8 no-QAS", "int8+QAS truncate"):
-            rows.append((model, preset, method))
+        rows += [(model, preset, "int8+QAS"), (model, preset, "fp32")]
+        if preset_only:
+            continue
+        rows += [(model, preset, "int8 no-QAS"), (model, preset, "int8+QAS truncate")]
         for scheme in ("bias-only", LAST_K):
             rows += [(model, scheme, "int8+QAS"), (model, scheme, "fp32")]
         rows.append((model, "full", "fp32"))
@@ -295,6 +302,13 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="200 training / 200 validation / 500 test images, 1 seed"
     )
+    parser.add_argument(
+        "--schedule",
+        choices=("constant", "cosine"),
+        default="constant",
+        help="learning-rate schedule of every run (cosine: to 0 at the last step); its own section",
+    )
+    parser.add_argument("--preset-only", action="store_true", help="only the preset's rows")
     args = parser.parse_args()
     from ttdialect.datasets import FASHION_MNIST_PACKAGE, fashion_mnist_available
 
@@ -304,8 +318,9 @@ def main() -> int:
     setup = Setup(200, 200, 500, 3, 1, 1) if args.quick else Setup()
     cache = Cache(CACHE)
     start = time.perf_counter()
-    configs = configurations(args.models)
-    sweep = [Trial(m, s, k, lr, 0, "validation") for m, s, k in configs for lr in GRIDS[k]]
+    configs = configurations(args.models, args.preset_only)
+    schedule = args.schedule
+    sweep = [Trial(m, s, k, lr, 0, "validation", schedule) for m, s, k in configs for lr in GRIDS[k]]
     swept = run_all(sweep, setup, cache, args.jobs)
     chosen = {(m, s, k): best_rate(swept, m, s, k) for m, s, k in configs}
     rows_wanted = [(m, s, k, k, chosen[m, s, k]) for m, s, k in configs]
@@ -317,7 +332,7 @@ def main() -> int:
     ]
     final = sorted(  # the preset's rows first: the ones the target is about
         (
-            Trial(m, s, k, lr, seed, "test")
+            Trial(m, s, k, lr, seed, "test", schedule)
             for m, s, k, _, lr in rows_wanted
             for seed in range(_seeds(setup, m, s, k))
         ),
@@ -338,7 +353,8 @@ def main() -> int:
     ]
     table = markdown_table(headers, rows)
     print(table)
-    write_section("accuracy", _section(setup, table, time.perf_counter() - start))
+    name = "accuracy" if schedule == "constant" else f"accuracy-{schedule}"
+    write_section(name, _section(setup, table, time.perf_counter() - start, schedule))
     return 0
 
 
@@ -388,13 +404,16 @@ def _paired_gap(runs: dict[int, dict], fp32_runs: dict[int, dict]) -> str:
     return f"{gaps.mean():+.1f} ± {gaps.std(ddof=1) / np.sqrt(len(gaps)):.1f}"
 
 
-def _section(setup: Setup, table: str, seconds: float) -> str:
+def _section(setup: Setup, table: str, seconds: float, schedule: str) -> str:
+    title = "" if schedule == "constant" else f", {schedule} learning-rate schedule"
+    rate = "constant rate" if schedule == "constant" else f"{schedule} schedule from the rate to 0"
+    option = "" if schedule == "constant" else f" --schedule {schedule}"
     return "\n".join(
         [
-            "## Accuracy: Fashion-MNIST fine-tuning, int8 tt vs fp32 (bench/accuracy.py)",
+            f"## Accuracy: Fashion-MNIST fine-tuning, int8 tt vs fp32{title} (bench/accuracy.py{option})",
             "",
             f"Machine: {machine()}; {seconds / 60:.0f} min (cached trials not rerun).",
-            f"{setup.train} training images x {setup.epochs} epochs, batch 1; rate chosen on "
+            f"{setup.train} training images x {setup.epochs} epochs, batch 1, {rate}; rate chosen on "
             f"{setup.validation} validation images; test accuracy on {setup.test} test images, mean ± std "
             f"over {setup.seeds} seeds, {setup.preset_seeds} on the preset's int8+QAS and fp32 rows "
             "(sample order and rounding seed). Fresh seeded 10-class head, ImageNet-pretrained int8 "
