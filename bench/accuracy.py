@@ -58,8 +58,8 @@ LAST_K = "last-4"
 SAME_RATE = "int8+QAS at fp32's rate"
 FP32_AS_INT8 = "fp32-trained, int8 inference"
 GRIDS = {  # learning rates tried per method (QAS makes int8 steps comparable to fp32 SGD's)
-    "int8+QAS": (0.0002, 0.0005, 0.001, 0.002, 0.005),
-    "fp32": (0.0002, 0.0005, 0.001, 0.002, 0.005),
+    "int8+QAS": (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01),
+    "fp32": (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01),
     "int8+QAS truncate": (0.001, 0.002, 0.005),
     "int8 no-QAS": (0.1, 1.0, 10.0, 100.0, 1000.0),  # steps scaled by s^2: no rate fits all layers
 }
