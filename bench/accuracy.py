@@ -92,7 +92,7 @@ class Trial:
     lr: float
     seed: int
     evaluate_on: str  # "validation" or "test"
-    schedule: str = "constant"  # of the learning rate (lowering/data_runner.py's SCHEDULES)
+    schedule: str = "constant"  # of the learning rate (lowering/schedules.py)
 
     def key(self, setup: Setup) -> str:
         """The cache key: the trial (its schedule only when not constant, as keyed before there
@@ -172,7 +172,7 @@ def run_trial(trial: Trial, setup: Setup) -> dict:
 def _fp32(source: Path, work: Path, masks, train, order: list[int], lr: float, schedule: str):
     """The fp32 twin trained on the samples in order, its rate following the schedule as the
     generated C's does (None if its loss stopped being finite)."""
-    from lowering.data_runner import learning_rate_at
+    from lowering.schedules import learning_rate_at
     from ttdialect.float_twin import FloatTrainer, FloatTwin
     from ttdialect.ir_io import load_module
 

@@ -11,7 +11,6 @@ C is bit identical on the host and the Cortex-M7, so these are the device's resu
 
 from __future__ import annotations
 
-import math
 import re
 import struct
 import subprocess
@@ -26,27 +25,14 @@ from lowering.app import Samples, module_image_shape
 from lowering.build import BuildError, parse_output
 from lowering.c_model import emit_model
 from lowering.projects import write_project
+from lowering.schedules import SCHEDULES
 
 SAMPLES_MAGIC = b"TTSMPL01"
 ORDER_MAGIC = b"TTORDR01"
-SCHEDULES = ("constant", "step", "cosine")
 _ACCURACY = re.compile(r"held-out accuracy (before|after) training: (\d+)/(\d+)")
 _REPORT = re.compile(
     r"step (\d+)/(\d+) lr (\S+) mean loss (\S+) logits at limits (\S+) weights at limits (\S+)"
 )
-
-
-def learning_rate_at(
-    schedule: str, base: float, step: int, steps: int, decay: float = 0.0, period: int = 0
-) -> float:
-    """The rate train_data's tt_lr_at gives step `step` of `steps` (in float64; the C computes in
-    float32): for trainers outside the generated C that must follow the same schedule."""
-    if schedule == "step":
-        return base * decay ** (step // (period or steps))
-    if schedule == "cosine":
-        final = base * decay
-        return final + (base - final) * 0.5 * (1.0 + math.cos(math.pi * min(step, steps) / steps))
-    return base
 
 
 def write_samples(path: Path, images: np.ndarray, labels: np.ndarray) -> None:

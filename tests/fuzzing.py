@@ -549,10 +549,24 @@ def _tt_search_scheme(rng: random.Random, corpus: Corpus) -> Case:
             "--finalists",
             "--finalist-epochs",
             "--finalist-seeds",
+            "--schedule",
         ]
     )
     value = rng.choice(
-        ["256KB", "0", "-5KB", "1e99", "KB", "x", "arena", "out.txt", "samples.npz", "nope.npz", "2"]
+        [
+            "256KB",
+            "0",
+            "-5KB",
+            "1e99",
+            "KB",
+            "x",
+            "arena",
+            "out.txt",
+            "samples.npz",
+            "nope.npz",
+            "2",
+            "cosine",
+        ]
     )
     budget = value if option == "--budget" else "64KB"
     output = value if option == "-o" else "scheme.json"

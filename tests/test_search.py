@@ -59,6 +59,14 @@ def test_weight_candidates_hold_the_layers_the_largest_preset_updates(largest: s
     assert len(candidates) == 8 and set(PRESETS[largest][1]) <= set(candidates)
 
 
+def test_trial_keys_of_earlier_caches_hold() -> None:
+    """Fields added later stay out of a trial's key at their defaults, so cached trials stay valid."""
+    assert set(Setup().trial_key()) == {
+        "train", "validation", "epochs", "learning_rate", "bias_grid", "weight_convs", "ratios", "seed"
+    }  # fmt: skip
+    assert Setup(schedule="cosine").trial_key()["schedule"] == "cosine"
+
+
 def test_units_and_budgets() -> None:
     found = units(10, Setup(bias_grid=(2, 4, 16), weight_convs=2, ratios=(0.5, 1.0)))
     assert [c.biases for c in found if not c.weights] == [2, 4]

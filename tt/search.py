@@ -78,11 +78,13 @@ class Setup:
     seed: int = 0
     finalist_epochs: int = 3  # finalists train longer than units: schemes this close need it
     finalist_seeds: int = 2  # and with as many sample orders (seed, seed + 1, ...)
+    schedule: str = "constant"  # of every run's rate (the protocol bench/search.py measured)
 
     def trial_key(self) -> dict:
         """What identifies a trial in the cache: the sizes, as keyed before the finalist fields
-        existed (so earlier caches stay valid)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("finalist_epochs", "finalist_seeds")}
+        and the schedule existed (so earlier caches stay valid)."""
+        later = ("finalist_epochs", "finalist_seeds") + (("schedule",) if self.schedule == "constant" else ())
+        return {k: v for k, v in asdict(self).items() if k not in later}
 
     def finalist_runs(self) -> list[Setup]:
         """The setups a finalist is trained with: finalist_epochs, one per sample order."""
@@ -153,8 +155,9 @@ def trial_accuracy(source: str, candidate: Candidate, data: Data, setup: Setup, 
     model = tt.load(source, num_classes=10, new_head=True) if source != "bundled" else tt.load(source)
     step = model.training_step(str(scheme), lr=setup.learning_rate)
     run = step.train(
-        data.train, data.validation, epochs=setup.epochs, seed=setup.seed, window=100, evaluate_before=False
-    )
+        data.train, data.validation, epochs=setup.epochs, seed=setup.seed, window=100, evaluate_before=False,
+        schedule=setup.schedule,
+    )  # fmt: skip
     return float(run.accuracy.get("after", math.nan))
 
 

@@ -4,7 +4,7 @@ The runner streams its samples from files; built with ASan + UBSan here. Oracle:
 interpreter trained on the same samples in the same order (losses 1e-5, held-out logits after
 training bit-exact, parameters as in tests/lowering/test_c_bundled.py), with and without the
 evaluation before training. Also: the learning-rate schedules against their formulas (and
-against lowering.data_runner.learning_rate_at, the Python rule), the divergence watch on a rate
+against lowering.schedules.learning_rate_at, the Python rule), the divergence watch on a rate
 that breaks training, and bad files rejected with a message.
 """
 
@@ -19,7 +19,8 @@ import pytest
 from lowering_harness import SANITIZE, TRAINING_PASSES, assert_params_close, compiled, interpreter_run
 
 from lowering.app import Samples
-from lowering.data_runner import HostDataRunner, learning_rate_at, write_samples
+from lowering.data_runner import HostDataRunner, write_samples
+from lowering.schedules import learning_rate_at
 from ttdialect.bundled import copy_model, new_task
 
 STEPS = 8

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import tt
+from lowering.schedules import SCHEDULES
 from tt.tools.arguments import learning_rate, non_negative_int, positive_int
 from ttdialect.outputs import Outputs
 
@@ -58,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--weight-convs", type=positive_int, default=8, help="last N convs as weight candidates (8)"
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="search and sample-order seed")
+    parser.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default="constant",
+        help="learning-rate schedule of every run (constant: the protocol bench/search.py measured)",
+    )
     parser.add_argument("--workers", type=positive_int, default=1, help="parallel trials on Ray (1: no Ray)")
     parser.add_argument("--address", help="join an existing Ray cluster (ray://host:port or auto)")
     parser.add_argument(
@@ -136,6 +143,7 @@ def search(args: argparse.Namespace) -> None:
         seed=args.seed,
         finalist_epochs=args.finalist_epochs,
         finalist_seeds=args.finalist_seeds,
+        schedule=args.schedule,
     )
     scheme, report = search_scheme(
         args.model,

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import tt
-from lowering.data_runner import SCHEDULES, WindowReport
-from tt.api import BUNDLED, samples_from_npz
+from lowering.data_runner import WindowReport
+from lowering.schedules import SCHEDULES
+from tt.api import BUNDLED, DEFAULT_SCHEDULE, samples_from_npz
 from tt.tools.arguments import learning_rate, non_negative_int, positive_int
 from ttdialect.importers.tiny_training import ZOO_NAMES
 
@@ -44,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--test", type=positive_int, default=1000, help="held-out images (default 1000)")
     parser.add_argument("--epochs", type=positive_int, default=1, help="epochs (default 1)")
     parser.add_argument("--lr", type=learning_rate, help="learning rate (default: the model's, see README)")
-    parser.add_argument("--schedule", choices=SCHEDULES, default="constant", help="learning-rate schedule")
+    parser.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default=DEFAULT_SCHEDULE,
+        help=f"learning-rate schedule (default {DEFAULT_SCHEDULE}: from the rate to 0 at the last step)",
+    )
     parser.add_argument("--rounding", default="stochastic", choices=("stochastic", "nearest", "truncate"))
     parser.add_argument("--no-qas", action="store_true", help="turn quantization-aware scaling off")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="sample order and rounding seed")
