@@ -105,7 +105,7 @@ def test_architecture_imports_matches_float_and_trains(name: str) -> None:
     step = imported.training_step("last-2", lr=0.001)
     images = quantized(smooth_images(8, size, seed=7), image_type)
     labels = (np.arange(8) % CLASSES).astype(np.int32)
-    run = step.train((images, labels), epochs=6, window=8)
+    run = step.train((images, labels), epochs=6, window=8, schedule="constant")  # the rate it was sized for
     losses = [report.mean_loss for report in run.reports]
     print(f"{name}: mean loss per epoch {[round(loss, 3) for loss in losses]}")
     assert run.status == 0 and len(losses) == 6

@@ -142,7 +142,7 @@ def test_compiles_for_the_host_and_trains(models: dict[str, Path], name: str) ->
 
     images = rng.integers(-128, 128, size=(8, *model.image_shape)).astype(np.int8)
     labels = (np.arange(8) % 2).astype(np.int32)
-    run = step.train((images, labels), epochs=6, window=8)
+    run = step.train((images, labels), epochs=6, window=8, schedule="constant")  # the rate it was sized for
     losses = [report.mean_loss for report in run.reports]
     print(f"\n{name}: mean loss per epoch {[round(loss, 3) for loss in losses]}")
     assert run.status == 0 and len(losses) == 6
