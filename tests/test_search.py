@@ -168,13 +168,20 @@ def test_finalists_train_longer_and_average_their_sample_orders(
     assert {(epochs, seed) for label, epochs, seed in runs if label in units_ran and epochs == 1} == {(1, 4)}
 
 
-def test_a_budget_nothing_fits_is_refused_before_any_trial(tmp_path: Path, data: Data, monkeypatch) -> None:
+def test_a_budget_nothing_fits_and_bad_setups_are_refused_before_any_trial(
+    tmp_path: Path, data: Data, monkeypatch
+) -> None:
     def no_trials(*args) -> float:
         raise AssertionError("a trial ran")
 
     monkeypatch.setattr(search, "trial_accuracy", no_trials)
     with pytest.raises(tt.TTError, match="no scheme fits 0.1 KB .total.; the classifier alone needs"):
         search.search_scheme("bundled", data, 100, setup=SMALL, cache=tmp_path / "c.json")
+    assert not (tmp_path / "c.json").exists()
+    bad_setups = [(Setup(schedule="linear"), "schedule must be"), (Setup(finalist_seeds=0), "finalists need")]
+    for setup, message in bad_setups:
+        with pytest.raises(tt.TTError, match=message):
+            search.search_scheme("bundled", data, 8 * 1024, setup=setup, cache=tmp_path / "c.json")
     assert not (tmp_path / "c.json").exists()
 
 

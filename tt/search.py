@@ -42,6 +42,7 @@ import numpy as np
 from ttdialect.errors import TTError
 
 RATIOS = (0.125, 0.25, 0.5, 1.0)
+SEARCH_SCHEDULES = ("constant", "cosine")  # of the runs' rate (the step schedule needs a period)
 
 
 @dataclass(frozen=True)
@@ -474,6 +475,10 @@ def search_scheme(
 
     if budget_kind not in ("total", "arena"):
         raise TTError(f"budget kind must be total or arena, got {budget_kind!r}")
+    if setup.schedule not in SEARCH_SCHEDULES:
+        raise TTError(f"schedule must be one of {', '.join(SEARCH_SCHEDULES)}, got {setup.schedule!r}")
+    if setup.finalist_epochs < 1 or setup.finalist_seeds < 1:
+        raise TTError("finalists need at least 1 epoch and 1 sample order")
     start = time.perf_counter()
     model = (
         tt.load(model_source, num_classes=10, new_head=True)

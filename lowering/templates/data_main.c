@@ -15,9 +15,9 @@
  *
  * Prints the held-out accuracy before (unless --no-before) and after, a report every --window
  * steps (mean loss, the share of the sample's logits and of the trained weights at the int8
- * limits) and a warning the first time the divergence watch (tt_runtime.h) raises a flag; stops at a non-finite loss
- * (exit status 3). --trace prints every loss, the held-out logits and the trained parameters
- * exactly, as main.c does. Exit status 2: bad arguments or files.
+ * limits) and a warning the first time the divergence watch (tt_runtime.h) raises a flag;
+ * stops at a non-finite loss (exit status 3). --trace prints every loss, the held-out logits
+ * and the trained parameters exactly, as main.c does. Exit status 2: bad arguments or files.
  */
 #include <stdint.h>
 #include <stdio.h>

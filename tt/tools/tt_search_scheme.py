@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import tt
-from lowering.schedules import SCHEDULES
+from tt.search import SEARCH_SCHEDULES
 from tt.tools.arguments import learning_rate, non_negative_int, positive_int
 from ttdialect.outputs import Outputs
 
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=non_negative_int, default=0, help="search and sample-order seed")
     parser.add_argument(
         "--schedule",
-        choices=SCHEDULES,
+        choices=SEARCH_SCHEDULES,
         default="constant",
         help="learning-rate schedule of every run (constant: the protocol bench/search.py measured)",
     )
