@@ -5,9 +5,10 @@ SRAM taken as the budget; tt-search-scheme's search (tt/search.py) runs under th
 Fashion-MNIST (contribution runs on 500 training images, validation on 500 others, both apart
 from bench/accuracy.py's images); last-k at equal memory is the largest k whose compiled total
 SRAM fits. The three schemes are then trained with bench/accuracy.py's protocol (1000 images x
-3 epochs, seeds 0-2, int8+QAS, test accuracy on 2000 test images) at one rate (--lr). Trials are
-cached (build/), so an interrupted run resumes. Writes the `search` section of
-docs/benchmarks.md.
+3 epochs, seeds 0-2, int8+QAS, test accuracy on 2000 test images) at one rate (--lr). With
+--schedule cosine every run, the search's own included, takes the rate down a cosine to 0 (its
+own table). Trials are cached (build/), so an interrupted run resumes. Writes the `search` (or
+`search-cosine`) section of docs/benchmarks.md.
 
 With --scaling it instead times the whole search for the first preset from an empty trial cache
 with 1 worker (in process) and with 2 Ray workers, and writes the `search-scaling` section.
@@ -16,7 +17,8 @@ Each preset's rows are kept in build/search/rows.json, so presets benched by sep
 the table; --table only rewrites it from them.
 
 Usage: python -m bench.search [--presets mcunet-5fps/99kb ...] [--workers N] [--lr 0.001]
-       python -m bench.search --table
+                              [--schedule cosine]
+       python -m bench.search --table [--schedule cosine]
        python -m bench.search --scaling [--presets mcunet-5fps/99kb]
 """
 
@@ -86,7 +88,8 @@ def _preset_budget(preset: str):
     return model_name, model, model.training_step(preset).memory_report().total_sram_bytes
 
 
-def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]:
+def compare(preset: str, workers: int, lr: float, seeds: int, schedule: str) -> list[list[str]]:
+    from tt.search import Setup as SearchSetup
     from tt.search import search_scheme
 
     model_name, model, budget = _preset_budget(preset)
@@ -94,6 +97,7 @@ def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]
         model_name,
         _search_data(model),
         budget,
+        setup=SearchSetup(learning_rate=lr, schedule=schedule),
         cache=WORK / f"{model_name}.trials.json",
         workers=workers,
         progress=lambda what, done, total: print(f"  search {preset}: {what} {done}/{total}", flush=True),
@@ -108,7 +112,9 @@ def compare(preset: str, workers: int, lr: float, seeds: int) -> list[list[str]]
     ]
     setup = Setup()
     trials = [
-        Trial(model_name, s, "int8+QAS", lr, seed, "test") for s, _ in candidates for seed in range(seeds)
+        Trial(model_name, s, "int8+QAS", lr, seed, "test", schedule)
+        for s, _ in candidates
+        for seed in range(seeds)
     ]
     results = run_all(trials, setup, Cache(CACHE), jobs=max(1, workers))
     rows = []
@@ -193,12 +199,19 @@ def _write_scaling(preset: str) -> None:
     )
 
 
+def _row_key(preset: str, args: argparse.Namespace) -> str:
+    """A preset's rows by rate, seeds and schedule (not named when constant, as stored before
+    there was one)."""
+    schedule = [] if args.schedule == "constant" else [args.schedule]
+    return json.dumps([preset, args.lr, args.seeds, *schedule])
+
+
 def store_rows(preset: str, args: argparse.Namespace, rows: list[list[str]], seconds: float) -> None:
     """Keep a preset's rows (build/search/rows.json), so the table gathers presets benched by
     separate runs; a rerun of the preset at the same rate and seeds replaces them."""
     stored = json.loads(ROWS.read_text()) if ROWS.is_file() else {}
     run = f"{seconds / 60:.0f} min on {args.workers} worker(s)"
-    stored[json.dumps([preset, args.lr, args.seeds])] = {"rows": rows, "run": run}
+    stored[_row_key(preset, args)] = {"rows": rows, "run": run}
     temporary = ROWS.with_name(ROWS.name + ".tmp")
     temporary.write_text(json.dumps(stored, indent=1))
     temporary.replace(ROWS)
@@ -212,7 +225,7 @@ def stored_rows(args: argparse.Namespace) -> tuple[list[list[str]], str]:
     stored = json.loads(ROWS.read_text()) if ROWS.is_file() else {}
     rows, notes = [], []
     for preset in PRESETS:
-        entry = stored.get(json.dumps([preset, args.lr, args.seeds]))
+        entry = stored.get(_row_key(preset, args))
         if entry is not None:
             rows += entry["rows"]
             notes.append(f"{preset} {entry['run']}")
@@ -227,6 +240,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--lr", type=float, default=0.001)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--schedule",
+        choices=("constant", "cosine"),
+        default="constant",
+        help="learning-rate schedule of every run, the search's included; its own table",
+    )
     parser.add_argument("--scaling", action="store_true", help="time the search with 1 and 2 workers")
     parser.add_argument("--table", action="store_true", help="only rewrite the table from stored rows")
     args = parser.parse_args()
@@ -236,10 +255,9 @@ def main() -> int:
         return 0
     for preset in [] if args.table else args.presets:
         start = time.perf_counter()
-        rows = compare(preset, args.workers, args.lr, args.seeds)
+        rows = compare(preset, args.workers, args.lr, args.seeds, args.schedule)
         store_rows(preset, args, rows, time.perf_counter() - start)
-    _write_table(args)
-    return 0
+    return _write_table(args)
 
 
 def _mean(cell: str) -> float:
@@ -266,8 +284,11 @@ def summary(rows: list[list[str]]) -> str:
     )
 
 
-def _write_table(args: argparse.Namespace) -> None:
+def _write_table(args: argparse.Namespace) -> int:
     rows, notes = stored_rows(args)
+    if not rows:
+        print(f"search: no preset benched at lr {args.lr}, {args.seeds} seeds, {args.schedule}", file=sys.stderr)
+        return 1
     headers = [
         "preset (budget)",
         "budget KB",
@@ -279,11 +300,13 @@ def _write_table(args: argparse.Namespace) -> None:
     ]
     table = markdown_table(headers, rows)
     print(table)
+    cosine = args.schedule == "cosine"
     write_section(
-        "search",
+        "search-cosine" if cosine else "search",
         "\n".join(
             [
-                "## Searched schemes vs the presets at equal memory (bench/search.py)",
+                "## Searched schemes vs the presets at equal memory (bench/search.py"
+                + (" --schedule cosine)" if cosine else ")"),
                 "",
                 f"Machine: {machine()}. Runs (presets benched by earlier runs keep their rows): {notes}.",
                 "Budget: the preset's planned total SRAM. Search (tt/search.py's defaults): contributions",
@@ -292,7 +315,9 @@ def _write_table(args: argparse.Namespace) -> None:
                 "2 references (the largest last-k and bias group that fit) each trained 3 epochs on the",
                 "same images with 2 sample orders, the best mean chosen (`search validation %`). last-k:",
                 "the largest k that fits. Accuracy: bench/accuracy.py's protocol, int8+QAS at lr",
-                f"{args.lr}, {args.seeds} seeds, 2000 test images. search s: the search's wall time in",
+                f"{args.lr}"
+                + (" down a cosine to 0 (every run, the search's too)" if cosine else "")
+                + f", {args.seeds} seeds, 2000 test images. search s: the search's wall time in",
                 "its run (trials cached by an earlier run are not rerun, so it can be short).",
                 "",
                 table,
@@ -301,6 +326,7 @@ def _write_table(args: argparse.Namespace) -> None:
             ]
         ),
     )
+    return 0
 
 
 if __name__ == "__main__":
