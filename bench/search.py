@@ -287,7 +287,8 @@ def summary(rows: list[list[str]]) -> str:
 def _write_table(args: argparse.Namespace) -> int:
     rows, notes = stored_rows(args)
     if not rows:
-        print(f"search: no preset benched at lr {args.lr}, {args.seeds} seeds, {args.schedule}", file=sys.stderr)
+        wanted = f"lr {args.lr}, {args.seeds} seeds, {args.schedule}"
+        print(f"search: no preset benched at {wanted}", file=sys.stderr)
         return 1
     headers = [
         "preset (budget)",
