@@ -18,9 +18,10 @@ in a seeded random order (the same for every method), constant learning rate (--
 cosine: from the rate to 0 at the last step, in its own section; --preset-only: only the
 preset's rows, no bias-only, last-k or full).
 Per method the rate is chosen from a small grid on the validation images, trained in
-VALIDATION_ORDERS sample orders: the best mean among the rates at most half the smallest rate
-that collapsed (ended at or below twice chance) in any order, a margin from the edge of
-divergence where one lucky order would otherwise pick a rate that collapses on others. Then 3
+VALIDATION_ORDERS sample orders: the best mean among the rates that learned in every order and
+sit at most half the smallest larger rate that collapsed (ended at or below twice chance) in
+any order, a margin from the edge of divergence where one lucky order would otherwise pick a
+rate that collapses on others (rates too small to learn also end at chance: not an edge). Then 3
 seeds (8 on the preset's int8+QAS and fp32 rows) run at that rate; the table gives the test
 accuracy's mean and spread over the seeds, and the gap to fp32 both as a difference of means and
 paired by seed (same sample order), with its standard error. On each preset, int8+QAS also runs
@@ -297,14 +298,16 @@ def grid(method: str, schedule: str) -> tuple[float, ...]:
 
 
 def choose_rate(sweep: dict[float, list[float]]) -> float:
-    """The rate of the best mean validation accuracy (over sample orders) among the rates at most
-    half the smallest one that collapsed in any order (NaN: its loss stopped being finite); the
-    smallest rate if every rate is that close to divergence."""
-    collapsed = [lr for lr, runs in sweep.items() if not all(a > COLLAPSED for a in runs)]
-    edge = min(collapsed, default=float("inf"))
-    safe = [lr for lr in sweep if lr <= edge / 2]
-    if not safe:
+    """The rate of the best mean validation accuracy (over sample orders) among the rates that
+    learned in every order and sit at most half the smallest larger one that collapsed in any
+    (NaN: its loss stopped being finite). A rate ending at chance below every rate that learned
+    is too small, not diverged. The smallest rate if none learned."""
+    learned = [lr for lr, runs in sweep.items() if all(a > COLLAPSED for a in runs)]
+    if not learned:
         return min(sweep)
+    collapsed = [lr for lr in sweep if lr not in learned and lr > min(learned)]
+    edge = min(collapsed, default=float("inf"))
+    safe = [lr for lr in learned if lr <= edge / 2] or [min(learned)]
     return max(safe, key=lambda lr: float(np.mean(sweep[lr])))
 
 

@@ -35,3 +35,17 @@ def test_cosine_sweeps_skip_the_rates_below_the_floor() -> None:
     assert min(grid("fp32", "cosine")) == COSINE_FLOOR
     assert grid("fp32", "constant") == GRIDS["fp32"]
     assert grid("int8 no-QAS", "cosine") == GRIDS["int8 no-QAS"]
+
+
+def test_rates_too_small_to_learn_are_not_an_edge() -> None:
+    """Without QAS the small rates leave the fresh head at chance: the edge of divergence is
+    above the rates that learn, not below them."""
+    sweep = {
+        0.1: [0.10, 0.10],
+        1.0: [0.12, 0.13],
+        10.0: [0.38, 0.39],
+        100.0: [0.75, 0.74],
+        1000.0: [0.82, 0.83],
+    }
+    assert choose_rate(sweep) == 1000.0
+    assert choose_rate({**sweep, 1500.0: [0.83, 0.09]}) == 100.0  # 1000 > 1500 / 2
