@@ -453,7 +453,8 @@ def _section(setup: Setup, table: str, seconds: float, schedule: str) -> str:
             f"Machine: {machine()}; {seconds / 60:.0f} min (cached trials not rerun).",
             f"{setup.train} training images x {setup.epochs} epochs, batch 1, {rate}; rate chosen on "
             f"{setup.validation} validation images in {setup.validation_orders} sample orders (the best "
-            "mean among the rates at most half one that collapsed in any order); test accuracy on "
+            "mean among the rates that learned in every order, at most half a larger one that collapsed in "
+            "any); test accuracy on "
             f"{setup.test} test images, mean ± std "
             f"over {setup.seeds} seeds, {setup.preset_seeds} on the preset's int8+QAS and fp32 rows "
             "(sample order and rounding seed). Fresh seeded 10-class head, ImageNet-pretrained int8 "
