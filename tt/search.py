@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tt.api import DEFAULT_SCHEDULE
 from ttdialect.errors import TTError
 
 RATIOS = (0.125, 0.25, 0.5, 1.0)
@@ -79,7 +80,7 @@ class Setup:
     seed: int = 0
     finalist_epochs: int = 3  # finalists train longer than units: schemes this close need it
     finalist_seeds: int = 2  # and with as many sample orders (seed, seed + 1, ...)
-    schedule: str = "constant"  # of every run's rate (the protocol bench/search.py measured)
+    schedule: str = DEFAULT_SCHEDULE  # of every run's rate: the one tt-train uses by default
 
     def trial_key(self) -> dict:
         """What identifies a trial in the cache: the sizes, as keyed before the finalist fields

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import tt
+from tt.api import DEFAULT_SCHEDULE
 from tt.search import SEARCH_SCHEDULES
 from tt.tools.arguments import learning_rate, non_negative_int, positive_int
 from ttdialect.outputs import Outputs
@@ -62,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--schedule",
         choices=SEARCH_SCHEDULES,
-        default="constant",
-        help="learning-rate schedule of every run (constant: the protocol bench/search.py measured)",
+        default=DEFAULT_SCHEDULE,
+        help=f"learning-rate schedule of every run ({DEFAULT_SCHEDULE}: tt-train's default)",
     )
     parser.add_argument("--workers", type=positive_int, default=1, help="parallel trials on Ray (1: no Ray)")
     parser.add_argument("--address", help="join an existing Ray cluster (ray://host:port or auto)")
