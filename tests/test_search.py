@@ -49,6 +49,25 @@ def test_evolve_finds_the_brute_force_optimum() -> None:
     assert scores[0] == pytest.approx(contributions.score(best))
 
 
+def test_the_prediction_never_falls_when_more_is_trained() -> None:
+    """A noisy unit that measured below a smaller one (or below the baseline) is predicted at the
+    smaller one's gain (or 0), and of equal predictions the search takes the scheme that trains
+    more: it fills the budget instead of leaving it unused."""
+    contributions = Contributions(0.5, bias={2: 0.04, 8: 0.01}, weight={(5, 0.25): 0.02, (5, 1.0): -0.01})
+    contributions.weight[(6, 0.5)] = -0.03
+    assert contributions.score(Candidate(8)) == contributions.score(Candidate(4)) == 0.04
+    assert contributions.score(Candidate(0, ((5, 1.0),))) == 0.02
+    assert contributions.score(Candidate(0, ((6, 0.5),))) == 0.0
+    assert contributions.measured(Candidate(0, ((5, 1.0),))) == -0.01
+
+    def memory(c: Candidate) -> float:
+        return c.biases + sum(8 * ratio for _, ratio in c.weights)
+
+    ranked = evolve(contributions, lambda c: memory(c) <= 20, (2, 8), contributions.weight, seed=1, keep=3)
+    assert contributions.score(ranked[0]) == 0.06
+    assert ranked[0] == Candidate(8, ((5, 1.0), (6, 0.5)))  # the most of the 20 the best prediction can use
+
+
 @pytest.mark.skipif(not (default_zoo_dir() / "mbv2-w0.35.pkl").is_file(), reason="../shared/models is absent")
 @pytest.mark.parametrize("largest", ["mbv2-w0.35/138kb", "mcunet-5fps/148kb", "proxyless-w0.3/148kb"])
 def test_weight_candidates_hold_the_layers_the_largest_preset_updates(largest: str) -> None:

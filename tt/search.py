@@ -14,7 +14,9 @@ The published system's third idea, with tt's own memory figures:
 2. Memory. Every scheme considered is compiled with tt-training-pipeline and planned: its total
    SRAM (arena + trained parameters + runtime state) and its arena, the real figures.
 3. Search. A seeded evolutionary search over (k, {conv: ratio}) ranks the schemes that fit the
-   budget by their summed contributions.
+   budget by their summed contributions, each part counted at the best gain of the units it
+   covers (never below 0: the measured gains are noisy, and training more is not predicted to
+   be worse); of equal predictions, the scheme that trains more ranks first.
 4. Finalists. Summed contributions overstate schemes of many units (the units' gains overlap),
    so the best few by that prediction, the largest last-k and the largest bias group that fit
    are each fine-tuned on the same data for longer (finalist_epochs) and with several sample
@@ -293,14 +295,31 @@ class Memory:
 
 @dataclass
 class Contributions:
-    """Accuracy gain of each unit over the classifier-only baseline."""
+    """Accuracy gain of each unit over the classifier-only baseline, and the predicted gain of a
+    scheme. The measured gains are noisy, so the prediction is monotone: a part of a scheme (its
+    bias group, one conv's weight) is predicted to gain the most that any unit it covers gained
+    (the biases of fewer convs, the conv at a smaller ratio), and never less than nothing.
+    Training more is then never predicted worse than training a part of it."""
 
     baseline: float
     bias: dict[int, float] = field(default_factory=dict)  # k -> gain
     weight: dict[tuple[int, float], float] = field(default_factory=dict)  # (conv, ratio) -> gain
 
+    def measured(self, unit: Candidate) -> float:
+        """The unit's own measured gain (0 when its trial failed)."""
+        return self.weight.get(unit.weights[0], 0.0) if unit.weights else self.bias.get(unit.biases, 0.0)
+
     def score(self, candidate: Candidate) -> float:
-        return self.bias.get(candidate.biases, 0.0) + sum(self.weight.get(w, 0.0) for w in candidate.weights)
+        """The scheme's predicted gain: the sum of its parts' monotone gains."""
+        biases = max([0.0] + [gain for k, gain in self.bias.items() if k <= candidate.biases])
+        return biases + sum(
+            max([0.0] + [gain for (c, r), gain in self.weight.items() if c == conv and r <= ratio])
+            for conv, ratio in candidate.weights
+        )
+
+    def size(self, candidate: Candidate) -> tuple[int, float]:
+        """How much a scheme trains, to break ties of `score` toward the larger."""
+        return candidate.biases, sum(ratio for _, ratio in candidate.weights)
 
 
 def evolve(
@@ -313,7 +332,8 @@ def evolve(
     generations: int = 20,
     keep: int = 1,
 ) -> list[Candidate]:
-    """The `keep` best-scoring candidates that fit, best first, by a seeded evolutionary search
+    """The `keep` best-scoring candidates that fit, best first (of equal scores, the one that
+    trains more first), by a seeded evolutionary search
     (mutation of the bias group and of single layers, crossover of two parents' layers)."""
     rng = random.Random(seed)
     grid = [0, *sorted(bias_grid)]
@@ -339,8 +359,9 @@ def evolve(
     def fitness(c: Candidate) -> float:
         return contributions.score(c) if fits(c) else -math.inf
 
-    def order(c: Candidate) -> tuple:
-        return (-fitness(c), c.biases, c.weights)
+    def order(c: Candidate) -> tuple:  # the best prediction first, then the scheme that trains more
+        biases, ratios = contributions.size(c)
+        return (-fitness(c), -biases, -ratios, c.weights)
 
     seen = {Candidate(0)}
     pool = [Candidate(0)] + [mutate(Candidate(rng.choice(grid))) for _ in range(population - 1)]
@@ -513,7 +534,7 @@ def search_scheme(
         rows = []
         for unit in candidates:
             total, arena = memory(unit)
-            gain = contributions.score(unit)
+            gain = contributions.measured(unit)
             rows.append({"unit": unit.label(), "gain": gain, "total_sram_bytes": total, "arena_bytes": arena})
         grid = [k for k in setup.bias_grid if k <= len(convs)]
         ranked = evolve(
