@@ -178,7 +178,7 @@ def scaling(preset: str) -> list[list[str]]:
 
 def _write_scaling(preset: str) -> None:
     rows = scaling(preset)
-    headers = ["preset", "workers", "trials", "trials s", "memory and search s", "wall s"]
+    headers = ["preset", "workers", "unit trials", "unit trials s", "memory, search, finalists s", "wall s"]
     table = markdown_table(headers, rows)
     print(table)
     write_section(
@@ -190,8 +190,9 @@ def _write_scaling(preset: str) -> None:
                 f"Machine: {machine()}; nothing else running. One search (the default setup of",
                 "tt/search.py: 500 training and 500 validation images per trial, the last 8",
                 "block-expanding convs at 4 ratios, 6 bias groups, 4 finalists and 2 reference schemes)",
-                "from an empty trial cache. The trials run in parallel; the compiled memory of the",
-                "schemes the evolutionary search considers is found in the main process after them.",
+                "from an empty trial cache. The unit trials run in parallel, then the compiled memory",
+                "of the schemes the evolutionary search considers is found in the main process, then",
+                "the finalists run in parallel.",
                 "",
                 table,
             ]
@@ -210,11 +211,21 @@ def store_rows(preset: str, args: argparse.Namespace, rows: list[list[str]], sec
     """Keep a preset's rows (build/search/rows.json), so the table gathers presets benched by
     separate runs; a rerun of the preset at the same rate and seeds replaces them."""
     stored = json.loads(ROWS.read_text()) if ROWS.is_file() else {}
-    run = f"{seconds / 60:.0f} min on {args.workers} worker(s)"
+    run = f"{seconds / 60:.0f} min on {args.workers} worker(s), search of {_search_version()}"
     stored[_row_key(preset, args)] = {"rows": rows, "run": run}
     temporary = ROWS.with_name(ROWS.name + ".tmp")
     temporary.write_text(json.dumps(stored, indent=1))
     temporary.replace(ROWS)
+
+
+def _search_version() -> str:
+    """The commit that last changed tt/search.py (rows of different searches can share a table)."""
+    import subprocess
+
+    found = subprocess.run(
+        ["git", "log", "-1", "--format=%h", "--", "tt/search.py"], cwd=REPO, capture_output=True, text=True
+    )
+    return found.stdout.strip() or "unknown"
 
 
 def stored_rows(args: argparse.Namespace) -> tuple[list[list[str]], str]:
