@@ -5,7 +5,8 @@ MODEL is a zoo name, a tiny-training `.pkl`, a `.mlir` holding `@forward`, or `b
 test_y as the model takes them; test_* serve as validation). The contribution of every unit (a
 bias group, a conv's weight at a ratio) is measured by a short fine-tuning run of the generated C
 on this machine, every scheme considered is compiled and planned for its real memory, an
-evolutionary search ranks the schemes under the budget by their summed contributions, and the
+evolutionary search ranks the schemes under the budget by their summed contributions (monotone:
+training more is never predicted worse; ties go to the scheme that trains more), and the
 best few (--finalists, with the largest last-k and bias group that fit) are fine-tuned longer
 (--finalist-epochs) with several sample orders (--finalist-seeds) and the best mean is chosen.
 Trials run here (--workers 1), on this machine's cores with Ray (--workers N), or on a Ray
