@@ -282,14 +282,17 @@ def summary(rows: list[list[str]]) -> str:
     for row in rows:
         by_preset.setdefault(row[0], {})[row[2].split(":")[0]] = row
     versus_preset = versus_last_k = last_k_fits = 0
+    differences = []
     for found in by_preset.values():
         searched = _mean(found["searched"][4])
+        differences.append(searched - _mean(found["preset"][4]))
         versus_preset += searched >= _mean(found["preset"][4])
         if "over budget" not in found["last-k"][2]:
             last_k_fits += 1
             versus_last_k += searched >= _mean(found["last-k"][4])
     return (
-        f"Searched >= preset (mean over seeds) on {versus_preset} of {len(by_preset)} presets; "
+        f"Searched >= preset (mean over seeds) on {versus_preset} of {len(by_preset)} presets, "
+        f"{np.mean(differences):+.2f} points on average over them; "
         f">= the largest last-k that fits on {versus_last_k} of {last_k_fits} (no last-k fits the "
         f"other {len(by_preset) - last_k_fits} budgets)."
     )

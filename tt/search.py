@@ -63,6 +63,10 @@ class Candidate:
             "weight_update_ratio": [ratio for _, ratio in self.weights],
         }
 
+    def size(self) -> tuple[int, float]:
+        """How much the scheme trains: its bias group, and its ratios summed."""
+        return self.biases, sum(ratio for _, ratio in self.weights)
+
     def label(self) -> str:
         weights = ", ".join(f"{conv}:{ratio:g}" for conv, ratio in self.weights)
         return f"bias last {self.biases}" + (f"; weights {weights}" if weights else "")
@@ -317,10 +321,6 @@ class Contributions:
             for conv, ratio in candidate.weights
         )
 
-    def size(self, candidate: Candidate) -> tuple[int, float]:
-        """How much a scheme trains, to break ties of `score` toward the larger."""
-        return candidate.biases, sum(ratio for _, ratio in candidate.weights)
-
 
 def evolve(
     contributions: Contributions,
@@ -360,7 +360,7 @@ def evolve(
         return contributions.score(c) if fits(c) else -math.inf
 
     def order(c: Candidate) -> tuple:  # the best prediction first, then the scheme that trains more
-        biases, ratios = contributions.size(c)
+        biases, ratios = c.size()
         return (-fitness(c), -biases, -ratios, c.weights)
 
     seen = {Candidate(0)}
