@@ -211,6 +211,21 @@ def test_a_cache_that_is_not_ours_is_refused(tmp_path: Path, data: Data) -> None
     assert (tmp_path / "c.json").read_text() == "my notes"
 
 
+def test_two_searches_sharing_a_cache_keep_each_others_trials(
+    tmp_path: Path, data: Data, monkeypatch
+) -> None:
+    """Two searches open one cache; what the first stores is not written over by the second's."""
+    monkeypatch.setattr(
+        search, "trial_accuracy", lambda source, candidate, *rest: 0.5 + candidate.biases / 100
+    )
+    first, second = (search.Trials("bundled", data, SMALL, tmp_path / "c.json") for _ in range(2))
+    first.run([Candidate(2)])
+    second.run([Candidate(4)])
+    reopened = search.Trials("bundled", data, SMALL, tmp_path / "c.json")
+    assert sorted(reopened.results.values()) == [0.52, 0.54]
+    assert [p.name for p in tmp_path.iterdir()] == ["c.json"]  # no temporary left behind
+
+
 def test_trials_on_ray_match_the_single_process_path(tmp_path: Path, data: Data) -> None:
     pytest.importorskip("ray")
     candidates = [Candidate(0), Candidate(2), Candidate(0, ((9, 0.5),))]

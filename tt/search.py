@@ -35,7 +35,8 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -153,6 +154,22 @@ def _read_cache(path: Path) -> dict[str, float]:
     raise TTError(f"{path}: exists and is not a trials cache of tt-search-scheme; move it away")
 
 
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on `folder` between processes (flock; none where there is no flock)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: one search per cache file
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
 def trial_accuracy(source: str, candidate: Candidate, data: Data, setup: Setup, work: Path) -> float:
     """Validation accuracy after fine-tuning `source` with the candidate's scheme (a new head)."""
     import tt
@@ -185,11 +202,15 @@ class Trials:
         return json.dumps([self.source, candidate.scheme(), setup.trial_key()], sort_keys=True)
 
     def _store(self, job: tuple[Candidate, Setup], accuracy: float) -> None:
+        """Add a trial to the cache file. Another search may share the file: under a lock on
+        its folder, what that search stored meanwhile is merged in, never written over."""
         self.results[self.key(*job)] = accuracy
         self.cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.cache.with_name(f".{self.cache.name}.tmp")
-        temporary.write_text(json.dumps(self.results, indent=0))
-        os.replace(temporary, self.cache)
+        with _folder_lock(self.cache.parent):
+            self.results = {**_read_cache(self.cache), **self.results}
+            temporary = self.cache.with_name(f".{self.cache.name}.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(self.results, indent=0))
+            os.replace(temporary, self.cache)
 
     def run(
         self,
