@@ -31,6 +31,7 @@ from lowering.c_model import ModelFiles, check_model_name, emit_model
 from lowering.params import c_identifier, collect_params
 from lowering.profile import layer_table
 from lowering.projects import BOARD_RAM_KB, TARGETS, write_project
+from lowering.schedules import DEFAULT_SCHEDULE
 from passes import apply_pipeline
 from passes.memory.report import MemoryReport, memory_report
 from ttdialect.errors import TTError
@@ -50,14 +51,6 @@ the published preset, last-4 and bias-only schemes of MCUNet (the best of each: 
 logits at the int8 limits within a few dozen steps (the divergence watch says so). With the
 cosine (the default schedule), 3-order sweeps of the three presets chose 0.001-0.005 for
 int8+QAS, and no run at 0.002 or below collapsed; 0.005 did on some orders."""
-
-DEFAULT_SCHEDULE = "cosine"
-"""How it was chosen (bench/accuracy.py --schedule cosine, docs/benchmarks.md): fine-tuning the
-three zoo presets on Fashion-MNIST at batch 1, a cosine decay to 0 at the last step beat a
-constant rate on the validation images at 28 of the 29 rates from 0.0002 to 0.005 where
-training did not collapse, int8+QAS and fp32 alike, by up to 18 points (the exception: mcunet's
-fp32 at 0.0002, -0.8); at a constant rate the last few samples move the model at the full rate,
-so the result depends on how the sample order ends."""
 
 
 class PassError(TTError):

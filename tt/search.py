@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tt.api import DEFAULT_SCHEDULE
+from lowering.schedules import DEFAULT_SCHEDULE
 from ttdialect.errors import TTError
 
 RATIOS = (0.125, 0.25, 0.5, 1.0)

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import tt
-from tt.api import DEFAULT_SCHEDULE
+from lowering.schedules import DEFAULT_SCHEDULE
 from tt.search import SEARCH_SCHEDULES
 from tt.tools.arguments import learning_rate, non_negative_int, positive_int
 from ttdialect.outputs import Outputs
