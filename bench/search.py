@@ -284,9 +284,9 @@ def summary(rows: list[list[str]]) -> str:
     versus_preset = versus_last_k = last_k_fits = 0
     differences = []
     for found in by_preset.values():
-        searched = _mean(found["searched"][4])
-        differences.append(searched - _mean(found["preset"][4]))
-        versus_preset += searched >= _mean(found["preset"][4])
+        searched, preset = _mean(found["searched"][4]), _mean(found["preset"][4])
+        differences.append(searched - preset)
+        versus_preset += searched >= preset
         if "over budget" not in found["last-k"][2]:
             last_k_fits += 1
             versus_last_k += searched >= _mean(found["last-k"][4])
